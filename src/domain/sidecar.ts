@@ -104,17 +104,12 @@ const sidecarSchema = z
       }),
     }),
     generation: z.looseObject({ source: z.string() }).nullable().optional(),
-    perceptual: z
-      .object({ phash: z.string(), dhash: z.string(), ahash: z.string() })
-      .nullable()
-      .optional(),
+    perceptual: z.object({ phash: z.string(), dhash: z.string(), ahash: z.string() }).nullable().optional(),
     warnings: z.array(z.string()).optional(),
   })
   .loose();
 
-export type SidecarCheck =
-  | { ok: true; sidecar: Sidecar }
-  | { ok: false; reason: string; version?: string };
+export type SidecarCheck = { ok: true; sidecar: Sidecar } | { ok: false; reason: string; version?: string };
 
 /** Validates parsed JSON as a 4.0 sidecar for `expectedHash` (when given). */
 export function checkSidecar(data: unknown, expectedHash?: string): SidecarCheck {
@@ -123,12 +118,19 @@ export function checkSidecar(data: unknown, expectedHash?: string): SidecarCheck
   }
   const version = (data as { version?: unknown }).version;
   if (version !== SIDECAR_VERSION) {
-    return { ok: false, reason: `version ${JSON.stringify(version)} is not ${SIDECAR_VERSION}`, version: String(version) };
+    return {
+      ok: false,
+      reason: `version ${JSON.stringify(version)} is not ${SIDECAR_VERSION}`,
+      version: String(version),
+    };
   }
   const parsed = sidecarSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}` };
+    return {
+      ok: false,
+      reason: `invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}`,
+    };
   }
   const sidecar = data as Sidecar;
   if (expectedHash !== undefined && sidecar.content_hash !== expectedHash) {

@@ -1,0 +1,136 @@
+/**
+ * The only file that imports DuckDB. Exposes a small `Db` port (run, all, transaction, close) and
+ * turns DuckDB's raw lock/corruption errors into AliceErrors with a hint.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { AliceError, ErrorCode, errorMessage } from '../domain/errors.js';
+
+export type SqlParam = string | number | bigint | boolean | null;
+export type Row = Record<string, unknown>;
+
+export interface Db {
+  readonly file: string;
+  readonly readOnly: boolean;
+  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Runs `fn` in a transaction; rolls back and rethrows on error. Calls are serialised. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): void;
+}
+
+function mapOpenError(file: string, err: unknown): Error {
+  const msg = errorMessage(err);
+  if (/lock/i.test(msg) && /conflicting|could not set lock|resource temporarily unavailable/i.test(msg)) {
+    return new AliceError(ErrorCode.INDEX_LOCKED, `the index ${file} is in use by another process`, {
+      hint: 'stop the agent (`alice service stop` or SIGTERM) or run the command while it runs so it goes through the agent',
+      cause: err,
+    });
+  }
+  if (
+    /not a valid DuckDB database|corrupt|checksum|invalid .*(header|block)|serialization|unable to read|catalog/i.test(
+      msg,
+    )
+  ) {
+    return new AliceError(
+      ErrorCode.INDEX_CORRUPT,
+      `the index ${file} is damaged: ${msg.split('\n')[0] ?? msg}`,
+      {
+        hint: 'run `alice index rebuild`: the index is only a cache and is recreated from the files and sidecars',
+        cause: err,
+      },
+    );
+  }
+  return err instanceof Error ? err : new Error(msg);
+}
+
+function toValue(p: SqlParam): DuckDBValue {
+  return p;
+}
+
+class DuckDb implements Db {
+  readonly file: string;
+  readonly readOnly: boolean;
+  private readonly instance: DuckDBInstance;
+  private readonly conn: DuckDBConnection;
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(file: string, readOnly: boolean, instance: DuckDBInstance, conn: DuckDBConnection) {
+    this.file = file;
+    this.readOnly = readOnly;
+    this.instance = instance;
+    this.conn = conn;
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.conn.run(sql, params.map(toValue));
+  }
+
+  async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    const reader = await this.conn.runAndReadAll(sql, params.map(toValue));
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(async () => {
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn();
+        await this.conn.run('COMMIT');
+        return out;
+      } catch (err) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.closeSync();
+    } finally {
+      this.instance.closeSync();
+    }
+  }
+}
+
+export interface OpenDbOptions {
+  readOnly?: boolean;
+  /** DuckDB memory limit, e.g. '512MB', so the agent stays within its RSS budget. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+/** Opens (and for writers creates) the DuckDB file. `:memory:` gives a throwaway database. */
+export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db> {
+  const readOnly = opts.readOnly ?? false;
+  if (file !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  const options: Record<string, string> = {};
+  if (readOnly) options['access_mode'] = 'READ_ONLY';
+  if (opts.memoryLimit !== undefined) options['memory_limit'] = opts.memoryLimit;
+  if (opts.threads !== undefined) options['threads'] = String(opts.threads);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, options);
+  } catch (err) {
+    throw mapOpenError(file, err);
+  }
+  try {
+    const conn = await instance.connect();
+    return new DuckDb(file, readOnly, instance, conn);
+  } catch (err) {
+    instance.closeSync();
+    throw mapOpenError(file, err);
+  }
+}
+
+/** Maps an error raised by a query on an open index (e.g. a damaged block) to an AliceError. */
+export function mapQueryError(file: string, err: unknown): Error {
+  return mapOpenError(file, err);
+}

@@ -1,0 +1,136 @@
+/** File-system helpers: atomic writes (temp, fsync, rename) and a bounded, symlink-safe tree walk. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { errnoCode } from '../domain/errors.js';
+
+/** Writes `data` to `file` atomically: temp file in the same folder, fsync, rename, fsync folder. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.alice-tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, 'wx', mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const h = await fs.open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  }
+}
+
+export interface WalkEntry {
+  readonly path: string;
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+}
+
+export interface WalkProblem {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface WalkOptions {
+  /** Called for every directory name; return true to skip it. */
+  skipDir: (name: string) => boolean;
+  /** Called for every file name; return true to consider it. */
+  acceptFile: (name: string) => boolean;
+  onProblem: (problem: WalkProblem) => void;
+}
+
+function describe(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'broken symlink or file vanished';
+    case 'ELOOP':
+      return 'symlink loop';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return code ?? 'unreadable';
+  }
+}
+
+/**
+ * Walks a tree depth-first without following symlinked directories (so loops cannot happen);
+ * symlinked files are followed. Problems are reported, never thrown.
+ */
+export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  const stack: string[] = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop() as string;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = errnoCode(err);
+      if (dir !== root || code !== 'ENOENT')
+        opts.onProblem({ path: dir, code: code ?? 'EIO', message: `cannot list folder: ${describe(code)}` });
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? 1 : -1));
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!opts.skipDir(entry.name)) stack.push(full);
+        continue;
+      }
+      if (!opts.acceptFile(entry.name)) continue;
+      if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+      try {
+        const st = await fs.stat(full);
+        if (st.isDirectory()) continue; // symlinked directory: never followed
+        if (!st.isFile()) continue;
+        yield { path: full, name: entry.name, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+      } catch (err) {
+        const code = errnoCode(err);
+        opts.onProblem({ path: full, code: code ?? 'EIO', message: describe(code) });
+      }
+    }
+  }
+}
+
+export async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function readFileLimited(
+  file: string,
+  maxBytes: number,
+): Promise<{ data: Buffer } | { tooLarge: number }> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const st = await handle.stat();
+    if (st.size > maxBytes) return { tooLarge: st.size };
+    return { data: await handle.readFile() };
+  } finally {
+    await handle.close();
+  }
+}

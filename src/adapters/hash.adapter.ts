@@ -1,0 +1,54 @@
+/**
+ * Streamed SHA-256 of a file's bytes. Reads through one reused 1 MiB buffer so a 4 GB video costs
+ * 1 MiB of memory, and checks that the file did not change while it was read.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+
+const CHUNK = 1024 * 1024;
+
+export interface HashResult {
+  readonly hash: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+}
+
+/** Thrown when a file's size or mtime changed while it was hashed; transient, retry later. */
+export class FileChangedError extends Error {
+  readonly code = 'EFILECHANGED';
+  constructor(file: string) {
+    super(`file changed while it was being read: ${file}`);
+  }
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+export async function sha256File(file: string): Promise<HashResult> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const before = await handle.stat();
+    if (!before.isFile()) throw Object.assign(new Error(`not a regular file: ${file}`), { code: 'ENOTFILE' });
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, total);
+      if (bytesRead === 0) break;
+      hash.update(bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    const after = await fs.stat(file);
+    if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
+    return { hash: hash.digest('hex'), size: total, mtimeMs: before.mtimeMs, ino: before.ino };
+  } finally {
+    await handle.close();
+  }
+}
+
+export function sha256Buffer(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}

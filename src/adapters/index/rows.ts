@@ -1,0 +1,109 @@
+/** Row shapes of the index tables and small SQL helpers shared by the repositories. */
+import type { Db, SqlParam } from '../duckdb.adapter.js';
+
+export interface AssetRow {
+  content_hash: string;
+  file_path: string | null;
+  file_name: string;
+  file_size: number;
+  media_type: string;
+  format: string | null;
+  mime: string | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  /** `category:value` strings. */
+  tags: string[];
+  description: string | null;
+  prompt: string | null;
+  negative_prompt: string | null;
+  source: string | null;
+  model: string | null;
+  generation: string | null;
+  created_at: string | null;
+  first_seen: string | null;
+  updated_at: string | null;
+  derived_from: string | null;
+  embed_state: string | null;
+  status: 'present' | 'missing';
+  warnings: string[];
+}
+
+export interface LocationRow {
+  path: string;
+  content_hash: string;
+  byte_hash: string;
+  root: string;
+  rel_path: string;
+  size: number;
+  mtime_ms: number;
+  inode: number;
+  present: boolean;
+  first_seen: string | null;
+  last_seen: string | null;
+  missing_since: string | null;
+}
+
+export interface TagRow {
+  content_hash: string;
+  category: string;
+  value: string;
+  value_norm: string;
+  source: string | null;
+}
+
+export interface PhashRow {
+  content_hash: string;
+  phash: string;
+  dhash: string;
+  ahash: string;
+}
+
+export interface FileErrorRow {
+  path: string;
+  root: string;
+  code: string;
+  message: string;
+  at: string;
+}
+
+/** Column → SQL placeholder expression (casts for lists, JSON and timestamps). */
+export type ColumnSpec = readonly (readonly [name: string, placeholder: string])[];
+
+/** Inserts rows in chunks of multi-row VALUES statements. */
+export async function insertRows(
+  db: Db,
+  table: string,
+  columns: ColumnSpec,
+  rows: readonly (readonly SqlParam[])[],
+  verb = 'INSERT',
+  chunk = 100,
+): Promise<void> {
+  const names = columns.map(([n]) => n).join(', ');
+  const tuple = `(${columns.map(([, p]) => p).join(', ')})`;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const part = rows.slice(i, i + chunk);
+    const sql = `${verb} INTO ${table} (${names}) VALUES ${part.map(() => tuple).join(', ')}`;
+    await db.run(sql, part.flat());
+  }
+}
+
+/** `IN (?, ?, …)` for a list of values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+export function toIso(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+export function toNum(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'bigint' ? Number(v) : Number(v);
+}
+
+export function hexToU64(hex: string): string {
+  return BigInt(`0x${hex}`).toString();
+}

@@ -1,0 +1,116 @@
+/**
+ * Reads and writes `.metadata/<2 hex>/<hash>.json` sidecars under a root. Writes are atomic and keep
+ * unknown fields; a sidecar that cannot be trusted is renamed aside (`.corrupt-<time>`), never
+ * silently overwritten.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, errorMessage } from '../domain/errors.js';
+import {
+  HASH_RE,
+  SIDECAR_MAX_BYTES,
+  checkSidecar,
+  serialiseSidecar,
+  sidecarRelPath,
+  type Sidecar,
+} from '../domain/sidecar.js';
+import { readFileLimited, writeFileAtomic } from './fs.adapter.js';
+
+export type SidecarRead =
+  | { status: 'ok'; file: string; sidecar: Sidecar }
+  | { status: 'absent'; file: string }
+  | { status: 'corrupt'; file: string; reason: string }
+  | { status: 'old_version'; file: string; version: string; data: unknown };
+
+export function sidecarPath(root: string, hash: string): string {
+  return path.join(root, sidecarRelPath(hash));
+}
+
+/** Reads and validates one sidecar file, which must describe `expectedHash` when given. */
+export async function readSidecarFile(file: string, expectedHash?: string): Promise<SidecarRead> {
+  let data: Buffer;
+  try {
+    const res = await readFileLimited(file, SIDECAR_MAX_BYTES);
+    if ('tooLarge' in res)
+      return { status: 'corrupt', file, reason: `larger than 1 MiB (${res.tooLarge} bytes)` };
+    data = res.data;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { status: 'absent', file };
+    return { status: 'corrupt', file, reason: `unreadable: ${errorMessage(err)}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    return { status: 'corrupt', file, reason: `not valid JSON: ${errorMessage(err)}` };
+  }
+  const check = checkSidecar(json, expectedHash);
+  if (check.ok) return { status: 'ok', file, sidecar: check.sidecar };
+  if (check.version !== undefined && check.version !== 'undefined') {
+    return { status: 'old_version', file, version: check.version, data: json };
+  }
+  return { status: 'corrupt', file, reason: check.reason };
+}
+
+export function readSidecar(root: string, hash: string): Promise<SidecarRead> {
+  return readSidecarFile(sidecarPath(root, hash), hash);
+}
+
+export async function writeSidecar(root: string, sidecar: Sidecar): Promise<string> {
+  const file = sidecarPath(root, sidecar.content_hash);
+  await writeFileAtomic(file, serialiseSidecar(sidecar));
+  return file;
+}
+
+/** Renames an untrusted sidecar aside so it is kept for inspection; returns the new name. */
+export async function setSidecarAside(file: string, now = new Date()): Promise<string> {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const target = `${file}.corrupt-${stamp}`;
+  await fs.rename(file, target);
+  return target;
+}
+
+export async function removeSidecar(root: string, hash: string): Promise<void> {
+  await fs.rm(sidecarPath(root, hash), { force: true });
+}
+
+export interface SidecarListing {
+  readonly file: string;
+  /** Hash named by the file name. */
+  readonly hash: string;
+  /** True for the legacy flat layout `.metadata/<hash>.json`. */
+  readonly flat: boolean;
+}
+
+/** Lists sidecar files below `<root>/.metadata`, sharded and legacy flat ones. */
+export async function listSidecars(root: string): Promise<SidecarListing[]> {
+  const meta = path.join(root, '.metadata');
+  const out: SidecarListing[] = [];
+  let top: import('node:fs').Dirent[];
+  try {
+    top = await fs.readdir(meta, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of top) {
+    if (entry.isFile()) {
+      const hash = entry.name.slice(0, -5);
+      if (entry.name.endsWith('.json') && HASH_RE.test(hash))
+        out.push({ file: path.join(meta, entry.name), hash, flat: true });
+      continue;
+    }
+    if (!entry.isDirectory() || !/^[0-9a-f]{2}$/.test(entry.name)) continue;
+    let files: string[];
+    try {
+      files = await fs.readdir(path.join(meta, entry.name));
+    } catch {
+      continue;
+    }
+    for (const name of files) {
+      const hash = name.slice(0, -5);
+      if (name.endsWith('.json') && HASH_RE.test(hash))
+        out.push({ file: path.join(meta, entry.name, name), hash, flat: false });
+    }
+  }
+  return out;
+}

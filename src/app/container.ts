@@ -1,0 +1,110 @@
+/**
+ * Composition root: builds every adapter and service once, opens the index lazily, closes all in
+ * reverse order. Only the CLI imports this.
+ */
+import fs from 'node:fs';
+import { openDb, type Db } from '../adapters/duckdb.adapter.js';
+import { AssetRepository } from '../adapters/index/asset.repository.js';
+import { migrate } from '../adapters/index/schema.js';
+import type { Config } from '../config/config.js';
+import { AssetsService } from '../services/assets.service.js';
+import { BASIC_ANALYSER } from '../services/basic-analyser.js';
+import {
+  NO_EVENTS,
+  NO_LOG,
+  SYSTEM_CLOCK,
+  type Analyser,
+  type EventSink,
+  type Logger,
+} from '../services/ports.js';
+import { ScanService } from '../services/scan.service.js';
+import { VerifyService } from '../services/verify.service.js';
+
+export interface ContainerOptions {
+  /** Open the index read-only (dry runs); a missing index is then an empty in-memory one. */
+  readOnly?: boolean;
+  logger?: Logger;
+  events?: EventSink;
+  analyser?: Analyser;
+}
+
+export class Container {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly events: EventSink;
+  readonly analyser: Analyser;
+  private readonly readOnly: boolean;
+  private db: Db | undefined;
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  constructor(config: Config, opts: ContainerOptions = {}) {
+    this.config = config;
+    this.readOnly = opts.readOnly ?? false;
+    this.logger = opts.logger ?? NO_LOG;
+    this.events = opts.events ?? NO_EVENTS;
+    this.analyser = opts.analyser ?? BASIC_ANALYSER;
+  }
+
+  get searchDb(): string {
+    return this.config.searchDb;
+  }
+
+  /** Registers something to close on `close()`, in reverse order of registration. */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
+  async index(): Promise<Db> {
+    if (this.db !== undefined) return this.db;
+    const file = this.config.searchDb;
+    if (this.readOnly && !fs.existsSync(file)) this.db = await openDb(':memory:');
+    else this.db = await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
+    if (!this.db.readOnly) await migrate(this.db);
+    return this.db;
+  }
+
+  /** Closes the index (used by rebuild before it swaps the file). */
+  closeIndex(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  async repo(): Promise<AssetRepository> {
+    return new AssetRepository(await this.index());
+  }
+
+  scanService(repo: AssetRepository): ScanService {
+    const s = this.config.settings;
+    return new ScanService({
+      roots: this.config.roots,
+      repo,
+      analyser: this.analyser,
+      events: this.events,
+      clock: SYSTEM_CLOCK,
+      logger: this.logger,
+      hashConcurrency: s.pipeline.hash_concurrency,
+      analyseConcurrency: s.pipeline.analyse_concurrency,
+      massDeleteRatio: s.watch.mass_delete_ratio,
+    });
+  }
+
+  async verifyService(): Promise<VerifyService> {
+    const s = this.config.settings;
+    return new VerifyService({
+      roots: this.config.roots,
+      repo: await this.repo(),
+      sampleRatio: s.verify.sample_ratio,
+      hashConcurrency: s.pipeline.hash_concurrency,
+    });
+  }
+
+  async assetsService(): Promise<AssetsService> {
+    return new AssetsService({ repo: await this.repo(), roots: this.config.roots });
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.closers.reverse()) await fn();
+    this.closers.length = 0;
+    this.closeIndex();
+  }
+}

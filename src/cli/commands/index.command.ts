@@ -1,0 +1,98 @@
+/** `alice index rebuild|update|verify`. */
+import type { Command } from 'commander';
+import type { ScanSummary } from '../../services/scan.service.js';
+import type { VerifyReport } from '../../services/verify.service.js';
+import type { CliContext } from '../context.js';
+import { plural, type Rendered } from '../render.js';
+
+export function scanText(s: ScanSummary): string[] {
+  const head = `${s.dry_run ? '[dry run] ' : ''}index ${s.mode}: ${plural(s.files_seen, 'file')} seen, ${s.hashed} hashed (${s.unchanged} unchanged), ${plural(s.assets, 'asset')}`;
+  const lines = [
+    head,
+    `  new ${s.new} · moved ${s.moved} · modified ${s.modified} · restored ${s.restored} · missing ${s.missing} · duplicate groups ${s.duplicates}`,
+    `  sidecars written ${s.sidecars_written} · errors ${s.errors.length} · ${(s.elapsed_ms / 1000).toFixed(1)} s · ${s.files_per_s} files/s · ${s.mb_per_s} MB/s`,
+  ];
+  for (const r of s.offline_roots) lines.push(`  offline root (nothing marked missing): ${r}`);
+  for (const b of s.mass_delete_blocked) {
+    lines.push(
+      `  refused to mark ${b.would_mark} of ${b.present} files missing in ${b.root}: run \`alice index update --allow-mass-delete\` if they really are gone`,
+    );
+  }
+  if (s.moves.length > 0) lines.push('moves:', ...s.moves.slice(0, 20).map((m) => `  ${m.from} → ${m.to}`));
+  if (s.errors.length > 0)
+    lines.push('errors:', ...s.errors.slice(0, 50).map((e) => `  ${e.code}  ${e.path}: ${e.message}`));
+  if (s.sidecar_issues.length > 0) {
+    lines.push(
+      'sidecars:',
+      ...s.sidecar_issues.map(
+        (i) =>
+          `  ${i.kind}  ${i.file}: ${i.reason}${i.movedTo === undefined ? '' : ` (kept as ${i.movedTo})`}`,
+      ),
+    );
+  }
+  return lines;
+}
+
+export function verifyText(r: VerifyReport): string[] {
+  const lines = [
+    `index verify${r.full ? ' --full' : ''}: ${plural(r.files_checked, 'file')}, ${plural(r.sidecars_checked, 'sidecar')}, ${r.rehashed} re-hashed: ${r.clean ? 'clean' : plural(r.problems.length, 'problem')}`,
+  ];
+  for (const root of r.offline_roots) lines.push(`  offline root (not checked): ${root}`);
+  for (const p of r.problems.slice(0, 200))
+    lines.push(`  ${p.kind}  ${p.path || p.content_hash || ''}: ${p.detail}`);
+  return lines;
+}
+
+export function registerIndexCommands(
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
+): void {
+  const index = program
+    .command('index')
+    .description('maintain the search index (a cache rebuilt from files and sidecars)');
+  index
+    .command('rebuild')
+    .description('scan every configured root, write missing sidecars and recreate the index from scratch')
+    .option('--verify', 'verify files, sidecars and index afterwards')
+    .option('--dry-run', 'report what would happen; write nothing')
+    .action((o: { verify?: boolean; dryRun?: boolean }) =>
+      run(async (ctx) => {
+        const r = await ctx.invoke<{ summary: ScanSummary; verify?: VerifyReport }>('index.rebuild', {
+          dryRun: o.dryRun === true,
+          verify: o.verify === true,
+        });
+        const text = scanText(r.summary);
+        if (r.verify !== undefined) text.push(...verifyText(r.verify));
+        return { data: r, text, exitCode: r.verify !== undefined && !r.verify.clean ? 1 : 0 };
+      }),
+    );
+  index
+    .command('update')
+    .description('index only what changed since the last scan (unchanged files are not opened)')
+    .option('--dry-run', 'report what would happen; write nothing')
+    .option(
+      '--allow-mass-delete',
+      'mark files missing even when more than watch.mass_delete_ratio of a root vanished',
+    )
+    .action((o: { dryRun?: boolean; allowMassDelete?: boolean }) =>
+      run(async (ctx) => {
+        const s = await ctx.invoke<ScanSummary>('index.update', {
+          dryRun: o.dryRun === true,
+          allowMassDelete: o.allowMassDelete === true,
+        });
+        return { data: s, text: scanText(s) };
+      }),
+    );
+  index
+    .command('verify')
+    .description(
+      'compare files, sidecars and index; exit 0 when clean, 1 when problems were found, 2 on error',
+    )
+    .option('--full', 're-hash every file (default: a sample, verify.sample_ratio)')
+    .action((o: { full?: boolean }) =>
+      run(async (ctx) => {
+        const r = await ctx.invoke<VerifyReport>('index.verify', { full: o.full === true });
+        return { data: r, text: verifyText(r), exitCode: r.clean ? 0 : 1 };
+      }),
+    );
+}

@@ -1,0 +1,91 @@
+/**
+ * What every command gets: parsed global options, the configuration, and `invoke`, which runs an
+ * operation through the running agent when there is one, or in-process otherwise.
+ */
+import path from 'node:path';
+import { Container } from '../app/container.js';
+import { OPERATIONS, runOperation, type OperationName } from '../app/operations.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { NO_PROGRESS, type Progress } from '../services/ports.js';
+import { terminalProgress } from './progress.js';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  progress?: boolean;
+}
+
+/** Sends an operation to the running agent; returns undefined when no agent answers. */
+export type AgentCall = (
+  config: Config,
+  op: string,
+  params: unknown,
+) => Promise<{ result: unknown } | undefined>;
+
+let agentCall: AgentCall = () => Promise.resolve(undefined);
+
+/** Installed by the agent module so the CLI routes through the control socket. */
+export function setAgentCall(fn: AgentCall): void {
+  agentCall = fn;
+}
+
+export class CliContext {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly progress: Progress;
+  private cached: Config | undefined;
+
+  constructor(private readonly opts: GlobalOptions) {
+    this.json = opts.json === true;
+    this.verbose = opts.verbose === true;
+    this.progress = this.json || opts.progress === false ? NO_PROGRESS : terminalProgress();
+  }
+
+  config(): Config {
+    this.cached ??= loadConfig({ configFile: this.opts.config });
+    return this.cached;
+  }
+
+  /** Runs an operation: through the agent if it is running, else in-process. */
+  async invoke<T = unknown>(
+    op: OperationName,
+    params: Record<string, unknown>,
+    local: { direct?: boolean } = {},
+  ): Promise<T> {
+    const config = this.config();
+    if (local.direct !== true) {
+      const remote = await agentCall(config, op, params);
+      if (remote !== undefined) return remote.result as T;
+    }
+    const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
+    const container = new Container(config, { readOnly: !writes });
+    await buildContainer(container);
+    try {
+      return (await runOperation(
+        { container, progress: this.progress, cwd: process.cwd(), remote: false },
+        op,
+        params,
+      )) as T;
+    } finally {
+      await container.close();
+    }
+  }
+}
+
+/** Hook used by the composition code to attach adapters (analyser, events, …) to a container. */
+export type ContainerSetup = (container: Container) => Promise<void>;
+let setup: ContainerSetup = () => Promise.resolve();
+
+export function setContainerSetup(fn: ContainerSetup): void {
+  setup = fn;
+}
+
+function buildContainer(container: Container): Promise<void> {
+  return setup(container);
+}
+
+/** Makes a `<file|hash>` argument absolute when it is a path, so the agent resolves it the same way. */
+export function absRef(ref: string): string {
+  return /^[0-9a-fA-F]{8,64}$/.test(ref) ? ref.toLowerCase() : path.resolve(ref);
+}

@@ -1,0 +1,50 @@
+/** The only place that writes to stdout: JSON with --json, readable text otherwise. */
+import { AliceError, errorMessage } from '../domain/errors.js';
+
+export interface Rendered {
+  /** Structured result, printed as-is with --json. */
+  data: unknown;
+  /** Human-readable lines. */
+  text: string[];
+  exitCode?: number;
+}
+
+export function print(result: Rendered, json: boolean): void {
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify(result.data, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`,
+    );
+  else if (result.text.length > 0) process.stdout.write(`${result.text.join('\n')}\n`);
+}
+
+/** Errors go to stderr (and, with --json, also as a JSON object on stdout). */
+export function printError(err: unknown, json: boolean, verbose: boolean): void {
+  if (err instanceof AliceError) {
+    const lines = [`error [${err.code}]: ${err.message}`, ...err.details.map((d) => `  - ${d}`)];
+    if (err.hint !== undefined) lines.push(`hint: ${err.hint}`);
+    process.stderr.write(`${lines.join('\n')}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details, hint: err.hint ?? null } })}\n`,
+      );
+    return;
+  }
+  process.stderr.write(`error: ${errorMessage(err)}\n`);
+  if (verbose && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  if (json)
+    process.stdout.write(`${JSON.stringify({ error: { code: 'INTERNAL', message: errorMessage(err) } })}\n`);
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function shortHash(h: string | null | undefined): string {
+  return h === null || h === undefined ? '-' : `${h.slice(0, 12)}…`;
+}
+
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
+}

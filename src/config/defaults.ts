@@ -1,0 +1,93 @@
+/**
+ * Every setting with its default. `settings.example.yaml` documents the same keys; a test keeps the
+ * two in sync. Relative paths resolve against the settings file's folder (or ALICE_HOME without one).
+ */
+export const DEFAULT_SETTINGS = {
+  storage: {
+    /** DuckDB index file: a cache, rebuildable from files and sidecars at any time. */
+    search_db: 'data/search.duckdb',
+    /** Folders of media to keep indexed. Without a settings file: `<ALICE_HOME>/assets`. */
+    asset_paths: ['assets'] as string[],
+    /** Folders that hold projects. Without a settings file: `<ALICE_HOME>/projects`. */
+    project_paths: ['projects'] as string[],
+  },
+  watch: {
+    /** `auto` (native, polling on network/FUSE mounts), `native` or `poll`. */
+    backend: 'auto' as 'auto' | 'native' | 'poll',
+    /** Roots (or folders below them) that are always polled. */
+    poll_paths: [] as string[],
+    poll_interval_ms: 2000,
+    /** Quiet window after the last event before a change set is processed. */
+    debounce_ms: 500,
+    /** A file is processed once its size and mtime stayed the same for this long. */
+    settle_ms: 300,
+    /** A vanished path waits this long for a matching new path (a move) before it is marked missing. */
+    move_grace_s: 60,
+    /** Stat-only reconciliation sweep (cron). */
+    reconcile_cron: '17 * * * *',
+    /** One pass never marks more than this share of a root missing. */
+    mass_delete_ratio: 0.2,
+  },
+  pipeline: {
+    hash_concurrency: 2,
+    analyse_concurrency: 2,
+    embed_concurrency: 1,
+    /** Index upserts are batched up to this many rows or this many milliseconds. */
+    batch_size: 200,
+    batch_ms: 250,
+  },
+  verify: {
+    /** Integrity verification (cron): re-hash files within a time budget. */
+    cron: '30 3 * * *',
+    budget_minutes: 30,
+    /** Every file is re-hashed at least once in this many days. */
+    cycle_days: 7,
+    /** Sidecar/index consistency check (cron). */
+    consistency_cron: '45 4 * * *',
+    /** Share of files re-hashed by `alice index verify` without `--full`. */
+    sample_ratio: 0.05,
+  },
+  embedding: {
+    /** Write tags, description and the alice hash into the files themselves. */
+    enabled: true,
+    /** Formats never written to (stay sidecar-only), e.g. [heic, mp4]. */
+    disabled_formats: [] as string[],
+    /** Keep the file's modification time after embedding. */
+    preserve_mtime: true,
+  },
+  tagging: {
+    /** YAML vocabulary file (category → word → synonyms); null uses the built-in one. */
+    vocabulary: null as string | null,
+    /** Turn prompt words into tags using the vocabulary. */
+    from_prompt: true,
+  },
+  events: {
+    /** `file` (default) or `redis`; USE_REDIS_EVENTS=true selects redis. */
+    backend: 'file' as 'file' | 'redis',
+    redis_url: 'redis://127.0.0.1:6379',
+    stream: 'alice:events',
+    max_len: 1_000_000,
+    retention_days: 30,
+  },
+  agent: {
+    /** Control socket, relative to ALICE_HOME. */
+    socket: 'agent.sock',
+    status_file: 'status.json',
+    status_interval_s: 5,
+    /** The status heartbeat is stale after this many seconds. */
+    stale_after_s: 30,
+  },
+  logging: {
+    level: 'info' as 'error' | 'warn' | 'info' | 'debug',
+    dir: 'logs',
+    max_days: 14,
+    max_size_mb: 20,
+  },
+  mcp: {
+    max_results: 100,
+    thumbnails: 4,
+    thumbnail_px: 256,
+  },
+};
+
+export type Settings = typeof DEFAULT_SETTINGS;

@@ -1,0 +1,57 @@
+/** Index maintenance use cases: rebuild (into a fresh file, swapped in atomically), update, verify. */
+import fs from 'node:fs/promises';
+import { openDb } from '../adapters/duckdb.adapter.js';
+import { AssetRepository } from '../adapters/index/asset.repository.js';
+import { migrate } from '../adapters/index/schema.js';
+import type { Progress } from './ports.js';
+import type { ScanService, ScanSummary } from './scan.service.js';
+import type { VerifyReport, VerifyService } from './verify.service.js';
+
+export interface IndexHost {
+  readonly searchDb: string;
+  repo(): Promise<AssetRepository>;
+  closeIndex(): void;
+  scanService(repo: AssetRepository): ScanService;
+  verifyService(): Promise<VerifyService>;
+}
+
+export async function indexUpdate(
+  host: IndexHost,
+  opts: { dryRun: boolean; allowMassDelete: boolean; progress: Progress },
+): Promise<ScanSummary> {
+  const repo = await host.repo();
+  return host.scanService(repo).run({ mode: 'update', ...opts });
+}
+
+export async function indexRebuild(
+  host: IndexHost,
+  opts: { dryRun: boolean; verify: boolean; progress: Progress },
+): Promise<{ summary: ScanSummary; verify?: VerifyReport }> {
+  const tmp = opts.dryRun ? ':memory:' : `${host.searchDb}.rebuilding`;
+  if (!opts.dryRun) await fs.rm(tmp, { force: true });
+  const db = await openDb(tmp);
+  let summary: ScanSummary;
+  try {
+    await migrate(db);
+    summary = await host
+      .scanService(new AssetRepository(db))
+      .run({ mode: 'rebuild', dryRun: opts.dryRun, allowMassDelete: true, progress: opts.progress });
+  } finally {
+    db.close();
+  }
+  if (opts.dryRun) return { summary };
+  host.closeIndex();
+  await fs.rename(tmp, host.searchDb);
+  await fs.rm(`${host.searchDb}.wal`, { force: true });
+  await fs.rm(`${tmp}.wal`, { force: true });
+  if (!opts.verify) return { summary };
+  const verify = await (await host.verifyService()).run({ full: false, progress: opts.progress });
+  return { summary, verify };
+}
+
+export async function indexVerify(
+  host: IndexHost,
+  opts: { full: boolean; progress: Progress },
+): Promise<VerifyReport> {
+  return (await host.verifyService()).run(opts);
+}

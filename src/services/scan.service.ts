@@ -1,0 +1,450 @@
+/**
+ * `alice index rebuild|update`: walks every online root, hashes what changed, resolves moves,
+ * duplicates, in-place edits and deletions, writes sidecars and updates the index.
+ */
+import path from 'node:path';
+import { isDirectory } from '../adapters/fs.adapter.js';
+import type { AssetRepository } from '../adapters/index/asset.repository.js';
+import type { LocationRow } from '../adapters/index/rows.js';
+import type { RootConfig } from '../config/config.js';
+import { inheritUserData, type Sidecar } from '../domain/sidecar.js';
+import { mapLimit } from '../pipeline/map-limit.js';
+import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
+import type { Analyser, Clock, EventSink, Logger, Progress } from './ports.js';
+import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
+import { SidecarCache, type SidecarIssue } from './sidecar-cache.js';
+
+export interface ScanDeps {
+  roots: readonly RootConfig[];
+  repo: AssetRepository;
+  analyser: Analyser;
+  events: EventSink;
+  clock: Clock;
+  logger: Logger;
+  hashConcurrency: number;
+  analyseConcurrency: number;
+  massDeleteRatio: number;
+}
+
+export interface ScanOptions {
+  mode: 'rebuild' | 'update';
+  dryRun: boolean;
+  allowMassDelete: boolean;
+  progress: Progress;
+}
+
+export interface MoveRecord {
+  content_hash: string;
+  from: string;
+  to: string;
+}
+
+export interface ScanSummary {
+  mode: 'rebuild' | 'update';
+  dry_run: boolean;
+  files_seen: number;
+  unchanged: number;
+  hashed: number;
+  assets: number;
+  duplicates: number;
+  new: number;
+  moved: number;
+  modified: number;
+  restored: number;
+  missing: number;
+  sidecars_written: number;
+  errors: FileProblem[];
+  sidecar_issues: SidecarIssue[];
+  offline_roots: string[];
+  mass_delete_blocked: { root: string; would_mark: number; present: number }[];
+  moves: MoveRecord[];
+  bytes_hashed: number;
+  elapsed_ms: number;
+  files_per_s: number;
+  mb_per_s: number;
+}
+
+/** Never refuse to mark fewer than this many files missing, whatever the share. */
+const MASS_DELETE_MIN = 10;
+
+interface Pass {
+  opts: ScanOptions;
+  now: string;
+  cache: SidecarCache;
+  summary: ScanSummary;
+  aliasMap: Map<string, string>;
+  loaded: Map<string, Sidecar>;
+  touched: Set<string>;
+  sidecarOf: Map<string, Sidecar>;
+  locationRows: LocationRow[];
+  deletePaths: string[];
+}
+
+function emptySummary(opts: ScanOptions): ScanSummary {
+  return {
+    mode: opts.mode,
+    dry_run: opts.dryRun,
+    files_seen: 0,
+    unchanged: 0,
+    hashed: 0,
+    assets: 0,
+    duplicates: 0,
+    new: 0,
+    moved: 0,
+    modified: 0,
+    restored: 0,
+    missing: 0,
+    sidecars_written: 0,
+    errors: [],
+    sidecar_issues: [],
+    offline_roots: [],
+    mass_delete_blocked: [],
+    moves: [],
+    bytes_hashed: 0,
+    elapsed_ms: 0,
+    files_per_s: 0,
+    mb_per_s: 0,
+  };
+}
+
+export class ScanService {
+  constructor(private readonly deps: ScanDeps) {}
+
+  async run(opts: ScanOptions): Promise<ScanSummary> {
+    const started = performance.now();
+    const pass: Pass = {
+      opts,
+      now: this.deps.clock.now().toISOString(),
+      cache: new SidecarCache(opts.dryRun),
+      summary: emptySummary(opts),
+      aliasMap: new Map(),
+      loaded: new Map(),
+      touched: new Set(),
+      sidecarOf: new Map(),
+      locationRows: [],
+      deletePaths: [],
+    };
+    const { changed, vanished } = await this.collect(pass);
+    const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
+    pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
+    pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
+    const groups = await this.group(pass, hashed, vanished);
+    await this.resolveAll(pass, groups);
+    await this.markVanished(pass, vanished);
+    if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
+    await this.persist(pass);
+    return this.finish(pass, started);
+  }
+
+  private async collect(pass: Pass): Promise<{ changed: SeenFile[]; vanished: Map<string, LocationRow> }> {
+    const { repo } = this.deps;
+    const changed: SeenFile[] = [];
+    const vanished = new Map<string, LocationRow>();
+    for (const root of this.deps.roots) {
+      if (!(await isDirectory(root.path))) {
+        pass.summary.offline_roots.push(root.path);
+        this.deps.events.emit('root.offline', { root: root.path, kind: root.kind });
+        if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'offline', null);
+        continue;
+      }
+      const known = new Map<string, LocationRow>();
+      if (pass.opts.mode === 'update')
+        for (const row of await repo.locationsUnder(root.path)) known.set(row.path, row);
+      else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
+      const coll = await collectRoot(root, known, pass.summary.errors);
+      pass.summary.files_seen += coll.seenPaths.size;
+      pass.summary.unchanged += coll.unchanged;
+      changed.push(...coll.changed);
+      for (const row of known.values())
+        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
+      if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'online', pass.now);
+    }
+    // A file whose inode, size and mtime match a vanished location moved: no need to read it.
+    const byStat = new Map<string, LocationRow>();
+    for (const row of vanished.values()) byStat.set(`${row.inode}:${row.size}:${row.mtime_ms}`, row);
+    for (const f of changed) {
+      const row = f.prev === undefined ? byStat.get(`${f.ino}:${f.size}:${f.mtimeMs}`) : undefined;
+      if (row === undefined || !vanished.has(row.path)) continue;
+      f.byteHash = row.byte_hash;
+      f.movedFrom = row;
+      vanished.delete(row.path);
+    }
+    return { changed, vanished };
+  }
+
+  private register(pass: Pass, s: Sidecar): void {
+    if (!pass.loaded.has(s.content_hash)) pass.loaded.set(s.content_hash, s);
+    for (const alias of s.aliases ?? []) pass.aliasMap.set(alias, s.content_hash);
+  }
+
+  private async group(
+    pass: Pass,
+    hashed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<Map<string, SeenFile[]>> {
+    const byAsset = new Map<string, LocationRow[]>();
+    for (const row of vanished.values())
+      (byAsset.get(row.content_hash) ?? byAsset.set(row.content_hash, []).get(row.content_hash))?.push(row);
+    const groups = new Map<string, SeenFile[]>();
+    for (const f of hashed) {
+      const byte = f.byteHash as string;
+      const asset =
+        f.movedFrom?.content_hash ??
+        pass.aliasMap.get(byte) ??
+        (await this.deps.repo.resolveHash(byte)) ??
+        byte;
+      if (f.movedFrom === undefined && f.prev?.content_hash !== asset) {
+        const cand = byAsset.get(asset)?.pop();
+        if (cand !== undefined) {
+          f.movedFrom = cand;
+          vanished.delete(cand.path);
+        }
+      }
+      (groups.get(asset) ?? groups.set(asset, []).get(asset))?.push(f);
+    }
+    return groups;
+  }
+
+  private async resolveAll(pass: Pass, groups: Map<string, SeenFile[]>): Promise<void> {
+    const list = [...groups.entries()];
+    pass.opts.progress.start('indexing', list.length);
+    await mapLimit(list, this.deps.analyseConcurrency, async ([asset, files]) => {
+      try {
+        await this.resolveAsset(pass, asset, files);
+      } catch (err) {
+        for (const f of files)
+          pass.summary.errors.push({ path: f.path, root: f.root.path, code: 'EINDEX', message: String(err) });
+        this.deps.logger.error('failed to index asset', { asset, error: String(err) });
+      }
+      pass.opts.progress.tick(1);
+    });
+    pass.opts.progress.done();
+  }
+
+  /** Finds this asset's sidecar in any root, or makes a new one from the file (analysed once). */
+  private async baseSidecar(
+    pass: Pass,
+    asset: string,
+    files: SeenFile[],
+  ): Promise<{ sidecar: Sidecar; isNew: boolean }> {
+    for (const f of files) {
+      const s = await pass.cache.get(f.root.path, asset);
+      if (s !== null) return { sidecar: s, isNew: false };
+    }
+    const loaded = pass.loaded.get(asset);
+    if (loaded !== undefined) return { sidecar: loaded, isNew: false };
+    const roots = new Set([
+      ...(await this.deps.repo.locationsOf(asset)).map((l) => l.root),
+      ...files.map((f) => f.movedFrom?.root ?? ''),
+    ]);
+    for (const root of roots) {
+      if (root === '') continue;
+      const s = await pass.cache.get(root, asset);
+      if (s !== null) return { sidecar: s, isNew: false };
+    }
+    const first = files[0] as SeenFile;
+    const analysis = await this.deps.analyser.analyse(first.path, first.media);
+    return {
+      sidecar: sidecarFromAnalysis({
+        hash: asset,
+        file: first.path,
+        size: first.size,
+        media: first.media,
+        analysis,
+        now: pass.now,
+      }),
+      isNew: true,
+    };
+  }
+
+  private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
+    const { summary } = pass;
+    let { sidecar, isNew } = await this.baseSidecar(pass, asset, files);
+    const edited = files.find(
+      (f) => f.prev !== undefined && f.prev.content_hash !== asset && f.movedFrom === undefined,
+    );
+    if (edited?.prev !== undefined) {
+      summary.modified++;
+      pass.touched.add(edited.prev.content_hash);
+      if (isNew) {
+        const old = await pass.cache.get(edited.prev.root, edited.prev.content_hash);
+        if (old !== null) sidecar = inheritUserData(sidecar, old);
+        else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
+        this.deps.events.emit('asset.updated', {
+          content_hash: asset,
+          derived_from: edited.prev.content_hash,
+          path: edited.path,
+          changes: ['content'],
+        });
+      }
+    } else if (isNew) {
+      summary.new++;
+      this.deps.events.emit('asset.discovered', {
+        content_hash: asset,
+        path: files[0]?.path,
+        media_type: sidecar.analysis.media_type,
+      });
+    }
+    pass.sidecarOf.set(asset, sidecar);
+    pass.touched.add(asset);
+    for (const f of files) this.recordFile(pass, asset, f);
+    await this.placeSidecars(pass, asset, sidecar, files, isNew || edited !== undefined);
+  }
+
+  private recordFile(pass: Pass, asset: string, f: SeenFile): void {
+    const { summary } = pass;
+    const from = f.movedFrom;
+    if (from !== undefined) {
+      summary.moved++;
+      if (summary.moves.length < 1000)
+        summary.moves.push({ content_hash: asset, from: from.path, to: f.path });
+      pass.deletePaths.push(from.path);
+      this.deps.events.emit('asset.moved', {
+        content_hash: asset,
+        old_path: from.path,
+        new_path: f.path,
+        old_root: from.root,
+        new_root: f.root.path,
+      });
+    } else if (f.prev !== undefined && !f.prev.present && f.prev.content_hash === asset) {
+      summary.restored++;
+      this.deps.events.emit('asset.restored', { content_hash: asset, path: f.path });
+    }
+    pass.locationRows.push({
+      path: f.path,
+      content_hash: asset,
+      byte_hash: f.byteHash as string,
+      root: f.root.path,
+      rel_path: f.rel,
+      size: f.size,
+      mtime_ms: f.mtimeMs,
+      inode: f.ino,
+      present: true,
+      first_seen: f.prev?.first_seen ?? from?.first_seen ?? pass.now,
+      last_seen: pass.now,
+      missing_since: null,
+    });
+  }
+
+  /** One sidecar per asset per root: copies it into roots that lack it, drops it from roots it left. */
+  private async placeSidecars(
+    pass: Pass,
+    asset: string,
+    sidecar: Sidecar,
+    files: SeenFile[],
+    changed: boolean,
+  ): Promise<void> {
+    const byRoot = new Map<string, SeenFile[]>();
+    for (const f of files) (byRoot.get(f.root.path) ?? byRoot.set(f.root.path, []).get(f.root.path))?.push(f);
+    for (const [root, inRoot] of byRoot) {
+      const existing = await pass.cache.get(root, asset);
+      const rels = inRoot.map((f) => f.rel).sort();
+      const samePaths = JSON.stringify(existing?.last_paths ?? []) === JSON.stringify(rels);
+      if (existing !== null && !changed && samePaths) continue;
+      const next: Sidecar = { ...(existing ?? sidecar), last_paths: rels, updated_at: pass.now };
+      await pass.cache.put(root, next);
+    }
+    const leftRoots = new Set(
+      files.flatMap((f) =>
+        f.movedFrom !== undefined && f.movedFrom.root !== f.root.path ? [f.movedFrom.root] : [],
+      ),
+    );
+    for (const oldRoot of leftRoots) {
+      const others = (await this.deps.repo.locationsOf(asset)).filter(
+        (l) => l.root === oldRoot && l.present && !pass.deletePaths.includes(l.path),
+      );
+      if (others.length === 0 && !byRoot.has(oldRoot)) await pass.cache.remove(oldRoot, asset);
+    }
+  }
+
+  private async markVanished(pass: Pass, vanished: Map<string, LocationRow>): Promise<void> {
+    const byRoot = new Map<string, LocationRow[]>();
+    for (const row of vanished.values())
+      (byRoot.get(row.root) ?? byRoot.set(row.root, []).get(row.root))?.push(row);
+    for (const [root, rows] of byRoot) {
+      const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
+      if (
+        !pass.opts.allowMassDelete &&
+        rows.length >= MASS_DELETE_MIN &&
+        rows.length > present * this.deps.massDeleteRatio
+      ) {
+        pass.summary.mass_delete_blocked.push({ root, would_mark: rows.length, present });
+        continue;
+      }
+      if (!pass.opts.dryRun)
+        await this.deps.repo.markMissing(
+          rows.map((r) => r.path),
+          pass.now,
+        );
+      pass.summary.missing += rows.length;
+      for (const r of rows) {
+        pass.touched.add(r.content_hash);
+        this.deps.events.emit('asset.missing', { content_hash: r.content_hash, path: r.path, root });
+      }
+    }
+  }
+
+  /** Rebuild: sidecars whose files are all gone still describe assets (status missing). */
+  private addMissingFromSidecars(pass: Pass, groups: Map<string, SeenFile[]>): void {
+    for (const [hash, s] of pass.loaded) {
+      if (groups.has(hash)) continue;
+      pass.sidecarOf.set(hash, s);
+      pass.touched.add(hash);
+    }
+  }
+
+  private async persist(pass: Pass): Promise<void> {
+    if (pass.opts.dryRun) return;
+    const { repo } = this.deps;
+    await repo.deleteLocations(pass.deletePaths);
+    await repo.upsertLocations(pass.locationRows);
+    const entries = [...pass.sidecarOf.values()].map((s) => entryOf(s, null, false));
+    await repo.upsertAssets(entries);
+    await repo.refreshStatus([...pass.touched]);
+    const errorsByRoot = new Map<string, FileProblem[]>(this.deps.roots.map((r) => [r.path, []]));
+    for (const e of pass.summary.errors) errorsByRoot.get(e.root)?.push(e);
+    for (const [root, list] of errorsByRoot) {
+      if (pass.summary.offline_roots.includes(root)) continue;
+      await repo.replaceFileErrors(
+        root,
+        list.map((e) => ({ ...e, at: pass.now })),
+      );
+    }
+    for (const hash of pass.touched) {
+      const locs = (await repo.locationsOf(hash)).filter((l) => l.present);
+      if (locs.length > 1 && pass.locationRows.some((r) => r.content_hash === hash)) {
+        this.deps.events.emit('asset.duplicate_found', {
+          content_hash: hash,
+          paths: locs.map((l) => l.path),
+        });
+      }
+    }
+  }
+
+  private async finish(pass: Pass, started: number): Promise<ScanSummary> {
+    const s = pass.summary;
+    const counts = await this.deps.repo.counts();
+    const dryRebuild = pass.opts.dryRun && pass.opts.mode === 'rebuild';
+    s.assets = dryRebuild ? pass.sidecarOf.size : counts.assets;
+    s.duplicates = dryRebuild ? 0 : counts.duplicates;
+    s.sidecars_written = pass.cache.written;
+    s.sidecar_issues = pass.cache.issues;
+    s.elapsed_ms = Math.round(performance.now() - started);
+    const secs = Math.max(s.elapsed_ms, 1) / 1000;
+    s.files_per_s = Math.round((s.hashed / secs) * 10) / 10;
+    s.mb_per_s = Math.round((s.bytes_hashed / 1e6 / secs) * 10) / 10;
+    if (pass.opts.mode === 'rebuild' && !pass.opts.dryRun)
+      this.deps.events.emit('index.rebuilt', { assets: s.assets, files: s.files_seen });
+    this.deps.logger.info('scan finished', {
+      mode: s.mode,
+      files: s.files_seen,
+      hashed: s.hashed,
+      errors: s.errors.length,
+    });
+    return s;
+  }
+}
+
+export function relTo(root: string, p: string): string {
+  return path.relative(root, p);
+}
