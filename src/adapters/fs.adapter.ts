@@ -79,6 +79,17 @@ function describe(code: string | undefined): string {
  * symlinked files are followed. Problems are reported, never thrown.
  */
 export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  let top: import('node:fs').Stats;
+  try {
+    top = await fs.stat(root);
+  } catch {
+    return; // vanished: the caller compares with what it knew
+  }
+  if (top.isFile()) {
+    const name = path.basename(root);
+    if (opts.acceptFile(name)) yield { path: root, name, size: top.size, mtimeMs: top.mtimeMs, ino: top.ino };
+    return;
+  }
   const stack: string[] = [root];
   while (stack.length > 0) {
     const dir = stack.pop() as string;

@@ -19,6 +19,8 @@ export const ErrorCode = {
   EMBED_FAILED: 'EMBED_FAILED',
   DISK_FULL: 'DISK_FULL',
   UNSUPPORTED: 'UNSUPPORTED',
+  /** The configured event backend (Redis) cannot be reached for reading. */
+  EVENTS_UNAVAILABLE: 'EVENTS_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -27,7 +29,11 @@ export class AliceError extends Error {
   readonly hint: string | undefined;
   readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; details?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AliceError';
     this.code = code;

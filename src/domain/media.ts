@@ -29,7 +29,14 @@ const EXTENSIONS: Readonly<Record<string, { type: MediaType; mime: string; forma
 /** Directories alice never descends into. */
 export const IGNORED_DIRS: ReadonlySet<string> = new Set(['.metadata', '.alice', 'node_modules']);
 /** Partial-download and temp suffixes: ignored until renamed to their final name. */
-export const TEMP_SUFFIXES: readonly string[] = ['.part', '.crdownload', '.tmp', '.download', '.partial', '.alice-tmp'];
+export const TEMP_SUFFIXES: readonly string[] = [
+  '.part',
+  '.crdownload',
+  '.tmp',
+  '.download',
+  '.partial',
+  '.alice-tmp',
+];
 
 export function extensionOf(fileName: string): string {
   const dot = fileName.lastIndexOf('.');

@@ -45,9 +45,10 @@ export async function collectRoot(
   root: RootConfig,
   known: Map<string, LocationRow>,
   problems: FileProblem[],
+  start: string = root.path,
 ): Promise<RootCollection> {
   const out: RootCollection = { root, unchanged: 0, changed: [], seenPaths: new Set(), bytes: 0 };
-  const walk = walkFiles(root.path, {
+  const walk = walkFiles(start, {
     skipDir: isIgnoredDir,
     acceptFile: isIndexable,
     onProblem: (p) => problems.push({ ...p, root: root.path }),

@@ -7,6 +7,7 @@ import { isDirectory } from '../adapters/fs.adapter.js';
 import type { AssetRepository } from '../adapters/index/asset.repository.js';
 import type { LocationRow } from '../adapters/index/rows.js';
 import type { RootConfig } from '../config/config.js';
+import { isInside } from '../config/paths.js';
 import { inheritUserData, type Sidecar } from '../domain/sidecar.js';
 import { mapLimit } from '../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
@@ -31,6 +32,12 @@ export interface ScanOptions {
   dryRun: boolean;
   allowMassDelete: boolean;
   progress: Progress;
+  /** Only look at these paths (files or folders) instead of walking every root (the agent). */
+  targets?: readonly string[];
+  /** Vanished locations from earlier passes, still waiting for a matching new path (a move). */
+  pendingVanished?: readonly LocationRow[];
+  /** Return unmatched vanished locations in `vanished_pending` instead of marking them missing. */
+  deferMissing?: boolean;
 }
 
 export interface MoveRecord {
@@ -58,6 +65,8 @@ export interface ScanSummary {
   offline_roots: string[];
   mass_delete_blocked: { root: string; would_mark: number; present: number }[];
   moves: MoveRecord[];
+  /** With `deferMissing`: vanished locations not matched by a move in this pass. */
+  vanished_pending: LocationRow[];
   bytes_hashed: number;
   elapsed_ms: number;
   files_per_s: number;
@@ -100,6 +109,7 @@ function emptySummary(opts: ScanOptions): ScanSummary {
     offline_roots: [],
     mass_delete_blocked: [],
     moves: [],
+    vanished_pending: [],
     bytes_hashed: 0,
     elapsed_ms: 0,
     files_per_s: 0,
@@ -130,16 +140,52 @@ export class ScanService {
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
     const groups = await this.group(pass, hashed, vanished);
     await this.resolveAll(pass, groups);
-    await this.markVanished(pass, vanished);
+    if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
+    else await this.markVanished(pass, vanished);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
     await this.persist(pass);
     return this.finish(pass, started);
   }
 
   private async collect(pass: Pass): Promise<{ changed: SeenFile[]; vanished: Map<string, LocationRow> }> {
-    const { repo } = this.deps;
     const changed: SeenFile[] = [];
     const vanished = new Map<string, LocationRow>();
+    for (const row of pass.opts.pendingVanished ?? []) vanished.set(row.path, row);
+    if (pass.opts.targets !== undefined)
+      await this.collectTargets(pass, pass.opts.targets, changed, vanished);
+    else await this.collectRoots(pass, changed, vanished);
+    this.matchByStat(changed, vanished);
+    return { changed, vanished };
+  }
+
+  /** The agent's path: stat only the paths that events named (a folder is walked). */
+  private async collectTargets(
+    pass: Pass,
+    targets: readonly string[],
+    changed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<void> {
+    const { repo } = this.deps;
+    for (const target of targets) {
+      const root = this.deps.roots.find((r) => isInside(target, r.path));
+      if (root === undefined) continue;
+      const known = new Map((await repo.locationsAtOrBelow(target)).map((r) => [r.path, r]));
+      if (!(await isDirectory(root.path))) continue;
+      const coll = await collectRoot(root, known, pass.summary.errors, target);
+      pass.summary.files_seen += coll.seenPaths.size;
+      pass.summary.unchanged += coll.unchanged;
+      changed.push(...coll.changed);
+      for (const row of known.values())
+        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
+    }
+  }
+
+  private async collectRoots(
+    pass: Pass,
+    changed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<void> {
+    const { repo } = this.deps;
     for (const root of this.deps.roots) {
       if (!(await isDirectory(root.path))) {
         pass.summary.offline_roots.push(root.path);
@@ -159,6 +205,9 @@ export class ScanService {
         if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
       if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'online', pass.now);
     }
+  }
+
+  private matchByStat(changed: SeenFile[], vanished: Map<string, LocationRow>): void {
     // A file whose inode, size and mtime match a vanished location moved: no need to read it.
     const byStat = new Map<string, LocationRow>();
     for (const row of vanished.values()) byStat.set(`${row.inode}:${row.size}:${row.mtime_ms}`, row);
@@ -169,7 +218,6 @@ export class ScanService {
       f.movedFrom = row;
       vanished.delete(row.path);
     }
-    return { changed, vanished };
   }
 
   private register(pass: Pass, s: Sidecar): void {
@@ -259,7 +307,9 @@ export class ScanService {
 
   private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
     const { summary } = pass;
-    let { sidecar, isNew } = await this.baseSidecar(pass, asset, files);
+    const base = await this.baseSidecar(pass, asset, files);
+    const isNew = base.isNew;
+    let sidecar = base.sidecar;
     const edited = files.find(
       (f) => f.prev !== undefined && f.prev.content_hash !== asset && f.movedFrom === undefined,
     );
@@ -382,6 +432,31 @@ export class ScanService {
         this.deps.events.emit('asset.missing', { content_hash: r.content_hash, path: r.path, root });
       }
     }
+  }
+
+  /** Marks locations missing now (the agent, once their grace window has passed). */
+  async markMissingNow(rows: readonly LocationRow[], allowMassDelete: boolean): Promise<ScanSummary> {
+    const opts: ScanOptions = {
+      mode: 'update',
+      dryRun: false,
+      allowMassDelete,
+      progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
+    };
+    const pass: Pass = {
+      opts,
+      now: this.deps.clock.now().toISOString(),
+      cache: new SidecarCache(false),
+      summary: emptySummary(opts),
+      aliasMap: new Map(),
+      loaded: new Map(),
+      touched: new Set(),
+      sidecarOf: new Map(),
+      locationRows: [],
+      deletePaths: [],
+    };
+    await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
+    await this.deps.repo.refreshStatus([...pass.touched]);
+    return pass.summary;
   }
 
   /** Rebuild: sidecars whose files are all gone still describe assets (status missing). */

@@ -341,6 +341,15 @@ export class AssetRepository {
     return rows.map(normaliseLocation);
   }
 
+  /** Locations at `p` or below the folder `p`. */
+  async locationsAtOrBelow(p: string): Promise<LocationRow[]> {
+    const rows = await this.db.all(`${LOCATION_SELECT} WHERE path = ? OR starts_with(path, ?)`, [
+      p,
+      p.endsWith('/') ? p : `${p}/`,
+    ]);
+    return rows.map(normaliseLocation);
+  }
+
   async allLocations(): Promise<LocationRow[]> {
     return (await this.db.all(LOCATION_SELECT)).map(normaliseLocation);
   }

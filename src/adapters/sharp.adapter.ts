@@ -1,0 +1,203 @@
+/**
+ * The only importer of sharp (libvips). One decode per image: the file is decoded once, shrunk to
+ * a small working raster (at most `workingSize` per side, aspect ignored since every hash squashes
+ * to a square anyway; JPEG/WebP use shrink-on-load), and aHash/dHash/pHash are all computed from
+ * that raster in memory by src/domain/perceptual-hash.ts. A file that cannot be decoded
+ * (truncated, corrupt, unsupported, too many pixels, too slow) is an expected outcome returned as
+ * `{ ok: false, kind, reason }`, never a throw.
+ */
+import sharp from 'sharp';
+import type { PerceptualHashes } from '../domain/sidecar.js';
+import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
+import { errorMessage } from '../domain/errors.js';
+
+export interface ImageDecodeOptions {
+  /** Images with more pixels (width × height, from the header) are refused. Default 268402689 (16383², sharp's default). */
+  readonly limitInputPixels: number;
+  /** libvips sensitivity to bad pixel data: `truncated` < `error` < `warning`. Default `error` (truncation and decode errors fail; warnings pass). */
+  readonly failOn: 'truncated' | 'error' | 'warning';
+  /** Seconds of processing before a decode is abandoned. Default 30. */
+  readonly timeoutSeconds: number;
+  /** Longest side of the working raster hashes are computed from. Default 512 (256 is slightly faster and a few bits further from imagehash on large images). */
+  readonly workingSize: number;
+}
+
+export const DEFAULT_IMAGE_DECODE_OPTIONS: Readonly<ImageDecodeOptions> = Object.freeze({
+  limitInputPixels: 268_402_689,
+  failOn: 'error',
+  timeoutSeconds: 30,
+  workingSize: 512,
+});
+
+export interface SharpRuntimeOptions {
+  /** libvips threads per image. Default 1: the pipeline already runs images in parallel on few cores. */
+  readonly concurrency: number;
+  /** libvips operation cache. Default off: a daemon sees each file once, so a cache only holds memory. */
+  readonly cache: boolean;
+}
+
+export const DEFAULT_SHARP_RUNTIME_OPTIONS: Readonly<SharpRuntimeOptions> = Object.freeze({
+  concurrency: 1,
+  cache: false,
+});
+
+/** Why an image could not be read. */
+export const ImageFailureKind = {
+  MISSING: 'missing',
+  UNSUPPORTED: 'unsupported',
+  CORRUPT: 'corrupt',
+  TOO_LARGE: 'too_large',
+  TIMEOUT: 'timeout',
+} as const;
+export type ImageFailureKind = (typeof ImageFailureKind)[keyof typeof ImageFailureKind];
+
+export interface ImageFailure {
+  readonly ok: false;
+  readonly kind: ImageFailureKind;
+  /** Human-readable, recorded as is (`cannot decode: VipsJpeg: premature end of JPEG image`). */
+  readonly reason: string;
+}
+
+export interface ImageAnalysis {
+  /** Displayed size: EXIF orientation applied. */
+  readonly width: number;
+  readonly height: number;
+  /** sharp's format name: `jpeg`, `png`, `webp`, `gif`, `tiff`, `heif` (also AVIF), `svg`, … */
+  readonly format: string;
+  readonly hasAlpha: boolean;
+  readonly hashes: PerceptualHashes;
+}
+
+export type ImageAnalysisResult = ({ readonly ok: true } & ImageAnalysis) | ImageFailure;
+export type DecodeCheckResult = { readonly ok: true } | ImageFailure;
+
+export interface Thumbnail {
+  readonly ok: true;
+  readonly data: Buffer;
+  readonly mime: 'image/jpeg';
+  readonly width: number;
+  readonly height: number;
+}
+export type ThumbnailResult = Thumbnail | ImageFailure;
+
+/** Thumbnails are clamped to this side so an MCP request cannot ask for a full-size re-encode. */
+export const MAX_THUMBNAIL_SIZE = 1024;
+const MIN_THUMBNAIL_SIZE = 16;
+
+let configured = false;
+
+/** Sets libvips threads and cache for the process (global in sharp). Call once at start; idempotent. */
+export function configureSharp(opts: Partial<SharpRuntimeOptions> = {}): void {
+  const o = { ...DEFAULT_SHARP_RUNTIME_OPTIONS, ...opts };
+  sharp.concurrency(o.concurrency);
+  sharp.cache(o.cache);
+  configured = true;
+}
+
+function open(input: string | Buffer, o: ImageDecodeOptions): sharp.Sharp {
+  if (!configured) configureSharp();
+  return sharp(input, { failOn: o.failOn, limitInputPixels: o.limitInputPixels, autoOrient: true }).timeout({
+    seconds: o.timeoutSeconds,
+  });
+}
+
+function merge(opts: Partial<ImageDecodeOptions> | undefined): ImageDecodeOptions {
+  return { ...DEFAULT_IMAGE_DECODE_OPTIONS, ...opts };
+}
+
+/** Maps a sharp/libvips error to an expected failure. */
+function failure(err: unknown, o: ImageDecodeOptions): ImageFailure {
+  const message = errorMessage(err).split('\n')[0] ?? '';
+  if (/input file is missing|ENOENT/i.test(message))
+    return { ok: false, kind: 'missing', reason: 'file not found' };
+  if (/unsupported image format/i.test(message)) {
+    return { ok: false, kind: 'unsupported', reason: 'unsupported image format' };
+  }
+  if (/pixel limit/i.test(message)) {
+    return {
+      ok: false,
+      kind: 'too_large',
+      reason: `image too large: more than ${o.limitInputPixels} pixels`,
+    };
+  }
+  if (/timeout/i.test(message)) {
+    return { ok: false, kind: 'timeout', reason: `decode took longer than ${o.timeoutSeconds}s` };
+  }
+  return { ok: false, kind: 'corrupt', reason: `cannot decode: ${message}` };
+}
+
+/**
+ * Size, format and perceptual hashes of one image (a path, or bytes such as a video frame) from a
+ * single decode. Transparent pixels are hashed as composited on black.
+ */
+export async function analyseImage(
+  input: string | Buffer,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<ImageAnalysisResult> {
+  const o = merge(opts);
+  try {
+    const image = open(input, o);
+    const meta = await image.metadata();
+    const width = meta.autoOrient.width;
+    const height = meta.autoOrient.height;
+    const { data, info } = await image
+      .resize(Math.min(width, o.workingSize), Math.min(height, o.workingSize), {
+        fit: 'fill',
+        kernel: 'lanczos3',
+      })
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const grey = toGreyscale(data, info.width, info.height, info.channels);
+    return {
+      ok: true,
+      width,
+      height,
+      format: meta.format,
+      hasAlpha: meta.hasAlpha,
+      hashes: computeHashes(grey),
+    };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
+
+/**
+ * Does the file still decode completely? Used after writing metadata into a file. Every byte of
+ * pixel data is read (a shrink still consumes the whole stream), but nothing full-size is kept.
+ */
+export async function decodeCheck(
+  path: string,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<DecodeCheckResult> {
+  const o = merge(opts);
+  try {
+    await open(path, o).resize(64, 64, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer();
+    return { ok: true };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
+
+/** A small JPEG (longest side ≤ `maxSize`, clamped to 16…1024; alpha flattened on white) for previews. */
+export async function thumbnail(
+  path: string,
+  maxSize: number,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<ThumbnailResult> {
+  const o = merge(opts);
+  const side = Math.round(
+    Math.min(Math.max(Number.isFinite(maxSize) ? maxSize : 256, MIN_THUMBNAIL_SIZE), MAX_THUMBNAIL_SIZE),
+  );
+  try {
+    const { data, info } = await open(path, o)
+      .resize(side, side, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 80 })
+      .toBuffer({ resolveWithObject: true });
+    return { ok: true, data, mime: 'image/jpeg', width: info.width, height: info.height };
+  } catch (err) {
+    return failure(err, o);
+  }
+}

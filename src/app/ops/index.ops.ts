@@ -1,0 +1,23 @@
+/** Operations of the foundation: index maintenance and `show`. */
+import { z } from 'zod';
+import { indexRebuild, indexUpdate, indexVerify } from '../../services/index-ops.js';
+import { op } from './op.js';
+
+export const INDEX_OPS = {
+  'index.update': op(
+    z.object({ dryRun: z.boolean().default(false), allowMassDelete: z.boolean().default(false) }),
+    true,
+    (ctx, p) => indexUpdate(ctx.container, { ...p, progress: ctx.progress }),
+  ),
+  'index.rebuild': op(
+    z.object({ dryRun: z.boolean().default(false), verify: z.boolean().default(false) }),
+    true,
+    (ctx, p) => indexRebuild(ctx.container, { ...p, progress: ctx.progress }),
+  ),
+  'index.verify': op(z.object({ full: z.boolean().default(false) }), false, (ctx, p) =>
+    indexVerify(ctx.container, { ...p, progress: ctx.progress }),
+  ),
+  'asset.show': op(z.object({ ref: z.string().min(1) }), false, async (ctx, p) =>
+    (await ctx.container.assetsService()).record(p.ref, ctx.cwd),
+  ),
+};
