@@ -3,6 +3,7 @@
  * reverse order. Only the CLI imports this.
  */
 import fs from 'node:fs';
+import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { migrate } from '../adapters/index/schema.js';
@@ -26,6 +27,8 @@ export interface ContainerOptions {
   logger?: Logger;
   events?: EventSink;
   analyser?: Analyser;
+  /** The one exiftool pool, used for embedding tags into files. */
+  exif?: ExiftoolAdapter;
 }
 
 export class Container {
@@ -33,6 +36,7 @@ export class Container {
   readonly logger: Logger;
   readonly events: EventSink;
   readonly analyser: Analyser;
+  readonly exif: ExiftoolAdapter | undefined;
   private readonly readOnly: boolean;
   private db: Db | undefined;
   private readonly closers: (() => Promise<void> | void)[] = [];
@@ -43,6 +47,7 @@ export class Container {
     this.logger = opts.logger ?? NO_LOG;
     this.events = opts.events ?? NO_EVENTS;
     this.analyser = opts.analyser ?? BASIC_ANALYSER;
+    this.exif = opts.exif;
   }
 
   get searchDb(): string {

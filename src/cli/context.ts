@@ -3,7 +3,7 @@
  * operation through the running agent when there is one, or in-process otherwise.
  */
 import path from 'node:path';
-import { Container } from '../app/container.js';
+import { createContainer } from '../app/compose.js';
 import { OPERATIONS, runOperation, type OperationName } from '../app/operations.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { NO_PROGRESS, type Progress } from '../services/ports.js';
@@ -59,8 +59,7 @@ export class CliContext {
       if (remote !== undefined) return remote.result as T;
     }
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
-    const container = new Container(config, { readOnly: !writes });
-    await buildContainer(container);
+    const container = await createContainer(config, { readOnly: !writes, events: writes });
     try {
       return (await runOperation(
         { container, progress: this.progress, cwd: process.cwd(), remote: false },
@@ -71,18 +70,6 @@ export class CliContext {
       await container.close();
     }
   }
-}
-
-/** Hook used by the composition code to attach adapters (analyser, events, …) to a container. */
-export type ContainerSetup = (container: Container) => Promise<void>;
-let setup: ContainerSetup = () => Promise.resolve();
-
-export function setContainerSetup(fn: ContainerSetup): void {
-  setup = fn;
-}
-
-function buildContainer(container: Container): Promise<void> {
-  return setup(container);
 }
 
 /** Makes a `<file|hash>` argument absolute when it is a path, so the agent resolves it the same way. */

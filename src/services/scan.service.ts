@@ -73,7 +73,7 @@ export interface ScanSummary {
   mb_per_s: number;
 }
 
-/** Never refuse to mark fewer than this many files missing, whatever the share. */
+/** Roots holding fewer files than this are not guarded: deleting 2 of 3 files is not an accident. */
 const MASS_DELETE_MIN = 10;
 
 interface Pass {
@@ -415,7 +415,7 @@ export class ScanService {
       const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
       if (
         !pass.opts.allowMassDelete &&
-        rows.length >= MASS_DELETE_MIN &&
+        present >= MASS_DELETE_MIN &&
         rows.length > present * this.deps.massDeleteRatio
       ) {
         pass.summary.mass_delete_blocked.push({ root, would_mark: rows.length, present });

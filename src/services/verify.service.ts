@@ -63,6 +63,9 @@ export class VerifyService {
     const locs = await this.deps.repo.allLocations();
     const byPath = new Map(locs.map((l) => [l.path, l]));
     const assetHashes = new Set(await this.deps.repo.allAssetHashes());
+    // Assets whose files are all gone (deleted, or replaced by an in-place edit) stay in the
+    // library with their sidecar so nothing the user wrote is lost: that is not drift.
+    const missingAssets = new Set(await this.deps.repo.missingAssetHashes());
     let files = 0;
     let sidecars = 0;
     const toHash: { path: string; expect: string }[] = [];
@@ -75,7 +78,7 @@ export class VerifyService {
       }
       const seen = new Set<string>();
       const withSidecar = new Set<string>();
-      sidecars += await this.checkSidecars(root.path, locs, assetHashes, problems, withSidecar);
+      sidecars += await this.checkSidecars(root.path, locs, assetHashes, missingAssets, problems, withSidecar);
       for await (const f of walkFiles(root.path, {
         skipDir: isIgnoredDir,
         acceptFile: isIndexable,
@@ -135,7 +138,7 @@ export class VerifyService {
     }
     const withLocation = new Set(locs.map((l) => l.content_hash));
     for (const h of assetHashes) {
-      if (!withLocation.has(h))
+      if (!withLocation.has(h) && !missingAssets.has(h))
         problems.push({
           kind: DriftKind.ROW_WITHOUT_FILE,
           path: '',
@@ -151,6 +154,7 @@ export class VerifyService {
     root: string,
     locs: readonly { root: string; content_hash: string }[],
     assetHashes: Set<string>,
+    missingAssets: Set<string>,
     problems: Drift[],
     withSidecar: Set<string>,
   ): Promise<number> {
@@ -181,7 +185,7 @@ export class VerifyService {
             detail: 'no file in the index has this content',
             content_hash: entry.hash,
           });
-        } else if (!inRoot.has(entry.hash)) {
+        } else if (!inRoot.has(entry.hash) && !missingAssets.has(entry.hash)) {
           problems.push({
             kind: DriftKind.ORPHANED_SIDECAR,
             path: entry.file,

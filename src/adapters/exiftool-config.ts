@@ -1,0 +1,64 @@
+/**
+ * The exiftool configuration that defines alice's XMP namespace (`XMP-alice:ContentHash`).
+ * exiftool loads `.ExifTool_config` from the directory named by `EXIFTOOL_HOME`, so alice writes
+ * the file at start into a directory of its own and points the exiftool processes at it.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ALICE_XMP } from '../domain/embedded-metadata.js';
+
+/** The file name exiftool looks for in `EXIFTOOL_HOME`. */
+export const EXIFTOOL_CONFIG_NAME = '.ExifTool_config';
+
+/**
+ * Perl source for exiftool's `%Image::ExifTool::UserDefined`: a new XMP namespace table with one
+ * string tag. The values come from constants, never from user input.
+ */
+export function exiftoolConfigText(): string {
+  const table = `Image::ExifTool::UserDefined::${ALICE_XMP.prefix}`;
+  return [
+    '# Written by alice at start; changes are overwritten. Defines the XMP namespace alice uses',
+    '# to record an asset content hash in the files it embeds tags into.',
+    '%Image::ExifTool::UserDefined = (',
+    "    'Image::ExifTool::XMP::Main' => {",
+    `        ${ALICE_XMP.prefix} => { SubDirectory => { TagTable => '${table}' } },`,
+    '    },',
+    ');',
+    `%${table} = (`,
+    `    GROUPS    => { 0 => 'XMP', 1 => '${ALICE_XMP.group}', 2 => 'Image' },`,
+    `    NAMESPACE => { '${ALICE_XMP.prefix}' => '${ALICE_XMP.uri}' },`,
+    "    WRITABLE  => 'string',",
+    `    ${ALICE_XMP.hashTag} => { },`,
+    ');',
+    '1;  # end',
+    '',
+  ].join('\n');
+}
+
+/** Where the config lives and how to remove it again. */
+export interface ExiftoolHome {
+  /** The directory to pass as `EXIFTOOL_HOME`. */
+  readonly dir: string;
+  /** Removes the directory when alice created it as a temporary one; otherwise does nothing. */
+  readonly dispose: () => Promise<void>;
+}
+
+/**
+ * Writes the config into `<stateDir>/exiftool/` when a state directory is given (kept between
+ * runs), else into a fresh temporary directory that `dispose()` removes.
+ */
+export async function prepareExiftoolHome(stateDir?: string): Promise<ExiftoolHome> {
+  const temporary = stateDir === undefined;
+  const dir = temporary
+    ? await mkdtemp(path.join(os.tmpdir(), 'alice-exiftool-'))
+    : path.join(stateDir, 'exiftool');
+  if (!temporary) await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, EXIFTOOL_CONFIG_NAME), exiftoolConfigText(), { mode: 0o644 });
+  return {
+    dir,
+    dispose: async () => {
+      if (temporary) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Builds a Container with the real adapters: sharp/ffmpeg analysis, exiftool, generation parsers,
+ * the event bus. The CLI and the agent both come through here.
+ */
+import { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
+import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
+import type { MediaFacts } from '../domain/sidecar.js';
+import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
+import { analyseImage, configureSharp } from '../adapters/sharp.adapter.js';
+import type { Config } from '../config/config.js';
+import { createEventBus } from '../events/event-bus.service.js';
+import { eventSettingsFromEnv } from '../events/event-settings.js';
+import { ContentAnalyser, type AnalyserParts } from '../services/analyse.service.js';
+import { NO_LOG, type EventSink, type Logger } from '../services/ports.js';
+import { Container } from './container.js';
+
+export interface ComposeOptions {
+  readOnly: boolean;
+  /** Emit events (commands that change the library, and the agent). */
+  events: boolean;
+  logger?: Logger;
+}
+
+let sharpConfigured = false;
+
+function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
+  return async (file) => {
+    const read = await exif.readEmbedded(file);
+    const media: MediaFacts = {};
+    if (read.width !== undefined) media.width = read.width;
+    if (read.height !== undefined) media.height = read.height;
+    if (read.duration !== undefined) media.duration = read.duration;
+    if (read.created !== undefined) media.created_at = read.created;
+    const facts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries({
+      title: read.title,
+      rating: read.rating,
+      software: read.software,
+      file_type: read.fileType,
+      keywords: read.keywords.length > 0 ? read.keywords : undefined,
+      hierarchical_keywords: read.hierarchicalKeywords.length > 0 ? read.hierarchicalKeywords : undefined,
+      alice_content_hash: read.contentHash,
+    })) {
+      if (v !== undefined) facts[k] = v;
+    }
+    return {
+      tags: tagsFromEmbedded(read),
+      description: read.description ?? null,
+      media,
+      facts,
+      raw: read.raw,
+      warnings: [...read.warnings],
+    };
+  };
+}
+
+export function analyserParts(exif?: ExiftoolAdapter): AnalyserParts {
+  if (!sharpConfigured) {
+    configureSharp();
+    sharpConfigured = true;
+  }
+  return {
+    ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
+    image: async (file) => {
+      const r = await analyseImage(file);
+      return r.ok
+        ? { ok: true, width: r.width, height: r.height, hashes: r.hashes }
+        : { ok: false, reason: `cannot decode image (${r.kind}): ${r.reason}` };
+    },
+    video: async (file) => {
+      const r = await analyseVideoFrame(file);
+      return r.ok
+        ? { ok: true, width: r.width, height: r.height, duration: r.duration, hashes: r.hashes }
+        : { ok: false, reason: r.reason };
+    },
+  };
+}
+
+export async function createContainer(config: Config, opts: ComposeOptions): Promise<Container> {
+  const logger = opts.logger ?? NO_LOG;
+  let events: EventSink | undefined;
+  let closeEvents: (() => Promise<void>) | undefined;
+  if (opts.events && !opts.readOnly) {
+    const s = eventSettingsFromEnv(process.env, config.settings.events);
+    const bus = await createEventBus({
+      home: config.home,
+      ...s,
+      logger: (level, msg) =>
+        level === 'error' ? logger.error(msg) : level === 'warn' ? logger.warn(msg) : logger.debug(msg),
+    });
+    events = { emit: (type, payload) => bus.emit(type as Parameters<typeof bus.emit>[0], payload as never) };
+    closeEvents = () => bus.close();
+  }
+  const exif = new ExiftoolAdapter({
+    stateDir: config.paths.state,
+    maxProcs: config.settings.pipeline.analyse_concurrency,
+  });
+  await exif.start();
+  const container = new Container(config, {
+    readOnly: opts.readOnly,
+    logger,
+    exif,
+    analyser: new ContentAnalyser(analyserParts(exif)),
+    ...(events === undefined ? {} : { events }),
+  });
+  container.onClose(() => exif.close());
+  if (closeEvents !== undefined) container.onClose(closeEvents);
+  return container;
+}
