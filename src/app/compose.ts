@@ -2,6 +2,15 @@
  * Builds a Container with the real adapters: sharp/ffmpeg analysis, exiftool, generation parsers,
  * the event bus. The CLI and the agent both come through here.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { readPngText } from '../adapters/png-text.adapter.js';
+import { resolveFrom } from '../config/paths.js';
+import { AliceError, ErrorCode, errorMessage } from '../domain/errors.js';
+import { extractGeneration } from '../domain/generation/index.js';
+import { DEFAULT_VOCABULARY } from '../domain/default-vocabulary.js';
+import { mergeVocabularies, parseVocabulary, tagsFromPrompt, type Vocabulary } from '../domain/vocabulary.js';
 import { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
@@ -54,13 +63,41 @@ function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedde
   };
 }
 
-export function analyserParts(exif?: ExiftoolAdapter): AnalyserParts {
+/** The tagging vocabulary: the built-in one, extended by `tagging.vocabulary` when set. */
+export function loadVocabulary(config: Config): Vocabulary {
+  const file = config.settings.tagging.vocabulary;
+  if (file === null) return DEFAULT_VOCABULARY;
+  const full = resolveFrom(
+    config.settingsFile === null ? config.home : path.dirname(config.settingsFile),
+    file,
+  );
+  let text: string;
+  try {
+    text = fs.readFileSync(full, 'utf8');
+  } catch (err) {
+    throw new AliceError(
+      ErrorCode.CONFIG_INVALID,
+      `tagging.vocabulary: cannot read ${full}: ${errorMessage(err)}`,
+    );
+  }
+  return mergeVocabularies(DEFAULT_VOCABULARY, parseVocabulary(YAML.parse(text)));
+}
+
+export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): AnalyserParts {
   if (!sharpConfigured) {
     configureSharp();
     sharpConfigured = true;
   }
   return {
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
+    pngText: async (file) => {
+      const r = await readPngText(file);
+      return { chunks: r.text, warnings: [...r.warnings] };
+    },
+    generation: extractGeneration,
+    ...(vocabulary === undefined
+      ? {}
+      : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
     image: async (file) => {
       const r = await analyseImage(file);
       return r.ok
@@ -100,7 +137,9 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
     readOnly: opts.readOnly,
     logger,
     exif,
-    analyser: new ContentAnalyser(analyserParts(exif)),
+    analyser: new ContentAnalyser(
+      analyserParts(exif, config.settings.tagging.from_prompt ? loadVocabulary(config) : undefined),
+    ),
     ...(events === undefined ? {} : { events }),
   });
   container.onClose(() => exif.close());

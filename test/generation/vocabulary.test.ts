@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_VOCABULARY } from '../../src/domain/default-vocabulary.js';
+import { isAliceError } from '../../src/domain/errors.js';
+import {
+  mergeVocabularies,
+  parseVocabulary,
+  tagsFromPrompt,
+  type Vocabulary,
+} from '../../src/domain/vocabulary.js';
+import { formatTag } from '../../src/domain/tags.js';
+
+const tags = (prompt: string, vocab: Vocabulary = DEFAULT_VOCABULARY): string[] =>
+  tagsFromPrompt(prompt, vocab).map(formatTag);
+
+describe('tagsFromPrompt', () => {
+  it('tags a typical prompt with the default vocabulary', () => {
+    expect(
+      tags(
+        'masterpiece, (Cyberpunk:1.2) city at night, neon lights, close-up portrait of a cat, oil painting',
+      ),
+    ).toEqual([
+      'style:cyberpunk',
+      'style:oil painting',
+      'subject:portrait',
+      'subject:cat',
+      'subject:city',
+      'lighting:neon lights',
+      'lighting:night',
+      'shot:close-up',
+    ]);
+  });
+
+  it('matches whole words only', () => {
+    expect(tags('a category of concatenated scattered dogma')).toEqual([]);
+    expect(tags('catalogue')).toEqual([]);
+  });
+
+  it('matches phrases across spaces, underscores and hyphens, case-insensitively', () => {
+    expect(tags('OIL_PAINTING of a landscape')).toEqual(['style:oil painting', 'subject:landscape']);
+    expect(tags('Pixel-Art  hero')).toEqual(['style:pixel art']);
+    expect(tags('oil\n painting')).toEqual(['style:oil painting']);
+  });
+
+  it('maps synonyms to the canonical word, once', () => {
+    expect(tags('kitten, kittens and a feline')).toEqual(['subject:cat']);
+    expect(tags('black and white photo, b&w')).toEqual(['color:monochrome']);
+  });
+
+  it('is Unicode-aware', () => {
+    const vocab = parseVocabulary({ subject: { Katze: ['Kätzchen'], 猫: ['ねこ'] }, mood: { ruhig: [] } });
+    expect(tags('ein KÄTZCHEN im Garten, 猫, ruhig', vocab)).toEqual([
+      'subject:Katze',
+      'subject:猫',
+      'mood:ruhig',
+    ]);
+    // ä is a letter: "Kätzchenhaus" is one word, so no boundary after "Kätzchen".
+    expect(tags('Kätzchenhaus', vocab)).toEqual([]);
+    // Regex characters in words are literal.
+    expect(tags('c++ code', parseVocabulary({ topic: ['c++'] }))).toEqual(['topic:c++']);
+  });
+
+  it('returns nothing for empty prompts', () => {
+    expect(tags('')).toEqual([]);
+    expect(tags('   ')).toEqual([]);
+  });
+});
+
+describe('parseVocabulary', () => {
+  it('reads the YAML shapes a user writes', () => {
+    const yaml = `
+Style:
+  vaporwave: [synthwave, retrowave]
+  solarpunk:
+  ukiyo-e: woodblock print
+subject:
+  - axolotl
+  - capybara
+`;
+    const vocab = parseVocabulary(parseYaml(yaml));
+    expect(vocab).toEqual({
+      style: { vaporwave: ['synthwave', 'retrowave'], solarpunk: [], 'ukiyo-e': ['woodblock print'] },
+      subject: { axolotl: [], capybara: [] },
+    });
+    expect(tags('a capybara in synthwave colors, woodblock print', vocab)).toEqual([
+      'style:vaporwave',
+      'style:ukiyo-e',
+      'subject:capybara',
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      parseVocabulary({ 'bad category!': { a: [] }, style: { ok: [1, 2] }, mood: 'nope' });
+      expect.unreachable();
+    } catch (err) {
+      expect(isAliceError(err)).toBe(true);
+      if (!isAliceError(err)) return;
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.details.length).toBeGreaterThanOrEqual(3);
+    }
+    expect(() => parseVocabulary(null)).toThrow(/vocabulary file is invalid/);
+  });
+
+  it('merges a user vocabulary over the default', () => {
+    const merged = mergeVocabularies(
+      DEFAULT_VOCABULARY,
+      parseVocabulary({ subject: { cat: ['moggy'], axolotl: [] } }),
+    );
+    expect(tags('a moggy and an axolotl', merged)).toEqual(['subject:cat', 'subject:axolotl']);
+    expect(tags('kitten', merged)).toEqual(['subject:cat']);
+  });
+
+  it('the default vocabulary is itself valid', () => {
+    expect(parseVocabulary(DEFAULT_VOCABULARY)).toEqual(DEFAULT_VOCABULARY);
+    for (const category of ['style', 'subject', 'mood', 'lighting', 'color', 'shot']) {
+      expect(Object.keys(DEFAULT_VOCABULARY[category] ?? {}).length).toBeGreaterThan(5);
+    }
+  });
+});
