@@ -2,6 +2,7 @@
  * The only file that imports DuckDB. Exposes a small `Db` port (run, all, transaction, close) and
  * turns DuckDB's raw lock/corruption errors into AliceErrors with a hint.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -45,6 +46,13 @@ function mapOpenError(file: string, err: unknown): Error {
   return err instanceof Error ? err : new Error(msg);
 }
 
+/** Damage found by a query (a block read after a successful open), as opposed to a bug in SQL. */
+const DAMAGED_RE = /corrupt database file|does not match stored checksum|not a valid DuckDB database/i;
+
+function mapRunError(file: string, err: unknown): unknown {
+  return DAMAGED_RE.test(errorMessage(err)) ? mapOpenError(file, err) : err;
+}
+
 function toValue(p: SqlParam): DuckDBValue {
   return p;
 }
@@ -55,6 +63,7 @@ class DuckDb implements Db {
   private readonly instance: DuckDBInstance;
   private readonly conn: DuckDBConnection;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly inside = new AsyncLocalStorage<boolean>();
   private closed = false;
 
   constructor(file: string, readOnly: boolean, instance: DuckDBInstance, conn: DuckDBConnection) {
@@ -65,12 +74,20 @@ class DuckDb implements Db {
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
-    await this.conn.run(sql, params.map(toValue));
+    try {
+      await this.conn.run(sql, params.map(toValue));
+    } catch (err) {
+      throw mapRunError(this.file, err);
+    }
   }
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, params.map(toValue));
-    return reader.getRowObjectsJS() as T[];
+    try {
+      const reader = await this.conn.runAndReadAll(sql, params.map(toValue));
+      return reader.getRowObjectsJS() as T[];
+    } catch (err) {
+      throw mapRunError(this.file, err);
+    }
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {

@@ -4,11 +4,21 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
+import { registerAgentCommands } from '../cli/commands/agent.command.js';
+import { registerMigrateCommand } from '../cli/commands/migrate.command.js';
+import { registerProjectCommands } from '../cli/commands/project.command.js';
+import { registerSearchCommands } from '../cli/commands/search.command.js';
+import { registerTagCommands } from '../cli/commands/tag.command.js';
 import type { Rendered } from '../cli/render.js';
 
 export function setupCli(
-  _program: Command,
-  _run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
 ): void {
   // Features register their commands here.
+  registerAgentCommands(program, run);
+  registerProjectCommands(program, run);
+  registerMigrateCommand(program, run);
+  registerSearchCommands(program, run);
+  registerTagCommands(program, run);
 }

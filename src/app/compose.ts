@@ -117,6 +117,7 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
   const logger = opts.logger ?? NO_LOG;
   let events: EventSink | undefined;
   let closeEvents: (() => Promise<void>) | undefined;
+  let backlog: (() => number) | undefined;
   if (opts.events && !opts.readOnly) {
     const s = eventSettingsFromEnv(process.env, config.settings.events);
     const bus = await createEventBus({
@@ -127,9 +128,12 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
     });
     events = { emit: (type, payload) => bus.emit(type as Parameters<typeof bus.emit>[0], payload as never) };
     closeEvents = () => bus.close();
+    backlog = () => bus.backlog();
   }
   const exif = new ExiftoolAdapter({
-    stateDir: config.paths.state,
+    // Read-only runs (dry runs, verify, show) must not create anything under ALICE_HOME: the
+    // exiftool config then goes to a temp dir removed on close.
+    ...(opts.readOnly ? {} : { stateDir: config.paths.state }),
     maxProcs: config.settings.pipeline.analyse_concurrency,
   });
   await exif.start();
@@ -142,6 +146,7 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
     ),
     ...(events === undefined ? {} : { events }),
   });
+  if (backlog !== undefined) container.eventBacklog = backlog;
   container.onClose(() => exif.close());
   if (closeEvents !== undefined) container.onClose(closeEvents);
   return container;

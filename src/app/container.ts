@@ -37,6 +37,8 @@ export class Container {
   readonly events: EventSink;
   readonly analyser: Analyser;
   readonly exif: ExiftoolAdapter | undefined;
+  /** Events not yet delivered (Redis outbox), for the status file. */
+  eventBacklog: () => number = () => 0;
   private readonly readOnly: boolean;
   private db: Db | undefined;
   private readonly closers: (() => Promise<void> | void)[] = [];

@@ -3,8 +3,10 @@
  * operation through the running agent when there is one, or in-process otherwise.
  */
 import path from 'node:path';
+import { callAgent } from '../app/agent-client.js';
 import { createContainer } from '../app/compose.js';
 import { OPERATIONS, runOperation, type OperationName } from '../app/operations.js';
+import { isValidCron } from '../adapters/cron.adapter.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { NO_PROGRESS, type Progress } from '../services/ports.js';
 import { terminalProgress } from './progress.js';
@@ -14,20 +16,6 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   progress?: boolean;
-}
-
-/** Sends an operation to the running agent; returns undefined when no agent answers. */
-export type AgentCall = (
-  config: Config,
-  op: string,
-  params: unknown,
-) => Promise<{ result: unknown } | undefined>;
-
-let agentCall: AgentCall = () => Promise.resolve(undefined);
-
-/** Installed by the agent module so the CLI routes through the control socket. */
-export function setAgentCall(fn: AgentCall): void {
-  agentCall = fn;
 }
 
 export class CliContext {
@@ -43,7 +31,7 @@ export class CliContext {
   }
 
   config(): Config {
-    this.cached ??= loadConfig({ configFile: this.opts.config });
+    this.cached ??= loadConfig({ configFile: this.opts.config, isValidCron });
     return this.cached;
   }
 
@@ -55,7 +43,7 @@ export class CliContext {
   ): Promise<T> {
     const config = this.config();
     if (local.direct !== true) {
-      const remote = await agentCall(config, op, params);
+      const remote = await callAgent(config, op, params);
       if (remote !== undefined) return remote.result as T;
     }
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;

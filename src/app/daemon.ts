@@ -1,0 +1,264 @@
+/**
+ * The resident agent: start order (logger → index → status → socket → watchers → schedules),
+ * stop in reverse on SIGTERM/SIGINT, draining in-flight work within the stop budget.
+ */
+import fs from 'node:fs';
+import { scheduleJob, type CronJob } from '../adapters/cron.adapter.js';
+import { writeFileAtomic } from '../adapters/fs.adapter.js';
+import { createLogger } from '../adapters/logger.adapter.js';
+import { isNetworkFs, mountOf } from '../adapters/mounts.adapter.js';
+import { serveSocket, type SocketError, type SocketServer } from '../adapters/socket.adapter.js';
+import { watchTree } from '../adapters/watcher.adapter.js';
+import type { Config } from '../config/config.js';
+import { AliceError, ErrorCode, errorMessage, isAliceError } from '../domain/errors.js';
+import { isIgnoredDir } from '../domain/media.js';
+import { Lane, Priority } from '../pipeline/queue.js';
+import { IntegrityService } from '../services/integrity.service.js';
+import { StatusService } from '../services/status.service.js';
+import { WatchService } from '../services/watch.service.js';
+import { VERSION } from '../version.js';
+import { callAgent } from './agent-client.js';
+import { createContainer } from './compose.js';
+import type { Container } from './container.js';
+import { OPERATIONS, isOperationName, runOperation } from './operations.js';
+import { prepareIndex } from './index-startup.js';
+
+const STOP_BUDGET_MS = 8000;
+
+export interface AgentOptions {
+  verbose: boolean;
+  console: boolean;
+}
+
+function toSocketError(err: unknown): SocketError {
+  if (isAliceError(err))
+    return { code: err.code, message: err.message, hint: err.hint, details: err.details };
+  return { code: 'INTERNAL', message: errorMessage(err) };
+}
+
+export async function runAgent(config: Config, opts: AgentOptions): Promise<number> {
+  fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  if ((await callAgent(config, 'agent.ping', {}, 2000).catch(() => undefined)) !== undefined) {
+    throw new AliceError(ErrorCode.AGENT_RUNNING, `an agent is already running for ${config.home}`, {
+      hint: 'see `alice status`',
+    });
+  }
+  for (const r of config.roots) if (r.isDefault) fs.mkdirSync(r.path, { recursive: true });
+  const s = config.settings;
+  const log = createLogger({
+    dir: config.paths.logs,
+    level: opts.verbose ? 'debug' : s.logging.level,
+    maxDays: s.logging.max_days,
+    maxSizeMb: s.logging.max_size_mb,
+    console: opts.console,
+  });
+  const logger = log.child('agent');
+  const container = await createContainer(config, {
+    readOnly: false,
+    events: true,
+    logger: log.child('index'),
+  });
+  const status = new StatusService(
+    config.paths.status,
+    (file, data, mode) => writeFileAtomic(file, data, mode),
+    {
+      pid: process.pid,
+      version: VERSION,
+      started_at: new Date().toISOString(),
+      home: config.home,
+      socket: config.paths.socket,
+      index: config.searchDb,
+    },
+    (doc) => (doc.events_backlog = container.eventBacklog()),
+  );
+  status.start(s.agent.status_interval_s * 1000);
+  const lane = new Lane('index', 1, (name, err) => {
+    logger.error('job failed', { lane: name, error: errorMessage(err) });
+    status.recordError({
+      path: '',
+      code: isAliceError(err) ? err.code : 'INTERNAL',
+      message: errorMessage(err),
+    });
+  });
+  const agent = new Agent(config, container, status, lane, logger);
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop();
+    await log.close();
+    throw err;
+  }
+  const code = await agent.stopped;
+  await log.close();
+  return code;
+}
+
+class Agent {
+  private socket: SocketServer | undefined;
+  private readonly jobs: CronJob[] = [];
+  private watch: WatchService | undefined;
+  private resolveStopped: (code: number) => void = () => undefined;
+  readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
+  private stopping = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly container: Container,
+    private readonly status: StatusService,
+    private readonly lane: Lane,
+    private readonly logger: ReturnType<ReturnType<typeof createLogger>['child']>,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, container, status, logger } = this;
+    process.once('SIGTERM', () => void this.stop());
+    process.once('SIGINT', () => void this.stop());
+    await prepareIndex(container, logger, status);
+    this.socket = await serveSocket(
+      config.paths.socket,
+      (op, params) => this.handle(op, params),
+      toSocketError,
+    );
+    container.events.emit('agent.started', {
+      pid: process.pid,
+      version: VERSION,
+      roots: config.roots.map((r) => r.path),
+    });
+    const s = config.settings;
+    this.watch = new WatchService({
+      roots: config.roots,
+      settings: {
+        backend: s.watch.backend,
+        pollPaths: s.watch.poll_paths,
+        pollIntervalMs: s.watch.poll_interval_ms,
+        debounceMs: s.watch.debounce_ms,
+        settleMs: s.watch.settle_ms,
+        moveGraceS: s.watch.move_grace_s,
+        batchSize: s.pipeline.batch_size,
+      },
+      scanner: async () => container.scanService(await container.repo()),
+      lane: this.lane,
+      watchTree: (root, onEvents, onError, backend) =>
+        watchTree(root, {
+          backend,
+          pollIntervalMs: s.watch.poll_interval_ms,
+          ignoreDir: isIgnoredDir,
+          onEvents: (ev) => onEvents(ev.map((e) => ({ kind: e.kind, path: e.path }))),
+          onError,
+        }),
+      isNetworkRoot: async (root) => {
+        const m = await mountOf(root);
+        return m !== undefined && isNetworkFs(m.fsType);
+      },
+      status,
+      events: container.events,
+      logger,
+    });
+    await this.watch.start();
+    this.schedule();
+    logger.info('agent watching', { roots: config.roots.map((r) => r.path), pid: process.pid });
+  }
+
+  private schedule(): void {
+    const s = this.config.settings;
+    const onError = (err: unknown): void =>
+      this.logger.error('scheduled job failed', { error: errorMessage(err) });
+    this.jobs.push(
+      scheduleJob(
+        'reconcile',
+        s.watch.reconcile_cron,
+        () => this.lane.run(async () => void (await this.watch?.catchUp()), Priority.LOW),
+        onError,
+      ),
+    );
+    const integrity = new IntegrityService({
+      repo: () => this.container.repo(),
+      stateFile: `${this.config.paths.state}/verify-cursor.json`,
+      budgetMs: s.verify.budget_minutes * 60_000,
+      cycleDays: s.verify.cycle_days,
+      events: this.container.events,
+    });
+    this.jobs.push(
+      scheduleJob(
+        'verify',
+        s.verify.cron,
+        async () => {
+          const r = await this.lane.run(() => integrity.run(), Priority.LOW);
+          this.status.doc.last_verification = {
+            at: r.at,
+            checked: r.checked,
+            problems: r.mismatches.length,
+            elapsed_ms: r.elapsed_ms,
+            kind: 'integrity',
+          };
+          for (const m of r.mismatches)
+            this.status.recordError({
+              path: m.path,
+              code: 'HASH_MISMATCH',
+              message: `content changed without a new mtime: ${m.actual.slice(0, 12)}… ≠ ${m.expected.slice(0, 12)}…`,
+            });
+          this.status.changed();
+        },
+        onError,
+      ),
+    );
+    this.jobs.push(
+      scheduleJob(
+        'consistency',
+        s.verify.consistency_cron,
+        async () => {
+          const started = Date.now();
+          const r = await this.lane.run(
+            async () =>
+              (await this.container.verifyService()).run({
+                full: false,
+                progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
+                random: () => 1,
+              }),
+            Priority.LOW,
+          );
+          this.status.doc.last_consistency = {
+            at: new Date().toISOString(),
+            checked: r.files_checked,
+            problems: r.problems.length,
+            elapsed_ms: Date.now() - started,
+            kind: 'consistency',
+          };
+          this.status.changed();
+        },
+        onError,
+      ),
+    );
+  }
+
+  /** Socket requests: reads run at once, writes go through the index lane. */
+  private async handle(op: string, params: unknown): Promise<unknown> {
+    if (op === 'agent.ping') return { pid: process.pid, version: VERSION };
+    if (op === 'agent.status') return this.status.doc;
+    if (!isOperationName(op)) throw new AliceError(ErrorCode.INVALID_INPUT, `unknown operation ${op}`);
+    const ctx = {
+      container: this.container,
+      progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
+      cwd: '/',
+      remote: true,
+    };
+    if (!OPERATIONS[op].writes) return runOperation(ctx, op, params);
+    return this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.status.setState('stopping');
+    this.logger.info('stopping');
+    const drained = (await this.watch?.stop(STOP_BUDGET_MS)) ?? true;
+    if (!drained) this.logger.warn('stop budget reached: unfinished paths are picked up by the next start');
+    for (const job of this.jobs) await job.stop().catch(() => undefined);
+    await this.socket?.close();
+    this.container.events.emit('agent.stopped', { pid: process.pid, drained });
+    this.status.setState('stopped');
+    await this.status.stop();
+    await this.container.close();
+    this.resolveStopped(0);
+  }
+}

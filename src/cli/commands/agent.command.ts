@@ -1,0 +1,77 @@
+/** `alice watch` (the resident agent, foreground) and `alice status`. */
+import type { Command } from 'commander';
+import { callAgent } from '../../app/agent-client.js';
+import { runAgent } from '../../app/daemon.js';
+import { readStatus, type StatusDoc, type StatusReading } from '../../services/status.service.js';
+import type { CliContext } from '../context.js';
+import { plural, type Rendered } from '../render.js';
+
+function statusText(r: StatusReading): string[] {
+  if (r.status === null)
+    return ['agent: not running (no status file; start it with `alice watch` or `alice service install`)'];
+  const s: StatusDoc = r.status;
+  const head = r.running
+    ? `agent: running (pid ${s.pid}, ${s.state}, heartbeat ${r.age_s}s ago, version ${s.version})`
+    : r.reason === 'stopped'
+      ? `agent: not running (stopped cleanly; last heartbeat ${r.age_s}s ago)`
+      : r.reason === 'dead'
+        ? `agent: not running (process ${s.pid} is gone without stopping: it crashed or was killed; state was ${s.state})`
+        : `agent: not responding (heartbeat is ${r.age_s}s old: stale; pid ${s.pid})`;
+  const lines = [head, `  started ${s.started_at}`, '  roots:'];
+  for (const root of s.roots)
+    lines.push(
+      `    ${root.state.padEnd(8)} ${root.path}${root.note === undefined ? '' : `  (${root.note})`}`,
+    );
+  const c = s.counters;
+  lines.push(
+    `  queue: ${s.queue.pending_paths} pending paths, ${s.queue.batches} batches waiting, ${s.queue.pending_deletes} deletions in grace window`,
+  );
+  lines.push(
+    `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}; duplicate groups ${c.duplicates}`,
+  );
+  if (s.events_backlog > 0) lines.push(`  events waiting for delivery: ${s.events_backlog}`);
+  if (s.last_verification !== null) {
+    const v = s.last_verification;
+    lines.push(`  last verification: ${v.at}, ${v.checked} checked, ${plural(v.problems, 'problem')}`);
+  }
+  for (const n of s.notes) lines.push(`  note: ${n}`);
+  if (s.last_errors.length > 0)
+    lines.push(
+      '  recent errors:',
+      ...s.last_errors.slice(0, 20).map((e) => `    ${e.at} ${e.code} ${e.path}: ${e.message}`),
+    );
+  return lines;
+}
+
+export function registerAgentCommands(
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
+): void {
+  program
+    .command('watch')
+    .description(
+      'run the agent in the foreground: watch every root, index changes, verify on schedule (what the service runs)',
+    )
+    .action(() =>
+      run(async (ctx) => {
+        const code = await runAgent(ctx.config(), { verbose: ctx.verbose, console: true });
+        return { data: { stopped: true }, text: [], exitCode: code };
+      }),
+    );
+  program
+    .command('status')
+    .description(
+      "show the agent's status: state, roots, queue, counters, recent errors; says when it is not running or stale",
+    )
+    .action(() =>
+      run(async (ctx) => {
+        const config = ctx.config();
+        const reading = await readStatus(config.paths.status, config.settings.agent.stale_after_s);
+        if (reading.running) {
+          const live = await callAgent(config, 'agent.status', {}, 5000).catch(() => undefined);
+          if (live !== undefined) reading.status = live.result as StatusDoc;
+        }
+        return { data: reading, text: statusText(reading), exitCode: reading.running ? 0 : 3 };
+      }),
+    );
+}
