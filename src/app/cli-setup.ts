@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import { registerAgentCommands } from '../cli/commands/agent.command.js';
+import { registerEventsCommands } from '../cli/commands/events.command.js';
+import { registerServiceCommands } from '../cli/commands/service.command.js';
 import { registerMigrateCommand } from '../cli/commands/migrate.command.js';
 import { registerProjectCommands } from '../cli/commands/project.command.js';
 import { registerSearchCommands } from '../cli/commands/search.command.js';
@@ -17,6 +19,8 @@ export function setupCli(
 ): void {
   // Features register their commands here.
   registerAgentCommands(program, run);
+  registerEventsCommands(program, run);
+  registerServiceCommands(program, run);
   registerProjectCommands(program, run);
   registerMigrateCommand(program, run);
   registerSearchCommands(program, run);

@@ -10,6 +10,7 @@ export interface Rendered {
 }
 
 export function print(result: Rendered, json: boolean): void {
+  if (result.data === undefined && json) return;
   if (json)
     process.stdout.write(
       `${JSON.stringify(result.data, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`,
@@ -47,4 +48,9 @@ export function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
+}
+
+/** Streams one line (for commands that follow, like `events tail --follow`). */
+export function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
 }
