@@ -118,6 +118,16 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
         yield { path: full, name: entry.name, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
       } catch (err) {
         const code = errnoCode(err);
+        // readdir decodes names as UTF-8, so a name with invalid bytes comes back with U+FFFD and
+        // no longer points at the file: stat then fails with ENOENT.
+        if (code === 'ENOENT' && entry.name.includes('\uFFFD')) {
+          opts.onProblem({
+            path: full,
+            code: 'EBADNAME',
+            message: 'file name is not valid UTF-8; rename it',
+          });
+          continue;
+        }
         opts.onProblem({ path: full, code: code ?? 'EIO', message: describe(code) });
       }
     }

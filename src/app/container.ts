@@ -8,6 +8,7 @@ import { openDb, type Db } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { migrate } from '../adapters/index/schema.js';
 import type { Config } from '../config/config.js';
+import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
 import { AssetsService } from '../services/assets.service.js';
 import { BASIC_ANALYSER } from '../services/basic-analyser.js';
 import {
@@ -92,6 +93,10 @@ export class Container {
       hashConcurrency: s.pipeline.hash_concurrency,
       analyseConcurrency: s.pipeline.analyse_concurrency,
       massDeleteRatio: s.watch.mass_delete_ratio,
+      pathTags: (file) => {
+        const roots = this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path);
+        return projectTagsForPath(file, roots).map((t) => ({ ...t, source: PROJECT_TAG_SOURCE }));
+      },
     });
   }
 

@@ -5,12 +5,20 @@
  */
 import { AliceError, ErrorCode } from '../domain/errors.js';
 import { INDEX_OPS } from './ops/index.ops.js';
+import { MIGRATE_OPS } from './ops/migrate.ops.js';
+import { PROJECT_OPS } from './ops/project.ops.js';
+import { SEARCH_OPS } from './ops/search.ops.js';
+import { TAG_OPS } from './ops/tag.ops.js';
 import type { OpContext, Operation } from './ops/op.js';
 
 export type { OpContext, Operation } from './ops/op.js';
 
 export const OPERATIONS = {
   ...INDEX_OPS,
+  ...MIGRATE_OPS,
+  ...PROJECT_OPS,
+  ...SEARCH_OPS,
+  ...TAG_OPS,
 };
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -49,7 +49,7 @@ export function isAliceError(err: unknown): err is AliceError {
 /** The errno code of a Node.js system error, or undefined. */
 export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import { openDb } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { migrate } from '../adapters/index/schema.js';
+import { ErrorCode, isAliceError } from '../domain/errors.js';
 import type { Progress } from './ports.js';
 import type { ScanService, ScanSummary } from './scan.service.js';
 import type { VerifyReport, VerifyService } from './verify.service.js';
@@ -23,12 +24,29 @@ export async function indexUpdate(
   return host.scanService(repo).run({ mode: 'update', ...opts });
 }
 
+/**
+ * Holds the current index open for the whole rebuild, so a rebuild never swaps the file in under
+ * another process that has it open (INDEX_LOCKED). A damaged index is what a rebuild replaces, so
+ * any other error opening it is ignored.
+ */
+async function claimIndex(host: IndexHost): Promise<void> {
+  try {
+    await host.repo();
+  } catch (err) {
+    if (isAliceError(err) && err.code === ErrorCode.INDEX_LOCKED) throw err;
+    host.closeIndex();
+  }
+}
+
 export async function indexRebuild(
   host: IndexHost,
   opts: { dryRun: boolean; verify: boolean; progress: Progress },
 ): Promise<{ summary: ScanSummary; verify?: VerifyReport }> {
   const tmp = opts.dryRun ? ':memory:' : `${host.searchDb}.rebuilding`;
-  if (!opts.dryRun) await fs.rm(tmp, { force: true });
+  if (!opts.dryRun) {
+    await claimIndex(host);
+    await fs.rm(tmp, { force: true });
+  }
   const db = await openDb(tmp);
   let summary: ScanSummary;
   try {

@@ -139,7 +139,9 @@ export class ProjectService {
     const valid = validateProjectName(name);
     const roots = this.projectRoots();
     const parentDir =
-      opts.path === undefined ? roots[0] : confine(this.deps.roots, path.resolve(opts.cwd, opts.path), opts.remote);
+      opts.path === undefined
+        ? roots[0]
+        : confine(this.deps.roots, path.resolve(opts.cwd, opts.path), opts.remote);
     if (parentDir === undefined) {
       throw new AliceError(ErrorCode.PROJECT_INVALID, 'no storage.project_paths configured', {
         hint: 'add a folder to storage.project_paths in the settings, or pass --path',
@@ -147,7 +149,9 @@ export class ProjectService {
     }
     const warnings: string[] = [];
     if (!roots.includes(parentDir)) {
-      warnings.push(`${parentDir} is not in storage.project_paths: the project is not indexed or listed there`);
+      warnings.push(
+        `${parentDir} is not in storage.project_paths: the project is not indexed or listed there`,
+      );
     }
     const handle = { name: valid, dir: path.join(parentDir, valid), parent: parentDir };
     const now = this.deps.clock.now();
@@ -182,8 +186,16 @@ export class ProjectService {
         error: null,
       };
     } catch (err) {
-      const detail = err instanceof AliceError && err.details.length > 0 ? ` (${err.details.join('; ')})` : '';
-      const base = { name: h.name, path: h.dir, status: null, description: null, created: null, updated: null };
+      const detail =
+        err instanceof AliceError && err.details.length > 0 ? ` (${err.details.join('; ')})` : '';
+      const base = {
+        name: h.name,
+        path: h.dir,
+        status: null,
+        description: null,
+        created: null,
+        updated: null,
+      };
       return { ...base, selections: null, error: `${errorMessage(err)}${detail}` };
     }
   }

@@ -8,10 +8,12 @@ import type { AssetRepository } from '../adapters/index/asset.repository.js';
 import type { LocationRow } from '../adapters/index/rows.js';
 import type { RootConfig } from '../config/config.js';
 import { isInside } from '../config/paths.js';
-import { inheritUserData, type Sidecar } from '../domain/sidecar.js';
+import type { Sidecar } from '../domain/sidecar.js';
+import { mergeOutsideEdit } from '../domain/outside-edit.js';
 import { mapLimit } from '../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
-import type { Analyser, Clock, EventSink, Logger, Progress } from './ports.js';
+import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from './ports.js';
+import { addTags, hasTag, tagKey } from '../domain/tags.js';
 import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
 import { SidecarCache, type SidecarIssue } from './sidecar-cache.js';
 
@@ -25,6 +27,8 @@ export interface ScanDeps {
   hashConcurrency: number;
   analyseConcurrency: number;
   massDeleteRatio: number;
+  /** Tags implied by where a file lies (e.g. `project:<name>` for a project's created/ folder). */
+  pathTags?: (file: string) => TaggedValue[];
 }
 
 export interface ScanOptions {
@@ -318,7 +322,7 @@ export class ScanService {
       pass.touched.add(edited.prev.content_hash);
       if (isNew) {
         const old = await pass.cache.get(edited.prev.root, edited.prev.content_hash);
-        if (old !== null) sidecar = inheritUserData(sidecar, old);
+        if (old !== null) sidecar = mergeOutsideEdit(sidecar, old, edited.byteHash as string);
         else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
         this.deps.events.emit('asset.updated', {
           content_hash: asset,
@@ -335,10 +339,40 @@ export class ScanService {
         media_type: sidecar.analysis.media_type,
       });
     }
+    const implied = this.impliedTags(sidecar, files);
+    if (implied.length > 0) {
+      const u = sidecar.analysis.understanding;
+      sidecar = {
+        ...sidecar,
+        analysis: {
+          ...sidecar.analysis,
+          understanding: {
+            ...u,
+            tags: addTags(u.tags, implied),
+            tag_sources: {
+              ...(u.tag_sources ?? {}),
+              ...Object.fromEntries(implied.map((t) => [tagKey(t), t.source])),
+            },
+          },
+        },
+      };
+    }
     pass.sidecarOf.set(asset, sidecar);
     pass.touched.add(asset);
     for (const f of files) this.recordFile(pass, asset, f);
-    await this.placeSidecars(pass, asset, sidecar, files, isNew || edited !== undefined);
+    await this.placeSidecars(
+      pass,
+      asset,
+      sidecar,
+      files,
+      isNew || edited !== undefined || implied.length > 0,
+    );
+  }
+
+  private impliedTags(sidecar: Sidecar, files: SeenFile[]): TaggedValue[] {
+    const fn = this.deps.pathTags;
+    if (fn === undefined) return [];
+    return files.flatMap((f) => fn(f.path)).filter((t) => !hasTag(sidecar.analysis.understanding.tags, t));
   }
 
   private recordFile(pass: Pass, asset: string, f: SeenFile): void {
@@ -391,7 +425,11 @@ export class ScanService {
       const rels = inRoot.map((f) => f.rel).sort();
       const samePaths = JSON.stringify(existing?.last_paths ?? []) === JSON.stringify(rels);
       if (existing !== null && !changed && samePaths) continue;
-      const next: Sidecar = { ...(existing ?? sidecar), last_paths: rels, updated_at: pass.now };
+      const next: Sidecar = {
+        ...(changed ? sidecar : (existing ?? sidecar)),
+        last_paths: rels,
+        updated_at: pass.now,
+      };
       await pass.cache.put(root, next);
     }
     const leftRoots = new Set(

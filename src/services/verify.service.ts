@@ -78,7 +78,14 @@ export class VerifyService {
       }
       const seen = new Set<string>();
       const withSidecar = new Set<string>();
-      sidecars += await this.checkSidecars(root.path, locs, assetHashes, missingAssets, problems, withSidecar);
+      sidecars += await this.checkSidecars(
+        root.path,
+        locs,
+        assetHashes,
+        missingAssets,
+        problems,
+        withSidecar,
+      );
       for await (const f of walkFiles(root.path, {
         skipDir: isIgnoredDir,
         acceptFile: isIndexable,

@@ -359,6 +359,20 @@ export class AssetRepository {
     return rows[0] === undefined ? undefined : normaliseLocation(rows[0]);
   }
 
+  /**
+   * Records a file's new bytes after alice rewrote it in place (embedding), so the next scan sees
+   * it unchanged (size, mtime, inode) and does not hash it again.
+   */
+  async updateLocationBytes(
+    path: string,
+    bytes: { byte_hash: string; size: number; mtime_ms: number; inode: number },
+  ): Promise<void> {
+    await this.db.run(
+      `UPDATE locations SET byte_hash = ?, size = ?, mtime_ms = ?, inode = ? WHERE path = ?`,
+      [bytes.byte_hash, bytes.size, bytes.mtime_ms, bytes.inode, path],
+    );
+  }
+
   async tagsOf(hash: string): Promise<TagRow[]> {
     return this.db.all<TagRow & Record<string, unknown>>(
       `SELECT * FROM asset_tags WHERE content_hash = ? ORDER BY category, value`,
@@ -376,6 +390,14 @@ export class AssetRepository {
 
   async allAssetHashes(): Promise<string[]> {
     return (await this.db.all<{ h: string }>(`SELECT content_hash AS h FROM assets`)).map((r) => r.h);
+  }
+
+  /** Hashes of assets whose every file is gone (status `missing`): remembered, not drift. */
+  async missingAssetHashes(): Promise<string[]> {
+    const rows = await this.db.all<{ h: string }>(
+      `SELECT content_hash AS h FROM assets WHERE status = 'missing'`,
+    );
+    return rows.map((r) => r.h);
   }
 
   async setRoot(path: string, kind: string, state: string, at: string | null): Promise<void> {

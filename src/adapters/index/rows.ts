@@ -96,7 +96,7 @@ export function placeholders(n: number): string {
 export function toIso(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.toISOString();
-  return String(v);
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : null;
 }
 
 export function toNum(v: unknown): number | null {

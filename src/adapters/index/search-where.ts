@@ -1,0 +1,107 @@
+/**
+ * The WHERE clause of a search over `assets a`: one fragment per filter, every user value a bound
+ * parameter. Used by the search repository for pages, totals and facets alike.
+ */
+import type { SqlParam } from '../duckdb.adapter.js';
+import type { ResolvedSearch } from '../../domain/search-filters.js';
+import type { TagMatch } from '../../domain/search-values.js';
+import { placeholders } from './rows.js';
+
+/** `COALESCE(created_at, first_seen)`: when an asset was made, or else first seen. */
+export const WHEN = 'COALESCE(a.created_at, a.first_seen)';
+
+/** SQL fragments and their parameters, in order. */
+export class Where {
+  readonly parts: string[] = [];
+  readonly params: SqlParam[] = [];
+
+  add(sql: string, ...params: SqlParam[]): void {
+    this.parts.push(sql);
+    this.params.push(...params);
+  }
+
+  get sql(): string {
+    return this.parts.length === 0 ? 'true' : this.parts.join('\n  AND ');
+  }
+}
+
+function tagCondition(tags: readonly TagMatch[], w: Where): string {
+  const ors = tags.map((t) => {
+    if (t.category === null) {
+      w.params.push(t.value);
+      return '(value_norm = ?)';
+    }
+    w.params.push(t.value, t.category);
+    return '(value_norm = ? AND category = ?)';
+  });
+  return `SELECT content_hash FROM asset_tags WHERE ${ors.join(' OR ')}`;
+}
+
+function addTagFilters(q: ResolvedSearch, w: Where): void {
+  for (const t of q.allTags) w.parts.push(`a.content_hash IN (${tagCondition([t], w)})`);
+  if (q.anyTags.length > 0) w.parts.push(`a.content_hash IN (${tagCondition(q.anyTags, w)})`);
+  if (q.excludeTags.length > 0) w.parts.push(`a.content_hash NOT IN (${tagCondition(q.excludeTags, w)})`);
+}
+
+function addPromptFilters(q: ResolvedSearch, w: Where): void {
+  if (q.prompt === null) return;
+  const { terms, phrases } = q.prompt;
+  if (terms.length > 0) {
+    w.add(
+      `a.content_hash IN (SELECT content_hash FROM prompt_terms WHERE term IN (${placeholders(terms.length)})
+        GROUP BY content_hash HAVING count(*) = ?)`,
+      ...terms,
+      terms.length,
+    );
+  }
+  for (const p of phrases) {
+    w.add(`strpos(lower(concat_ws(' ', a.prompt, a.description)), ?) > 0`, p);
+  }
+}
+
+function addLocationFilters(q: ResolvedSearch, w: Where): void {
+  const present = q.includeMissing ? '' : 'AND l.present';
+  if (q.pathRegex !== null) {
+    w.add(
+      `EXISTS (SELECT 1 FROM locations l WHERE l.content_hash = a.content_hash ${present} AND regexp_full_match(l.path, ?))`,
+      q.pathRegex,
+    );
+  }
+  if (q.projectPrefixes !== null) {
+    const ors = q.projectPrefixes.map(() => 'starts_with(l.path, ?)').join(' OR ');
+    w.add(
+      `EXISTS (SELECT 1 FROM locations l WHERE l.content_hash = a.content_hash ${present} AND (${ors}))`,
+      ...q.projectPrefixes,
+    );
+  }
+}
+
+function addValueFilters(q: ResolvedSearch, w: Where): void {
+  if (q.mediaTypes.length > 0)
+    w.add(`a.media_type IN (${placeholders(q.mediaTypes.length)})`, ...q.mediaTypes);
+  if (q.source !== null) w.add(`contains(lower(a.source), ?)`, q.source);
+  if (q.model !== null) w.add(`contains(lower(a.model), ?)`, q.model);
+  if (q.since !== null) w.add(`${WHEN} ${q.since.op} ?::TIMESTAMP`, q.since.at.replace('Z', ''));
+  if (q.until !== null) w.add(`${WHEN} ${q.until.op} ?::TIMESTAMP`, q.until.at.replace('Z', ''));
+  if (q.minWidth !== null) w.add(`a.width >= ?`, q.minWidth);
+  if (q.maxWidth !== null) w.add(`a.width <= ?`, q.maxWidth);
+  if (q.minHeight !== null) w.add(`a.height >= ?`, q.minHeight);
+  if (q.maxHeight !== null) w.add(`a.height <= ?`, q.maxHeight);
+  if (q.orientation === 'landscape') w.add(`a.width > a.height`);
+  if (q.orientation === 'portrait') w.add(`a.height > a.width`);
+  if (q.orientation === 'square') w.add(`a.width = a.height`);
+  if (q.formats.length > 0) w.add(`lower(a.format) IN (${placeholders(q.formats.length)})`, ...q.formats);
+  if (q.hasPrompt === true) w.add(`COALESCE(a.prompt, '') <> ''`);
+  if (q.hasPrompt === false) w.add(`COALESCE(a.prompt, '') = ''`);
+}
+
+/** The WHERE clause over `assets a` for a resolved search. */
+export function whereOf(q: ResolvedSearch): Where {
+  const w = new Where();
+  if (!q.includeMissing) w.add(`a.status = 'present'`);
+  addValueFilters(q, w);
+  addTagFilters(q, w);
+  addPromptFilters(q, w);
+  addLocationFilters(q, w);
+  return w;
+}

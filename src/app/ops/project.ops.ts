@@ -1,0 +1,70 @@
+/** Operations of `alice project …`. None writes the index: projects are files in project roots. */
+import { z } from 'zod';
+import { validateProjectName } from '../../domain/project.js';
+import { SYSTEM_CLOCK } from '../../services/ports.js';
+import { exportProject } from '../../services/project-export.js';
+import { selectAssets } from '../../services/project-select.js';
+import { unselectAssets } from '../../services/project-unselect.js';
+import { ProjectService, type CallerOptions, type ProjectDeps } from '../../services/project.service.js';
+import type { Container } from '../container.js';
+import { op, type OpContext } from './op.js';
+
+/** Checks the project name first, so a bad name is refused before the index is opened. */
+async function projectDeps(container: Container, name?: string): Promise<ProjectDeps> {
+  if (name !== undefined) validateProjectName(name);
+  return {
+    roots: container.config.roots,
+    repo: await container.repo(),
+    assets: await container.assetsService(),
+    clock: SYSTEM_CLOCK,
+  };
+}
+
+function caller(ctx: OpContext, p: { path?: string | undefined }): CallerOptions {
+  return { cwd: ctx.cwd, remote: ctx.remote, path: p.path };
+}
+
+const name = z.string().min(1);
+/** Folder holding the project when it is not in the configured project roots. */
+const where = z.string().min(1).optional();
+const refs = z.array(z.string().min(1)).min(1);
+
+export const PROJECT_OPS = {
+  'project.create': op(
+    z.object({ name, path: where, description: z.string().optional() }),
+    false,
+    async (ctx, p) =>
+      new ProjectService(await projectDeps(ctx.container, p.name)).create(p.name, {
+        ...caller(ctx, p),
+        description: p.description,
+      }),
+  ),
+  'project.list': op(z.object({}), false, async (ctx) =>
+    new ProjectService(await projectDeps(ctx.container)).list(),
+  ),
+  'project.show': op(z.object({ name, path: where }), false, async (ctx, p) =>
+    new ProjectService(await projectDeps(ctx.container, p.name)).show(p.name, caller(ctx, p)),
+  ),
+  'project.verify': op(z.object({ name, path: where }), false, async (ctx, p) =>
+    new ProjectService(await projectDeps(ctx.container, p.name)).verify(p.name, caller(ctx, p)),
+  ),
+  'project.select': op(
+    z.object({ name, refs, why: z.string().trim().min(1), role: z.string().min(1).optional(), path: where }),
+    false,
+    async (ctx, p) =>
+      selectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, {
+        ...caller(ctx, p),
+        why: p.why,
+        role: p.role,
+      }),
+  ),
+  'project.unselect': op(z.object({ name, refs, path: where }), false, async (ctx, p) =>
+    unselectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, caller(ctx, p)),
+  ),
+  'project.export': op(
+    z.object({ name, to: z.string().min(1).optional(), path: where }),
+    false,
+    async (ctx, p) =>
+      exportProject(await projectDeps(ctx.container, p.name), p.name, { ...caller(ctx, p), to: p.to }),
+  ),
+};

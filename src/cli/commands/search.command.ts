@@ -1,0 +1,261 @@
+/**
+ * `alice search [filters]`, `alice similar <file|hash>` and `alice dupes [--near]`. Options map
+ * one to one onto the search filter model (src/domain/search-filters.ts); validation happens in
+ * the operation, so the CLI, the agent and scripts reject the same inputs with the same message.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type {
+  DupesResponse,
+  SearchResponse,
+  SearchResult,
+  SimilarResponse,
+} from '../../services/search.service.js';
+import { absRef, type CliContext } from '../context.js';
+import { plural, shortHash, table, type Rendered } from '../render.js';
+
+type Run = (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function int(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return Number(value);
+}
+
+interface SearchOptions {
+  tag: string[];
+  anyTag: string[];
+  excludeTag: string[];
+  type: string[];
+  format: string[];
+  prompt?: string;
+  source?: string;
+  model?: string;
+  since?: string;
+  until?: string;
+  minWidth?: number;
+  maxWidth?: number;
+  minHeight?: number;
+  maxHeight?: number;
+  orientation?: string;
+  path?: string;
+  project?: string;
+  hasPrompt?: boolean;
+  withoutPrompt?: boolean;
+  includeMissing?: boolean;
+  sort?: string;
+  seed?: string;
+  limit?: number;
+  offset?: number;
+  facets?: boolean;
+}
+
+/** CLI options → search filters (snake_case, only what was given). */
+export function filtersOf(o: SearchOptions): Record<string, unknown> {
+  const f: Record<string, unknown> = {};
+  const set = (key: string, v: unknown): void => {
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) f[key] = v;
+  };
+  set('tags', o.tag);
+  set('any_tags', o.anyTag);
+  set('exclude_tags', o.excludeTag);
+  set(
+    'media_type',
+    o.type.flatMap((t) => t.split(',')).map((t) => t.trim().toLowerCase()),
+  );
+  set('formats', o.format);
+  set('prompt', o.prompt);
+  set('source', o.source);
+  set('model', o.model);
+  set('since', o.since);
+  set('until', o.until);
+  set('min_width', o.minWidth);
+  set('max_width', o.maxWidth);
+  set('min_height', o.minHeight);
+  set('max_height', o.maxHeight);
+  set('orientation', o.orientation);
+  set('path', o.path);
+  set('project', o.project);
+  set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
+  set('include_missing', o.includeMissing);
+  set('sort', o.sort);
+  set('seed', o.seed);
+  set('limit', o.limit);
+  set('offset', o.offset);
+  set('facets', o.facets);
+  return f;
+}
+
+function size(r: { width: number | null; height: number | null }): string {
+  return r.width === null || r.height === null ? '?' : `${r.width}×${r.height}`;
+}
+
+function resultLines(r: SearchResult, lead: string): string[] {
+  const tags = Object.entries(r.tags).flatMap(([c, vs]) => vs.map((v) => `${c}:${v}`));
+  const lines = [
+    `${lead}${shortHash(r.content_hash)}  ${size(r)}  ${r.format ?? r.media_type}  ${r.path ?? '(no path)'}`,
+  ];
+  if (tags.length > 0) lines.push(`    tags: ${tags.join(', ')}`);
+  if (r.prompt !== null)
+    lines.push(`    prompt: ${r.prompt.length > 100 ? `${r.prompt.slice(0, 99)}…` : r.prompt}`);
+  for (const extra of r.locations.filter((p) => p !== r.path)) lines.push(`    also at: ${extra}`);
+  return lines;
+}
+
+function searchText(res: SearchResponse, offset: number): string[] {
+  const lines = res.results.flatMap((r) => resultLines(r, ''));
+  const from = res.results.length === 0 ? 0 : offset + 1;
+  lines.push(
+    res.total === 0
+      ? 'no matches'
+      : `${from}–${offset + res.results.length} of ${res.total} ${res.total === 1 ? 'match' : 'matches'}`,
+  );
+  if (res.seed !== undefined) lines.push(`random order seed: ${res.seed} (pass --seed to page through it)`);
+  if (res.facets !== undefined) {
+    const f = res.facets;
+    lines.push(
+      `types: ${
+        Object.entries(f.media_types)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || '-'
+      }`,
+    );
+    lines.push(
+      `generators: ${
+        Object.entries(f.generators)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || '-'
+      }`,
+    );
+    lines.push(`tags: ${f.tags.map((t) => `${t.tag} ${t.count}`).join(', ') || '-'}`);
+  }
+  return lines;
+}
+
+function similarText(res: SimilarResponse): string[] {
+  const q = res.query;
+  const head = `${q.hash} ${q.value} of ${q.path ?? shortHash(q.content_hash)}${q.indexed ? '' : ' (not indexed: hashed now)'}, threshold ${q.threshold}`;
+  if (res.results.length === 0) return [head, 'nothing similar found'];
+  const rows = res.results.map((r) => [String(r.distance), shortHash(r.content_hash), size(r), r.path ?? '']);
+  return [head, ...table([['dist', 'hash', 'size', 'path'], ...rows])];
+}
+
+function dupesText(res: DupesResponse): string[] {
+  const lines: string[] = [];
+  lines.push(`${plural(res.exact.length, 'group')} of identical files`);
+  for (const g of res.exact) {
+    lines.push(`  ${shortHash(g.content_hash)}  ${g.paths.length} copies, ${g.file_size} bytes each`);
+    lines.push(`    keep ${g.keeper}  (${g.reason})`);
+    for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
+  }
+  if (res.near_threshold === null) {
+    lines.push('near duplicates: not checked (use --near)');
+    return lines;
+  }
+  lines.push(
+    `${plural(res.near.length, 'group')} of near duplicates (pHash distance ≤ ${res.near_threshold})`,
+  );
+  for (const g of res.near) {
+    lines.push(`  keep ${g.keeper_path ?? shortHash(g.keeper)}  (${g.reason})`);
+    for (const m of g.members.filter((x) => x.content_hash !== g.keeper)) {
+      lines.push(`    d=${m.distance}  ${size(m)}  ${m.path ?? shortHash(m.content_hash)}`);
+    }
+  }
+  lines.push('nothing was deleted: alice only reports');
+  return lines;
+}
+
+function registerSearch(program: Command, run: Run): void {
+  program
+    .command('search')
+    .description('find assets by tags, prompt text, generator, dates, size, format, path or project')
+    .option(
+      '-t, --tag <tag>',
+      'must have this tag: category:value, or a bare value in any category (repeatable)',
+      collect,
+      [],
+    )
+    .option('--any-tag <tag>', 'must have at least one of these tags (repeatable)', collect, [])
+    .option('--exclude-tag <tag>', 'must not have this tag (repeatable)', collect, [])
+    .option('--type <type>', 'image, video or audio (repeatable or comma-separated)', collect, [])
+    .option('--prompt <text>', 'words (all must occur) and "quoted phrases" in the prompt or description')
+    .option('--source <name>', 'generator, e.g. comfyui (case-insensitive substring)')
+    .option('--model <name>', 'model name (case-insensitive substring)')
+    .option('--since <date>', 'made or first seen since: 2024-03-01, 2024-03, today, 7d, 12h, 2w, 3mo')
+    .option('--until <date>', 'made or first seen until (a date includes that whole day, UTC)')
+    .option('--min-width <n>', 'minimum width in pixels', int)
+    .option('--max-width <n>', 'maximum width in pixels', int)
+    .option('--min-height <n>', 'minimum height in pixels', int)
+    .option('--max-height <n>', 'maximum height in pixels', int)
+    .option('--orientation <o>', 'landscape, portrait or square')
+    .option('--format <list>', 'file formats, e.g. png,jpg (repeatable)', collect, [])
+    .option('--path <glob>', "path glob: '*.png' (file names), '2024/**' or '/abs/dir/**'")
+    .option('--project <name>', 'only assets inside this project folder')
+    .option('--has-prompt', 'only assets with a generation prompt')
+    .option('--without-prompt', 'only assets without a generation prompt')
+    .option('--include-missing', 'also list assets whose files are all missing')
+    .option(
+      '--sort <key>',
+      'newest, oldest, name, size, relevance or random (default: relevance with --prompt, else newest)',
+    )
+    .option('--seed <seed>', 'seed for --sort random (same seed, same order)')
+    .option('--limit <n>', 'results per page (default 50, at most 1000)', int)
+    .option('--offset <n>', 'skip this many results', int)
+    .option('--facets', 'also count tags, types and generators over all matches')
+    .action((o: SearchOptions) =>
+      run(async (ctx) => {
+        const res = await ctx.invoke<SearchResponse>('search', filtersOf(o));
+        return { data: res, text: searchText(res, o.offset ?? 0) };
+      }),
+    );
+}
+
+function registerSimilar(program: Command, run: Run): void {
+  program
+    .command('similar')
+    .argument('<file|hash>', 'an image file (indexed or not) or a content hash / unique prefix')
+    .description('find visually similar images by perceptual-hash distance, nearest first')
+    .option('--threshold <n>', 'largest Hamming distance, 0–64 (default 10)', int)
+    .option('--hash <kind>', 'phash, dhash or ahash (default phash)')
+    .option('--limit <n>', 'at most this many results (default 50)', int)
+    .option('--include-missing', 'also list assets whose files are all missing')
+    .action(
+      (ref: string, o: { threshold?: number; hash?: string; limit?: number; includeMissing?: boolean }) =>
+        run(async (ctx) => {
+          const params: Record<string, unknown> = { ref: absRef(ref) };
+          if (o.threshold !== undefined) params['threshold'] = o.threshold;
+          if (o.hash !== undefined) params['hash'] = o.hash;
+          if (o.limit !== undefined) params['limit'] = o.limit;
+          if (o.includeMissing === true) params['include_missing'] = true;
+          const res = await ctx.invoke<SimilarResponse>('similar', params);
+          return { data: res, text: similarText(res) };
+        }),
+    );
+}
+
+function registerDupes(program: Command, run: Run): void {
+  program
+    .command('dupes')
+    .description(
+      'report identical files and (with --near) near-duplicate images, with a suggested keeper; never deletes',
+    )
+    .option('--near', 'also group visually near-identical images')
+    .option('--threshold <n>', 'near-duplicate pHash distance, 0–32 (default 6)', int)
+    .action((o: { near?: boolean; threshold?: number }) =>
+      run(async (ctx) => {
+        const params: Record<string, unknown> = { near: o.near === true };
+        if (o.threshold !== undefined) params['threshold'] = o.threshold;
+        const res = await ctx.invoke<DupesResponse>('dupes', params);
+        return { data: res, text: dupesText(res) };
+      }),
+    );
+}
+
+/** Registers `search`, `similar` and `dupes`. */
+export function registerSearchCommands(program: Command, run: Run): void {
+  registerSearch(program, run);
+  registerSimilar(program, run);
+  registerDupes(program, run);
+}
