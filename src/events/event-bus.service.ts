@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { openRedis } from '../adapters/redis.adapter.js';
 import { errorMessage } from '../domain/errors.js';
 import { EventIdGenerator } from './event-id.js';
 import { encodeEventLine } from './event-line.js';
@@ -63,6 +62,8 @@ export async function createEventBus(opts: EventBusOptions): Promise<EventBus> {
   let sink: EventSink;
   let retention: (() => Promise<void>) | undefined;
   if (opts.backend === 'redis') {
+    // Loaded only for the redis backend: the client library is heavy to import.
+    const { openRedis } = await import('../adapters/redis.adapter.js');
     const redis = openRedis({ url: opts.redisUrl, onError: (m) => logger('warn', m) });
     const redisSink = new RedisSink({
       redis,

@@ -3,7 +3,7 @@
  * `followEvents` (then everything new until the signal aborts). Backs `alice events tail`.
  */
 import path from 'node:path';
-import { openRedis, type RedisStreamPort, type StreamEntry } from '../adapters/redis.adapter.js';
+import type { RedisStreamPort, StreamEntry } from '../adapters/redis.adapter.js';
 import { AliceError, ErrorCode } from '../domain/errors.js';
 import { decodeEventLine, decodeEventLines } from './event-line.js';
 import type { AliceEvent } from './event.model.js';
@@ -201,6 +201,7 @@ function firstEntryId(reply: unknown): string | undefined {
 }
 
 async function connectReader(source: EventSource): Promise<RedisStreamPort> {
+  const { openRedis } = await import('../adapters/redis.adapter.js');
   const redis = openRedis({ url: source.redisUrl });
   if (await redis.waitReady(3000)) return redis;
   await redis.close(true);

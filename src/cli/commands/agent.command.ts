@@ -1,7 +1,6 @@
 /** `alice watch` (the resident agent, foreground) and `alice status`. */
 import type { Command } from 'commander';
 import { callAgent } from '../../app/agent-client.js';
-import { runAgent } from '../../app/daemon.js';
 import { readStatus, type StatusDoc, type StatusReading } from '../../services/status.service.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
@@ -54,6 +53,8 @@ export function registerAgentCommands(
     )
     .action(() =>
       run(async (ctx) => {
+        // The agent's modules (watchers, cron, logger) load only when it runs.
+        const { runAgent } = await import('../../app/daemon.js');
         const code = await runAgent(ctx.config(), { verbose: ctx.verbose, console: true });
         return { data: { stopped: true }, text: [], exitCode: code };
       }),
