@@ -14,6 +14,7 @@ import { AliceError, ErrorCode, errorMessage, isAliceError } from '../domain/err
 import { isIgnoredDir } from '../domain/media.js';
 import { Lane, Priority } from '../pipeline/queue.js';
 import { IntegrityService } from '../services/integrity.service.js';
+import type { Progress } from '../services/ports.js';
 import { StatusService } from '../services/status.service.js';
 import { WatchService } from '../services/watch.service.js';
 import { VERSION } from '../version.js';
@@ -84,9 +85,12 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
   try {
     await agent.start();
   } catch (err) {
-    await agent.stop();
-    await log.close();
-    throw err;
+    // A SIGTERM during startup cuts the startup scans short on purpose: a clean stop, not an error.
+    if (!agent.isStopping) {
+      await agent.stop();
+      await log.close();
+      throw err;
+    }
   }
   const code = await agent.stopped;
   await log.close();
@@ -100,6 +104,16 @@ class Agent {
   private resolveStopped: (code: number) => void = () => undefined;
   readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
   private stopping = false;
+  private starting: Promise<void> | undefined;
+  /**
+   * Progress for the startup rebuild: throws once a stop is requested, so a long rebuild ends at
+   * its next file instead of holding SIGTERM hostage (the index is only replaced when it completes).
+   */
+  private readonly startupProgress: Progress = {
+    start: () => this.throwIfStopping(),
+    tick: () => this.throwIfStopping(),
+    done: () => undefined,
+  };
 
   constructor(
     private readonly config: Config,
@@ -109,11 +123,26 @@ class Agent {
     private readonly logger: ReturnType<ReturnType<typeof createLogger>['child']>,
   ) {}
 
-  async start(): Promise<void> {
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private throwIfStopping(): void {
+    if (this.stopping) throw new Error('stop requested');
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.startSteps();
+    return this.starting;
+  }
+
+  /** Each step checks for a stop requested meanwhile; stop() waits for this to return. */
+  private async startSteps(): Promise<void> {
     const { config, container, status, logger } = this;
     process.once('SIGTERM', () => void this.stop());
     process.once('SIGINT', () => void this.stop());
-    await prepareIndex(container, logger, status);
+    await prepareIndex(container, logger, status, this.startupProgress);
+    if (this.stopping) return;
     this.socket = await serveSocket(
       config.paths.socket,
       (op, params) => this.handle(op, params),
@@ -125,6 +154,7 @@ class Agent {
       roots: config.roots.map((r) => r.path),
     });
     const s = config.settings;
+    if (this.stopping) return;
     this.watch = new WatchService({
       roots: config.roots,
       settings: {
@@ -155,6 +185,7 @@ class Agent {
       logger,
     });
     await this.watch.start();
+    if (this.stopping) return;
     this.schedule();
     logger.info('agent watching', { roots: config.roots.map((r) => r.path), pid: process.pid });
   }
@@ -252,6 +283,8 @@ class Agent {
     this.status.setState('stopping');
     this.logger.info('stopping');
     const drained = (await this.watch?.stop(STOP_BUDGET_MS)) ?? true;
+    // Stopped during startup: the running step notices at its next file and start() returns.
+    await this.starting?.catch(() => undefined);
     if (!drained) this.logger.warn('stop budget reached: unfinished paths are picked up by the next start');
     for (const job of this.jobs) await job.stop().catch(() => undefined);
     await this.socket?.close();

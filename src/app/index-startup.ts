@@ -6,16 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AliceError, ErrorCode } from '../domain/errors.js';
 import { indexRebuild } from '../services/index-ops.js';
-import type { Logger } from '../services/ports.js';
+import type { Logger, Progress } from '../services/ports.js';
 import type { StatusService } from '../services/status.service.js';
 import type { Container } from './container.js';
-
-const SILENT = { start: () => undefined, tick: () => undefined, done: () => undefined };
 
 export async function prepareIndex(
   container: Container,
   logger: Logger,
   status: StatusService,
+  progress: Progress,
 ): Promise<void> {
   const file = container.config.searchDb;
   let needsRebuild = !fs.existsSync(file);
@@ -46,7 +45,7 @@ export async function prepareIndex(
   }
   status.setState('scanning');
   logger.info('building the index from files and sidecars');
-  const r = await indexRebuild(container, { dryRun: false, verify: false, progress: SILENT });
+  const r = await indexRebuild(container, { dryRun: false, verify: false, progress });
   logger.info('index rebuilt', { assets: r.summary.assets, files: r.summary.files_seen });
   sweepSidecarTemps(container, logger);
 }

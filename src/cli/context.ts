@@ -3,11 +3,9 @@
  * operation through the running agent when there is one, or in-process otherwise.
  */
 import path from 'node:path';
-import { callAgent } from '../app/agent-client.js';
-import { createContainer } from '../app/compose.js';
-import { OPERATIONS, runOperation, type OperationName } from '../app/operations.js';
-import { isValidCron } from '../adapters/cron.adapter.js';
+import type { OperationName } from '../app/operations.js';
 import { loadConfig, type Config } from '../config/config.js';
+import { isValidCronExpression } from '../domain/cron-expr.js';
 import { NO_PROGRESS, type Progress } from '../services/ports.js';
 import { terminalProgress } from './progress.js';
 
@@ -31,7 +29,7 @@ export class CliContext {
   }
 
   config(): Config {
-    this.cached ??= loadConfig({ configFile: this.opts.config, isValidCron });
+    this.cached ??= loadConfig({ configFile: this.opts.config, isValidCron: isValidCronExpression });
     return this.cached;
   }
 
@@ -42,6 +40,10 @@ export class CliContext {
     local: { direct?: boolean } = {},
   ): Promise<T> {
     const config = this.config();
+    // Loaded on demand: the index, image and metadata libraries are slow to import.
+    const { callAgent } = await import('../app/agent-client.js');
+    const { OPERATIONS, runOperation } = await import('../app/operations.js');
+    const { createContainer } = await import('../app/compose.js');
     if (local.direct !== true) {
       const remote = await callAgent(config, op, params);
       if (remote !== undefined) return remote.result as T;

@@ -181,6 +181,8 @@ export class ScanService {
       changed.push(...coll.changed);
       for (const row of known.values())
         if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
+      // A path held from an earlier pass that exists again (deleted and re-created) is not gone.
+      for (const p of coll.seenPaths) vanished.delete(p);
     }
   }
 

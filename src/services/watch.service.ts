@@ -20,6 +20,15 @@ const SILENT: Progress = { start: () => undefined, tick: () => undefined, done: 
 const TRANSIENT = new Set(['EFILECHANGED', 'EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE']);
 const MAX_RETRIES = 5;
 
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface WatchSettings {
   backend: 'auto' | 'native' | 'poll';
   pollPaths: readonly string[];
@@ -55,6 +64,16 @@ export class WatchService {
   private readonly debouncer: Debouncer;
   private healthTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The catch-up scan's progress: throws once stopping, so a long catch-up ends at its next file. */
+  private readonly catchUpProgress: Progress = {
+    start: () => this.throwIfStopped(),
+    tick: () => this.throwIfStopped(),
+    done: () => undefined,
+  };
+
+  private throwIfStopped(): void {
+    if (this.stopped) throw new Error('stop requested');
+  }
 
   constructor(private readonly deps: WatchDeps) {
     this.watches = deps.roots.map((root) => ({
@@ -73,8 +92,14 @@ export class WatchService {
     const { status } = this.deps;
     status.setState('scanning');
     for (const w of this.watches) await this.startRoot(w, false);
+    if (this.stopped) {
+      // stop() ran while roots were being subscribed: close what it could not see yet.
+      for (const w of this.watches) await w.handle?.close().catch(() => undefined);
+      return;
+    }
     this.updateRootStatus();
     await this.deps.lane.run(() => this.catchUp());
+    if (this.stopped) return;
     this.healthTimer = setInterval(() => void this.tick(), 1000);
     this.healthTimer.unref();
     status.setState(this.watches.some((w) => w.degraded !== undefined) ? 'degraded' : 'watching');
@@ -87,7 +112,7 @@ export class WatchService {
       mode: 'update',
       dryRun: false,
       allowMassDelete: false,
-      progress: SILENT,
+      progress: this.catchUpProgress,
     });
     this.account(summary);
     return summary;
@@ -282,9 +307,14 @@ export class WatchService {
     if (due.length > 0) {
       for (const d of due) this.pendingDeletes.delete(d.row.path);
       lane.submit(async () => {
-        const rows = due
-          .map((d) => d.row)
-          .filter((r) => this.watches.some((w) => w.online && r.root === w.root.path));
+        const rows: LocationRow[] = [];
+        for (const { row } of due) {
+          if (!this.watches.some((w) => w.online && row.root === w.root.path)) continue;
+          // Re-created at the same path within the window: its own event decides, not the timer.
+          if (await pathExists(row.path)) continue;
+          rows.push(row);
+        }
+        if (rows.length === 0) return;
         const summary = await (await this.deps.scanner()).markMissingNow(rows, false);
         this.account(summary);
       });

@@ -17,6 +17,7 @@ describe('settings.example.yaml', () => {
 
   it('has every section', () => {
     const text = fs.readFileSync('settings.example.yaml', 'utf8');
-    for (const section of Object.keys(DEFAULT_SETTINGS)) expect(text).toMatch(new RegExp(`^${section}:`, 'm'));
+    for (const section of Object.keys(DEFAULT_SETTINGS))
+      expect(text).toMatch(new RegExp(`^${section}:`, 'm'));
   });
 });
