@@ -233,17 +233,21 @@ export class SearchRepository {
     if (opts.limit === 0) return [];
     const col = HASH_COLUMN[kind];
     const value = hexToU64(hex);
-    // One pass over the integer column; the join to assets (for status) sees only the candidates.
-    const keys = await this.db.all<PageKey & Record<string, unknown>>(
-      `WITH near AS (
-         SELECT content_hash, bit_count(xor(${col}, ?::UBIGINT)) AS d FROM perceptual_hashes
-         WHERE bit_count(xor(${col}, ?::UBIGINT)) <= ? AND content_hash IS DISTINCT FROM ?)
-       SELECT near.content_hash AS h, near.d AS score FROM near
-       ${opts.includeMissing ? '' : `SEMI JOIN assets a ON a.content_hash = near.content_hash AND a.status = 'present'`}
-       ORDER BY near.d, near.content_hash LIMIT ?`,
-      [value, value, opts.threshold, opts.exclude, opts.limit],
-    );
-    return this.rowsInOrder(keys);
+    // Only the integer column is scanned; the query asset and missing assets are dropped from the
+    // few candidates afterwards (rows read by primary key), asking for more only if too many went.
+    let want = opts.limit + 16;
+    for (;;) {
+      const keys = await this.db.all<PageKey & Record<string, unknown>>(
+        `SELECT content_hash AS h, bit_count(xor(${col}, ?::UBIGINT)) AS score FROM perceptual_hashes
+         WHERE bit_count(xor(${col}, ?::UBIGINT)) <= ? ORDER BY score, content_hash LIMIT ?`,
+        [value, value, opts.threshold, want],
+      );
+      const rows = (await this.rowsInOrder(keys)).filter(
+        (r) => r.content_hash !== opts.exclude && (opts.includeMissing || r.status === 'present'),
+      );
+      if (rows.length >= opts.limit || keys.length < want) return rows.slice(0, opts.limit);
+      want *= 4;
+    }
   }
 
   /** pHashes of every present asset, for near-duplicate grouping. */

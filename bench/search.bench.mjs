@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+/* global console */
+/**
+ * Search benchmark over synthetic rows (build first: `npm run build`).
+ *
+ *   node bench/search.bench.mjs [--rows 1000000] [--near 100000] [--runs 25] [--brute 10000]
+ *
+ * Generates `--rows` assets in a temp DuckDB file entirely in SQL (INSERT … SELECT FROM range):
+ * 4 tags each from a 200-value vocabulary in 5 categories, prompts of 8–19 distinct words from a
+ * 2,000-word vocabulary (a third of the words from the 50 most common), one present location,
+ * and pHashes where every tenth asset is a 1–2-bit variant of its neighbour. Then it times, through
+ * the package's `Search` class (the same code path as `alice search`), the p50/p95 of a tag query,
+ * a prompt word query and `findSimilar`; and near-duplicate grouping of `--near` pHashes at t = 6
+ * by multi-index hashing against brute force measured in the same run (brute force on a
+ * `--brute`-sized subsample, extrapolated by n², because the full run would take minutes).
+ * Prints a table and writes bench/out/search.json.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { openDb } from '../dist/adapters/duckdb.adapter.js';
+import { migrate } from '../dist/adapters/index/schema.js';
+import { findNearDuplicates, findNearDuplicatesBruteForce } from '../dist/domain/near-duplicates.js';
+import { Search } from '../dist/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
+}
+
+const ROWS = arg('rows', 1_000_000);
+const NEAR = Math.min(arg('near', 100_000), ROWS);
+const RUNS = arg('runs', 25);
+const BRUTE = Math.min(arg('brute', 10_000), NEAR);
+
+/** Deterministic PRNG (mulberry32) for query choices. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GENERATE = [
+  `CREATE TEMP TABLE words AS SELECT list('w' || x ORDER BY x) AS wl FROM range(2000) t(x)`,
+  `CREATE TEMP TABLE vocab AS SELECT list(c || ':' || c || 'v' || x ORDER BY c, x) AS tl
+     FROM (VALUES ('style'), ('subject'), ('color'), ('mood'), ('keywords')) cs(c), range(40) r(x)`,
+  `CREATE TEMP TABLE gen AS SELECT i, sha256(i::VARCHAR) AS h,
+     list_distinct([ (hash(i * 7 + k) % 200)::INT + 1 FOR k IN range(4)]) AS tagidx,
+     list_distinct([ (CASE WHEN hash(i * 13 + k) % 3 = 0 THEN hash(i * 13 + k) % 50 ELSE hash(i * 13 + k) % 2000 END)::INT + 1
+                     FOR k IN range((8 + hash(i) % 12)::BIGINT)]) AS widx
+     FROM range(?) t(i)`,
+  `INSERT INTO assets (content_hash, file_path, file_name, file_size, media_type, format, mime, width, height,
+       tags, prompt, source, model, created_at, first_seen, updated_at, status, warnings)
+     SELECT h, '/lib/' || (i % 1000) || '/img' || i || '.png', 'img' || i || '.png', 1000 + hash(i) % 5000000,
+       CASE WHEN i % 20 = 0 THEN 'video' ELSE 'image' END, CASE WHEN i % 3 = 0 THEN 'jpeg' ELSE 'png' END, NULL,
+       256 + (hash(i + 1) % 8) * 128, 256 + (hash(i + 2) % 8) * 128,
+       [tl[x] FOR x IN tagidx], array_to_string([wl[x] FOR x IN widx], ' '),
+       CASE WHEN i % 4 = 0 THEN 'comfyui' ELSE 'automatic1111' END, 'sdxl',
+       TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT),
+       TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT), NULL, 'present', []
+     FROM gen, words, vocab`,
+  `INSERT INTO asset_tags SELECT h, split_part(t, ':', 1), split_part(t, ':', 2), lower(split_part(t, ':', 2)), 'user'
+     FROM (SELECT content_hash AS h, unnest(tags) AS t FROM assets)`,
+  `INSERT INTO prompt_terms SELECT wl[x], h, 1 FROM (SELECT h, unnest(widx) AS x FROM gen), words`,
+  `INSERT INTO locations SELECT file_path, content_hash, content_hash, '/lib', substr(file_path, 6), file_size, 0, 0,
+     true, first_seen, first_seen, NULL FROM assets`,
+  `INSERT INTO perceptual_hashes (content_hash, phash, phash_u64, dhash_u64, ahash_u64)
+     SELECT h, lpad(lower(to_hex(p)), 16, '0'), p, hash(h || 'd'), hash(h || 'a') FROM (
+       SELECT h, CASE WHEN i % 10 = 0
+         THEN xor(hash(i + 1), (1::UBIGINT << (hash(i * 3) % 64)) | (1::UBIGINT << (hash(i * 5) % 64)))
+         ELSE hash(i) END AS p FROM gen)`,
+  `UPDATE perceptual_hashes SET dhash = lpad(lower(to_hex(dhash_u64)), 16, '0'), ahash = lpad(lower(to_hex(ahash_u64)), 16, '0')`,
+  `DROP TABLE gen`,
+];
+
+async function generate(file) {
+  const db = await openDb(file);
+  await migrate(db);
+  for (const sql of GENERATE) await db.run(sql, sql.includes('range(?)') ? [ROWS] : []);
+  await db.run('CHECKPOINT');
+  const phashes = await db.all(
+    `SELECT content_hash, phash FROM perceptual_hashes ORDER BY content_hash LIMIT ?`,
+    [NEAR],
+  );
+  const sample = await db.all(`SELECT content_hash FROM assets USING SAMPLE 200 ROWS (reservoir, 42)`);
+  db.close();
+  return { phashes, sample: sample.map((r) => r.content_hash) };
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function timeQueries(label, n, fn) {
+  for (let i = 0; i < 3; i++) await fn(i + 10_000); // warm-up: first touches load column segments
+  const ms = [];
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    hits += await fn(i);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { label, runs: n, p50_ms: quantile(ms, 0.5), p95_ms: quantile(ms, 0.95), mean_hits: hits / n };
+}
+
+function nearDupBench(phashes) {
+  const items = phashes.map((r) => ({ id: r.content_hash, hash: BigInt(`0x${r.phash}`) }));
+  let t0 = performance.now();
+  const fast = findNearDuplicates(items, { threshold: 6, maxPairs: 0 });
+  const fastMs = performance.now() - t0;
+  const sub = items.slice(0, BRUTE);
+  t0 = performance.now();
+  const brute = findNearDuplicatesBruteForce(sub, { threshold: 6, maxPairs: 0 });
+  const bruteSubMs = performance.now() - t0;
+  const check = findNearDuplicates(sub, { threshold: 6, maxPairs: 0 });
+  const same = JSON.stringify(check.groups) === JSON.stringify(brute.groups);
+  const bruteMs = bruteSubMs * (items.length / sub.length) ** 2;
+  return {
+    n: items.length,
+    groups: fast.groups.length,
+    mih_ms: fastMs,
+    brute_subsample: sub.length,
+    brute_subsample_ms: bruteSubMs,
+    brute_ms_extrapolated: bruteMs,
+    extrapolated: sub.length < items.length,
+    speedup: bruteMs / fastMs,
+    subsample_groups_equal: same,
+  };
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alice-bench-search-'));
+  const file = path.join(dir, 'search.duckdb');
+  try {
+    let t0 = performance.now();
+    const { phashes, sample } = await generate(file);
+    const genS = (performance.now() - t0) / 1000;
+    const search = await Search.open(file);
+    const r = rng(7);
+    const tag = () => `${['style', 'subject', 'color', 'mood', 'keywords'][Math.floor(r() * 5)]}`;
+    const results = [];
+    results.push(
+      await timeQueries('tag query (1 category:value tag, newest, 50)', RUNS, async () => {
+        const c = tag();
+        const res = await search.search({ tags: [`${c}:${c}v${Math.floor(r() * 40)}`] });
+        return res.total;
+      }),
+    );
+    results.push(
+      await timeQueries('prompt word query (1 word, relevance, 50)', RUNS, async (i) => {
+        const w = i % 2 === 0 ? Math.floor(r() * 50) : 50 + Math.floor(r() * 1950);
+        return (await search.search({ prompt: `w${w}` })).total;
+      }),
+    );
+    results.push(
+      await timeQueries('find_similar (pHash, t=10, 50)', RUNS, async (i) => {
+        const res = await search.findSimilar({ contentHash: sample[i % sample.length], threshold: 10 });
+        return res.results.length;
+      }),
+    );
+    await search.close();
+    t0 = performance.now();
+    const near = nearDupBench(phashes);
+    const out = {
+      rows: ROWS,
+      generate_s: genS,
+      cpus: os.cpus().length,
+      loadavg: os.loadavg(),
+      queries: results,
+      near_duplicates: near,
+      note: 'timings are end-to-end through Search (query, total, hydration of 50 rows with locations and tags)',
+    };
+    printTable(out);
+    fs.mkdirSync(path.join(here, 'out'), { recursive: true });
+    fs.writeFileSync(path.join(here, 'out', 'search.json'), `${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printTable(out) {
+  const f = (n) => n.toFixed(1).padStart(9);
+  console.log(
+    `\nsearch bench: ${out.rows.toLocaleString()} assets (generated in ${out.generate_s.toFixed(0)} s), ${out.cpus} CPUs, load ${out.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
+  );
+  console.log(`${'query'.padEnd(48)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)}  mean hits`);
+  for (const q of out.queries)
+    console.log(`${q.label.padEnd(48)} ${f(q.p50_ms)} ${f(q.p95_ms)}  ${q.mean_hits.toFixed(0)}`);
+  const n = out.near_duplicates;
+  console.log(`\nnear-duplicate grouping of ${n.n.toLocaleString()} pHashes at t=6: ${n.groups} groups`);
+  console.log(`  multi-index hashing: ${(n.mih_ms / 1000).toFixed(2)} s`);
+  console.log(
+    `  brute force: ${(n.brute_ms_extrapolated / 1000).toFixed(1)} s${n.extrapolated ? ` (extrapolated by n² from ${n.brute_subsample.toLocaleString()} hashes in ${(n.brute_subsample_ms / 1000).toFixed(2)} s)` : ''}`,
+  );
+  console.log(
+    `  ratio: ${n.speedup.toFixed(0)}× faster; subsample groups equal: ${n.subsample_groups_equal}`,
+  );
+}
+
+await main();
