@@ -14,6 +14,10 @@ export interface SocketRequest {
   id: number;
   op: string;
   params: unknown;
+  /** False when the caller is the owner's own CLI; paths from other clients stay confined to the roots. */
+  confine: boolean;
+  /** The caller's working directory, for relative paths (absolute, or '/' when unknown). */
+  cwd: string;
 }
 
 export interface SocketError {
@@ -26,7 +30,7 @@ export interface SocketError {
 export type SocketResponse =
   { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SocketError };
 
-export type SocketHandler = (op: string, params: unknown) => Promise<unknown>;
+export type SocketHandler = (op: string, params: unknown, confine: boolean, cwd: string) => Promise<unknown>;
 
 export interface SocketServer {
   close(): Promise<void>;
@@ -42,7 +46,8 @@ function parseRequest(line: string): SocketRequest | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const r = data as Record<string, unknown>;
   if (typeof r['id'] !== 'number' || typeof r['op'] !== 'string') return undefined;
-  return { id: r['id'], op: r['op'], params: r['params'] ?? {} };
+  const cwd = typeof r['cwd'] === 'string' && r['cwd'].startsWith('/') ? r['cwd'] : '/';
+  return { id: r['id'], op: r['op'], params: r['params'] ?? {}, confine: r['confine'] !== false, cwd };
 }
 
 function serveConnection(
@@ -72,7 +77,7 @@ function serveConnection(
         send({ id: -1, ok: false, error: { code: 'INVALID_INPUT', message: 'malformed request' } });
         continue;
       }
-      handler(req.op, req.params).then(
+      handler(req.op, req.params, req.confine, req.cwd).then(
         (result) => send({ id: req.id, ok: true, result }),
         (err: unknown) => send({ id: req.id, ok: false, error: toError(err) }),
       );
@@ -128,6 +133,7 @@ export function callSocket(
   op: string,
   params: unknown,
   timeoutMs = 600_000,
+  confine = true,
 ): Promise<SocketResponse> {
   return new Promise((resolve, reject) => {
     const conn = net.createConnection(socketPath);
@@ -145,7 +151,9 @@ export function callSocket(
       timeoutMs,
     );
     conn.setEncoding('utf8');
-    conn.on('connect', () => conn.write(`${JSON.stringify({ id: 1, op, params })}\n`));
+    conn.on('connect', () =>
+      conn.write(`${JSON.stringify({ id: 1, op, params, confine, cwd: process.cwd() })}\n`),
+    );
     conn.on('data', (chunk: string) => {
       buffer += chunk;
       const nl = buffer.indexOf('\n');

@@ -13,10 +13,11 @@ export async function callAgent(
   op: string,
   params: unknown,
   timeoutMs?: number,
+  opts: { confine?: boolean } = {},
 ): Promise<{ result: unknown } | undefined> {
   let res;
   try {
-    res = await callSocket(config.paths.socket, op, params, timeoutMs);
+    res = await callSocket(config.paths.socket, op, params, timeoutMs, opts.confine ?? true);
   } catch (err) {
     if (err instanceof NoAgentError) return undefined;
     throw new AliceError(

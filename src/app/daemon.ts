@@ -145,7 +145,7 @@ class Agent {
     if (this.stopping) return;
     this.socket = await serveSocket(
       config.paths.socket,
-      (op, params) => this.handle(op, params),
+      (op, params, confine, cwd) => this.handle(op, params, confine, cwd),
       toSocketError,
     );
     container.events.emit('agent.started', {
@@ -263,15 +263,15 @@ class Agent {
   }
 
   /** Socket requests: reads run at once, writes go through the index lane. */
-  private async handle(op: string, params: unknown): Promise<unknown> {
+  private async handle(op: string, params: unknown, confine: boolean, cwd: string): Promise<unknown> {
     if (op === 'agent.ping') return { pid: process.pid, version: VERSION };
     if (op === 'agent.status') return this.status.doc;
     if (!isOperationName(op)) throw new AliceError(ErrorCode.INVALID_INPUT, `unknown operation ${op}`);
     const ctx = {
       container: this.container,
       progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
-      cwd: '/',
-      remote: true,
+      cwd: confine ? '/' : cwd,
+      remote: confine,
     };
     if (!OPERATIONS[op].writes) return runOperation(ctx, op, params);
     return this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);

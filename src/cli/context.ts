@@ -45,7 +45,7 @@ export class CliContext {
     const { OPERATIONS, runOperation } = await import('../app/operations.js');
     const { createContainer } = await import('../app/compose.js');
     if (local.direct !== true) {
-      const remote = await callAgent(config, op, params);
+      const remote = await callAgent(config, op, params, undefined, { confine: false });
       if (remote !== undefined) return remote.result as T;
     }
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
