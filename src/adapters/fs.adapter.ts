@@ -2,9 +2,22 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { errnoCode } from '../domain/errors.js';
+import { AliceError, ErrorCode, errnoCode } from '../domain/errors.js';
 
-/** Writes `data` to `file` atomically: temp file in the same folder, fsync, rename, fsync folder. */
+/** ENOSPC/EDQUOT as `DISK_FULL` with a hint; other errors unchanged. */
+export function diskFullError(file: string, err: unknown): unknown {
+  const code = errnoCode(err);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new AliceError(ErrorCode.DISK_FULL, `disk full: cannot write ${file} (${code})`, {
+    hint: 'free space on that disk, then run the command again: nothing was half-written',
+    cause: err,
+  });
+}
+
+/**
+ * Writes `data` to `file` atomically: temp file in the same folder, fsync, rename, fsync folder.
+ * A full disk fails with `DISK_FULL` and leaves the previous file (if any) and no temp file.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
@@ -20,7 +33,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
+    throw diskFullError(file, err);
   }
   await fsyncDir(dir);
 }

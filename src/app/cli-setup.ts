@@ -7,6 +7,7 @@ import type { CliContext } from '../cli/context.js';
 import { registerAgentCommands } from '../cli/commands/agent.command.js';
 import { registerEventsCommands } from '../cli/commands/events.command.js';
 import { registerServiceCommands } from '../cli/commands/service.command.js';
+import { registerMcpCommand } from '../cli/commands/mcp.command.js';
 import { registerMigrateCommand } from '../cli/commands/migrate.command.js';
 import { registerProjectCommands } from '../cli/commands/project.command.js';
 import { registerSearchCommands } from '../cli/commands/search.command.js';
@@ -23,6 +24,7 @@ export function setupCli(
   registerServiceCommands(program, run);
   registerProjectCommands(program, run);
   registerMigrateCommand(program, run);
+  registerMcpCommand(program, run);
   registerSearchCommands(program, run);
   registerTagCommands(program, run);
 }

@@ -5,6 +5,7 @@
  */
 import { AliceError, ErrorCode } from '../domain/errors.js';
 import { INDEX_OPS } from './ops/index.ops.js';
+import { MCP_OPS } from './ops/mcp.ops.js';
 import { MIGRATE_OPS } from './ops/migrate.ops.js';
 import { PROJECT_OPS } from './ops/project.ops.js';
 import { SEARCH_OPS } from './ops/search.ops.js';
@@ -15,6 +16,7 @@ export type { OpContext, Operation } from './ops/op.js';
 
 export const OPERATIONS = {
   ...INDEX_OPS,
+  ...MCP_OPS,
   ...MIGRATE_OPS,
   ...PROJECT_OPS,
   ...SEARCH_OPS,

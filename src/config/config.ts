@@ -168,7 +168,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       hint: 'see settings.example.yaml for every key and its default',
     });
   }
-  const settings = applyEnv(merge(parsed.data as Record<string, Record<string, unknown>>), env);
+  const settings = applyEnv(merge(parsed.data), env);
   const base = settingsFile === null ? home : path.dirname(settingsFile);
   const storage = parsed.data.storage ?? {};
   const roots: RootConfig[] = [

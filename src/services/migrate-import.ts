@@ -25,7 +25,7 @@ export const RecordFormat = { JSONL: 'jsonl', CSV: 'csv', TSV: 'tsv' } as const;
 export type RecordFormat = (typeof RecordFormat)[keyof typeof RecordFormat];
 
 export interface ImportedItem {
-  /** Line (JSON Lines) or row (CSV, header = 1) of the record. */
+  /** Line (JSON Lines), row (CSV, header = 1) or array position (from 1, a `.json` array) of the record. */
   line: number;
   content_hash: string;
   root: string;
@@ -101,6 +101,22 @@ async function* readJsonLines(file: string): AsyncGenerator<RawRecord> {
   }
 }
 
+/** A `.json` file holding one array of records (numbered from 1); undefined when it is JSON Lines. */
+async function readJsonArray(file: string): Promise<RawRecord[] | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  return value.map((item: unknown, i) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? { line: i + 1, record: item as Record<string, unknown> }
+      : { line: i + 1, error: 'not a JSON object' },
+  );
+}
+
 export class RecordImporter {
   constructor(private readonly deps: RecordImportDeps) {}
 
@@ -130,7 +146,9 @@ export class RecordImporter {
 
   private async *records(file: string, format: RecordFormat, warnings: string[]): AsyncGenerator<RawRecord> {
     if (format === RecordFormat.JSONL) {
-      yield* readJsonLines(file);
+      const whole = path.extname(file).toLowerCase() === '.json' ? await readJsonArray(file) : undefined;
+      if (whole !== undefined) yield* whole;
+      else yield* readJsonLines(file);
       return;
     }
     const text = await fs.readFile(file, 'utf8');

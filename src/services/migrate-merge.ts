@@ -97,6 +97,7 @@ export function mergeLegacyInto(current: Sidecar, legacy: Sidecar, legacyRaw: Ob
   };
   if (current[MIGRATION_KEY] !== undefined) values[MIGRATION_KEY] = current[MIGRATION_KEY];
   filled[MIGRATION_KEY] = { ...legacyFrom, values, merged_into_existing: true };
+  if (legacy.updated_at !== undefined) filled.updated_at = legacy.updated_at;
   const u = legacy.analysis.understanding;
   return withTags(filled, tagged(u.tags, u.tag_sources ?? {}, 'migrate')).sidecar;
 }

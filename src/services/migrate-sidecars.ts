@@ -126,19 +126,10 @@ export class SidecarMigrator {
     const { now, dryRun, plan } = this.deps;
     const migrated = migrateSidecar(read.data, { contentHash: entry.hash, now });
     const file = (await this.deps.finder.find(entry.hash, hintsOf(root, read.data)))[0] ?? null;
-    let sidecar = file === null ? migrated.sidecar : await this.enrich(migrated.sidecar, file);
-    let merged = false;
-    if (entry.flat) {
-      const existing = await plan.read(root, entry.hash);
-      if (existing.status === 'ok') {
-        sidecar = mergeLegacyInto(existing.sidecar, sidecar, read.data);
-        merged = true;
-      } else if (existing.status !== 'absent') {
-        // An unusable file at the sharded path is about to be replaced: keep its bytes too.
-        if (!dryRun) await backupLegacy(root, entry.hash, 'replaced', await fs.readFile(existing.file), now);
-        migrated.changes.push(`unusable sidecar at ${existing.file} replaced (kept in .metadata/.migrated/)`);
-      }
-    }
+    const enriched = file === null ? migrated.sidecar : await this.enrich(migrated.sidecar, file);
+    const { sidecar, merged } = entry.flat
+      ? await this.withExisting(root, entry.hash, enriched, read.data, migrated.changes)
+      : { sidecar: enriched, merged: false };
     const version = read.data['version'];
     const backup = dryRun ? null : await backupLegacy(root, entry.hash, version, read.bytes, now);
     const to = await plan.write(root, sidecar);
@@ -155,6 +146,28 @@ export class SidecarMigrator {
       changes: merged ? [...migrated.changes, 'merged into the existing 4.0 sidecar'] : migrated.changes,
     });
     if (!dryRun && file !== null) this.emitUpdated(sidecar, file, root);
+  }
+
+  /**
+   * A flat file's sidecar meets whatever is already at its sharded path: a valid 4.0 sidecar is
+   * merged with; an unusable file is backed up before it is replaced.
+   */
+  private async withExisting(
+    root: string,
+    hash: string,
+    sidecar: Sidecar,
+    raw: Obj,
+    changes: string[],
+  ): Promise<{ sidecar: Sidecar; merged: boolean }> {
+    const existing = await this.deps.plan.read(root, hash);
+    if (existing.status === 'ok')
+      return { sidecar: mergeLegacyInto(existing.sidecar, sidecar, raw), merged: true };
+    if (existing.status !== 'absent') {
+      if (!this.deps.dryRun)
+        await backupLegacy(root, hash, 'replaced', await fs.readFile(existing.file), this.deps.now);
+      changes.push(`unusable sidecar at ${existing.file} replaced (kept in .metadata/.migrated/)`);
+    }
+    return { sidecar, merged: false };
   }
 
   /** Reads the asset's file like a scan would, so the sidecar also gets dimensions, hashes, generation. */

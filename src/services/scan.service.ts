@@ -8,6 +8,7 @@ import type { AssetRepository } from '../adapters/index/asset.repository.js';
 import type { LocationRow } from '../adapters/index/rows.js';
 import type { RootConfig } from '../config/config.js';
 import { isInside } from '../config/paths.js';
+import { isAliceError } from '../domain/errors.js';
 import type { Sidecar } from '../domain/sidecar.js';
 import { mergeOutsideEdit } from '../domain/outside-edit.js';
 import { mapLimit } from '../pipeline/map-limit.js';
@@ -266,8 +267,10 @@ export class ScanService {
       try {
         await this.resolveAsset(pass, asset, files);
       } catch (err) {
-        for (const f of files)
-          pass.summary.errors.push({ path: f.path, root: f.root.path, code: 'EINDEX', message: String(err) });
+        // A full disk keeps its code (DISK_FULL) so the user sees why, not a generic failure.
+        const code = isAliceError(err) ? err.code : 'EINDEX';
+        const message = isAliceError(err) ? err.message : String(err);
+        for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
         this.deps.logger.error('failed to index asset', { asset, error: String(err) });
       }
       pass.opts.progress.tick(1);

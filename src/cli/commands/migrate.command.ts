@@ -94,7 +94,8 @@ export function registerMigrateCommand(program: Command, run: Run): void {
           embed: o.embed,
           rebuild: o.rebuild,
         });
-        const failed = r.rebuild.status === 'failed' || r.embed.status === 'failed';
+        const embedFailed = (r.embed.result as Partial<EmbedReport> | undefined)?.failed ?? 0;
+        const failed = r.rebuild.status === 'failed' || r.embed.status === 'failed' || embedFailed > 0;
         return { data: r, text: migrateText(r), exitCode: failed ? 1 : 0 };
       }),
     );
