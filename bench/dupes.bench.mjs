@@ -1,0 +1,212 @@
+/**
+ * Duplicates through the real CLI against the corpus's ground truth: `alice dupes` against
+ * `jdupes -r` and `rmlint`, and `alice dupes --near` against `findimagedupes`, with recall and
+ * false positives of both on the known variants.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { alice, log, median, run, which } from './lib.mjs';
+
+/** Groups of the truth: each family (a base, its copies, its variants) keyed by base path. */
+function truth(manifest, root) {
+  const byPath = new Map();
+  const byHash = new Map();
+  for (const f of manifest.files) {
+    byPath.set(path.join(root, f.rel), f);
+    if (!byHash.has(f.sha256)) byHash.set(f.sha256, f);
+  }
+  const copies = manifest.files.filter((f) => f.kind === 'copy');
+  const exactGroups = new Set(copies.map((f) => f.family)).size;
+  return { byPath, byHash, exactGroups, copies: copies.length };
+}
+
+/** Blank-line separated groups of paths (jdupes, rmlint -o fdupes). */
+function parseBlankGroups(text, root) {
+  return text
+    .split(/\n\s*\n/)
+    .map((g) =>
+      g
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((p) => path.resolve(root, p)),
+    )
+    .filter((g) => g.length > 1);
+}
+
+function exactScore(groups, t) {
+  const correct = groups.filter((g) => {
+    const fams = new Set(g.map((p) => t.byPath.get(p)?.family));
+    const ref = t.byPath.get(g[0]);
+    const want = [...t.byPath.values()].filter(
+      (f) => f.family === ref?.family && f.sha256 === ref?.sha256,
+    ).length;
+    return fams.size === 1 && g.length === want;
+  }).length;
+  return { groups: groups.length, correct, files: groups.reduce((s, g) => s + g.length, 0) };
+}
+
+async function timed(runs, fn) {
+  const secs = [];
+  let last;
+  for (let i = 0; i < runs; i++) {
+    last = await fn();
+    secs.push(last.seconds);
+  }
+  return { seconds: median(secs), samples: secs, last };
+}
+
+/** Exact duplicates: alice (over its index) vs jdupes and rmlint (reading every file). */
+export async function exactDupesBench({ home, root, manifest, runs, rebuildSeconds }) {
+  const t = truth(manifest, root);
+  fs.rmSync(path.join(root, '.metadata'), { recursive: true, force: true });
+  const a = await timed(runs, () => alice(home, ['dupes']));
+  const aliceGroups = (a.last.json?.exact ?? []).map((g) => g.paths);
+  const as = exactScore(aliceGroups, t);
+  const goalText = `${t.exactGroups} groups`;
+  const rows = [];
+  const base = { section: 'dupes', unit: 's', goal: goalText };
+  const peers = [
+    ['jdupes', ['jdupes', ['-r', '-q', root]]],
+    ['rmlint', ['rmlint', ['-T', 'df', '-o', 'fdupes', '-o', 'summary:/dev/null', root]]],
+  ];
+  for (const [name, [cmd, args]] of peers) {
+    const metric = `exact dupes time (vs ${name}); groups correct`;
+    if (!which(cmd)) {
+      rows.push({ ...base, metric, skipped: `${name} not found (apt-get install ${name})` });
+      continue;
+    }
+    const p = await timed(runs, () => run(cmd, args, { cwd: root, allowFail: true }));
+    const ps = exactScore(parseBlankGroups(p.last.stdout, root), t);
+    log(
+      `exact dupes: alice ${a.seconds.toFixed(2)} s ${as.correct}/${t.exactGroups}, ${name} ${p.seconds.toFixed(2)} s ${ps.correct}/${t.exactGroups}`,
+    );
+    rows.push({
+      ...base,
+      metric: `exact dupes time (vs ${name}), alice over its index`,
+      value: a.seconds,
+      peer: name,
+      peer_value: p.seconds,
+      ratio: p.seconds / a.seconds,
+      detail: `groups right: alice ${as.correct}/${t.exactGroups}, ${name} ${ps.correct}/${t.exactGroups}`,
+      pass: as.correct === t.exactGroups && as.groups === t.exactGroups,
+      samples: { alice_s: a.samples, peer_s: p.samples, alice: as, peer: ps },
+    });
+    if (rebuildSeconds !== undefined && name === 'jdupes')
+      rows.push({
+        ...base,
+        metric: 'exact dupes cold: rebuild + dupes (vs jdupes)',
+        value: rebuildSeconds + a.seconds,
+        peer: name,
+        peer_value: p.seconds,
+        ratio: p.seconds / (rebuildSeconds + a.seconds),
+        goal: undefined,
+      });
+  }
+  return rows;
+}
+
+/** Recall on the known variants and images wrongly grouped, for groups of paths. */
+function nearScore(groups, t, manifest, root) {
+  const groupOf = new Map();
+  groups.forEach((g, i) => g.forEach((p) => groupOf.set(p, i)));
+  const famGroups = new Map();
+  for (const [p, i] of groupOf) {
+    const fam = t.byPath.get(p)?.family;
+    if (!famGroups.has(fam)) famGroups.set(fam, new Set());
+    famGroups.get(fam).add(i);
+  }
+  const byKind = {};
+  for (const f of manifest.files.filter((x) => x.kind === 'variant')) {
+    const g = groupOf.get(path.join(root, f.rel));
+    const hit =
+      g !== undefined &&
+      [...t.byPath.entries()].some(
+        ([p, x]) => x.family === f.family && x.kind !== 'variant' && groupOf.get(p) === g,
+      );
+    byKind[f.variant] ??= { found: 0, total: 0 };
+    byKind[f.variant].total++;
+    if (hit) byKind[f.variant].found++;
+  }
+  let wrong = 0;
+  for (const g of groups) {
+    const fams = g.map((p) => t.byPath.get(p)?.family);
+    for (const f of fams) if (fams.some((o) => o !== f)) wrong++;
+  }
+  const images = manifest.files.filter((f) => f.kind !== 'video').length;
+  const main = ['resize50', 'jpeg70', 'bright10'].map((k) => byKind[k] ?? { found: 0, total: 0 });
+  const found = main.reduce((s, k) => s + k.found, 0);
+  const total = main.reduce((s, k) => s + k.total, 0);
+  return {
+    recall: total ? found / total : NaN,
+    byKind,
+    wrongImages: wrong,
+    fpShare: wrong / images,
+    groups: groups.length,
+  };
+}
+
+/** Near duplicates: `alice dupes --near` vs `findimagedupes` (default threshold 90%). */
+export async function nearDupesBench({ home, root, manifest, runs }) {
+  const t = truth(manifest, root);
+  fs.rmSync(path.join(root, '.metadata'), { recursive: true, force: true });
+  const a = await timed(runs, () => alice(home, ['dupes', '--near']));
+  const byHashPaths = (h) => manifest.files.filter((f) => f.sha256 === h).map((f) => path.join(root, f.rel));
+  const aliceGroups = (a.last.json?.near ?? []).map((g) =>
+    g.members.flatMap((m) => byHashPaths(m.content_hash)),
+  );
+  const as = nearScore(aliceGroups, t, manifest, root);
+  const kinds = (s) =>
+    Object.entries(s.byKind)
+      .map(([k, v]) => `${k} ${v.found}/${v.total}`)
+      .join(', ');
+  const rows = [];
+  let p;
+  let ps;
+  if (which('findimagedupes')) {
+    p = await timed(runs, () => run('findimagedupes', ['-R', '-q', root], { allowFail: true }));
+    const groups = p.last.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => l.trim().split(/\s+/));
+    ps = nearScore(groups, t, manifest, root);
+  }
+  const peerCols = (v) =>
+    ps
+      ? { peer: 'findimagedupes', peer_value: v }
+      : { peer: 'findimagedupes', skipped_peer: 'findimagedupes not found (apt-get install findimagedupes)' };
+  log(
+    `near dupes: alice recall ${(as.recall * 100).toFixed(1)}% (${kinds(as)}), findimagedupes ${ps ? `${(ps.recall * 100).toFixed(1)}% (${kinds(ps)})` : 'skipped'}`,
+  );
+  rows.push({
+    section: 'dupes',
+    metric: 'near dupes time (vs findimagedupes), alice over its index',
+    value: a.seconds,
+    unit: 's',
+    ...peerCols(p?.seconds),
+    ratio: p ? p.seconds / a.seconds : undefined,
+    samples: { alice_s: a.samples, peer_s: p?.samples },
+  });
+  rows.push({
+    section: 'dupes',
+    metric: 'near dupes recall: resize/JPEG q70/brightness',
+    value: as.recall * 100,
+    unit: '%',
+    ...peerCols(ps ? ps.recall * 100 : undefined),
+    goal: '≥ 95%',
+    pass: as.recall >= 0.95,
+    detail: `alice ${kinds(as)}${ps ? `; findimagedupes ${kinds(ps)}` : ''}`,
+    samples: { alice: as, peer: ps },
+  });
+  rows.push({
+    section: 'dupes',
+    metric: 'near dupes false positives: images grouped with an unrelated one',
+    value: as.fpShare * 100,
+    unit: '%',
+    ...peerCols(ps ? ps.fpShare * 100 : undefined),
+    goal: '≤ 1%',
+    pass: as.fpShare <= 0.01,
+    detail: `alice ${as.wrongImages} images${ps ? `, findimagedupes ${ps.wrongImages}` : ''}`,
+  });
+  return rows;
+}

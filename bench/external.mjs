@@ -1,0 +1,80 @@
+/**
+ * Table rows from the JSON of bench/search.bench.mjs and bench/similarity-quality.bench.mjs,
+ * with the goals of the search issue.
+ */
+
+const QUERY_GOALS = [
+  ['tag query', 20],
+  ['prompt word query', 50],
+  ['find_similar', 30],
+];
+
+function searchRows(j) {
+  const rows = [];
+  for (const qy of j.queries ?? []) {
+    const goal = QUERY_GOALS.find(([prefix]) => qy.label.startsWith(prefix));
+    const name = goal ? goal[0] : qy.label.split(' (')[0];
+    rows.push({
+      section: 'search',
+      metric: `search p50: ${name}, ${j.rows.toLocaleString('en')} rows`,
+      value: qy.p50_ms,
+      unit: 'ms',
+      goal: goal ? `≤ ${goal[1]} ms` : undefined,
+      pass: goal ? qy.p50_ms <= goal[1] : undefined,
+      detail: `${qy.label}: p95 ${qy.p95_ms.toFixed(1)} ms over ${qy.runs} queries, ${qy.mean_hits.toFixed(0)} hits on average`,
+    });
+  }
+  const n = j.near_duplicates;
+  if (n) {
+    rows.push({
+      section: 'search',
+      metric: `near-dup grouping, ${n.n.toLocaleString('en')} pHashes at t=6 (vs brute force)`,
+      value: n.mih_ms / 1000,
+      unit: 's',
+      peer: 'brute force',
+      peer_value: n.brute_ms_extrapolated / 1000,
+      ratio: n.speedup,
+      goal: n.n >= 100_000 ? '≤ 10 s' : '≤ 10 s at 100,000',
+      pass: n.n >= 100_000 ? n.mih_ms <= 10_000 && n.subsample_groups_equal : undefined,
+      detail: `groups equal to brute force on ${n.brute_subsample.toLocaleString('en')} hashes: ${n.subsample_groups_equal}${n.extrapolated ? '; brute force extrapolated by n² from that subsample' : ''}`,
+    });
+  }
+  return rows;
+}
+
+function similarityRows(j) {
+  const t = 6;
+  const ph = j.results?.phash;
+  if (!ph) return [];
+  const rows = [];
+  let fpr = 0;
+  for (const v of j.variants) {
+    const cell = ph[v]?.[t];
+    if (!cell) continue;
+    fpr = Math.max(fpr, cell.false_positive_rate);
+    const goal = v === 'crop5' ? undefined : '≥ 95%';
+    rows.push({
+      section: 'similarity',
+      metric: `pHash recall at t=${t}: ${v} (${j.bases} bases)`,
+      value: cell.recall * 100,
+      unit: '%',
+      goal,
+      pass: goal ? cell.recall >= 0.95 : undefined,
+    });
+  }
+  fpr = Math.max(fpr, ph.unrelated_bases?.[t]?.false_positive_rate ?? 0);
+  rows.push({
+    section: 'similarity',
+    metric: `pHash false-positive rate at t=${t} (worst variant)`,
+    value: fpr * 100,
+    unit: '%',
+    goal: '≤ 1%',
+    pass: fpr <= 0.01,
+  });
+  return rows;
+}
+
+/** Rows for a finished external bench. */
+export function externalRows(name, json) {
+  return name === 'search' ? searchRows(json) : similarityRows(json);
+}
