@@ -33,15 +33,16 @@ export async function sha256File(file: string): Promise<HashResult> {
     const before = await handle.stat();
     if (!before.isFile()) throw Object.assign(new Error(`not a regular file: ${file}`), { code: 'ENOTFILE' });
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(before.size, 1)));
     let total = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, total);
+    // Read exactly the size seen at open; a file that grows or shrinks meanwhile is caught below.
+    while (total < before.size) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, before.size - total), total);
       if (bytesRead === 0) break;
-      hash.update(bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead));
+      hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
       total += bytesRead;
     }
-    const after = await fs.stat(file);
+    const after = await handle.stat();
     if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
     return { hash: hash.digest('hex'), size: total, mtimeMs: before.mtimeMs, ino: before.ino };
   } finally {
