@@ -1,4 +1,7 @@
-/** Operations of `alice project …`. None writes the index: projects are files in project roots. */
+/**
+ * Operations of `alice project …`. None writes the index (projects are files in project roots), but
+ * the changing ones count as writes: they emit `project.updated` and queue behind the agent's lane.
+ */
 import { z } from 'zod';
 import { validateProjectName } from '../../domain/project.js';
 import { SYSTEM_CLOCK } from '../../services/ports.js';
@@ -24,6 +27,20 @@ function caller(ctx: OpContext, p: { path?: string | undefined }): CallerOptions
   return { cwd: ctx.cwd, remote: ctx.remote, path: p.path };
 }
 
+/** Emits `project.updated` after an operation that changed a project's files. */
+async function changed<T>(ctx: OpContext, project: string, change: string, work: Promise<T>): Promise<T> {
+  const result = await work;
+  const where = (result as { path?: unknown; project?: { path?: unknown } } | null) ?? null;
+  const folder =
+    typeof where?.path === 'string'
+      ? where.path
+      : typeof where?.project?.path === 'string'
+        ? where.project.path
+        : '';
+  ctx.container.events.emit('project.updated', { project, path: folder, changes: [change] });
+  return result;
+}
+
 const name = z.string().min(1);
 /** Folder holding the project when it is not in the configured project roots. */
 const where = z.string().min(1).optional();
@@ -32,12 +49,17 @@ const refs = z.array(z.string().min(1)).min(1);
 export const PROJECT_OPS = {
   'project.create': op(
     z.object({ name, path: where, description: z.string().optional() }),
-    false,
+    true,
     async (ctx, p) =>
-      new ProjectService(await projectDeps(ctx.container, p.name)).create(p.name, {
-        ...caller(ctx, p),
-        description: p.description,
-      }),
+      changed(
+        ctx,
+        p.name,
+        'created',
+        new ProjectService(await projectDeps(ctx.container, p.name)).create(p.name, {
+          ...caller(ctx, p),
+          description: p.description,
+        }),
+      ),
   ),
   'project.list': op(z.object({}), false, async (ctx) =>
     new ProjectService(await projectDeps(ctx.container)).list(),
@@ -50,21 +72,36 @@ export const PROJECT_OPS = {
   ),
   'project.select': op(
     z.object({ name, refs, why: z.string().trim().min(1), role: z.string().min(1).optional(), path: where }),
-    false,
+    true,
     async (ctx, p) =>
-      selectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, {
-        ...caller(ctx, p),
-        why: p.why,
-        role: p.role,
-      }),
+      changed(
+        ctx,
+        p.name,
+        'selected',
+        selectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, {
+          ...caller(ctx, p),
+          why: p.why,
+          role: p.role,
+        }),
+      ),
   ),
-  'project.unselect': op(z.object({ name, refs, path: where }), false, async (ctx, p) =>
-    unselectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, caller(ctx, p)),
+  'project.unselect': op(z.object({ name, refs, path: where }), true, async (ctx, p) =>
+    changed(
+      ctx,
+      p.name,
+      'unselected',
+      unselectAssets(await projectDeps(ctx.container, p.name), p.name, p.refs, caller(ctx, p)),
+    ),
   ),
   'project.export': op(
     z.object({ name, to: z.string().min(1).optional(), path: where }),
-    false,
+    true,
     async (ctx, p) =>
-      exportProject(await projectDeps(ctx.container, p.name), p.name, { ...caller(ctx, p), to: p.to }),
+      changed(
+        ctx,
+        p.name,
+        'exported',
+        exportProject(await projectDeps(ctx.container, p.name), p.name, { ...caller(ctx, p), to: p.to }),
+      ),
   ),
 };
