@@ -4,7 +4,7 @@
  * (e.g. `index verify`), 2 error.
  */
 import { Command, CommanderError } from 'commander';
-import { setupCli } from '../app/cli-setup.js';
+import { setupCli } from './commands/register.js';
 import { registerIndexCommands } from './commands/index.command.js';
 import { registerShowCommand } from './commands/show.command.js';
 import { CliContext, type GlobalOptions } from './context.js';

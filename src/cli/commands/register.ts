@@ -1,0 +1,27 @@
+/** Registers every feature's commands, so features plug in without touching main.ts. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerAgentCommands } from './agent.command.js';
+import { registerEventsCommands } from './events.command.js';
+import { registerServiceCommands } from './service.command.js';
+import { registerMcpCommand } from './mcp.command.js';
+import { registerMigrateCommand } from './migrate.command.js';
+import { registerProjectCommands } from './project.command.js';
+import { registerSearchCommands } from './search.command.js';
+import { registerTagCommands } from './tag.command.js';
+import type { Rendered } from '../render.js';
+
+export function setupCli(
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
+): void {
+  // Features register their commands here.
+  registerAgentCommands(program, run);
+  registerEventsCommands(program, run);
+  registerServiceCommands(program, run);
+  registerProjectCommands(program, run);
+  registerMigrateCommand(program, run);
+  registerMcpCommand(program, run);
+  registerSearchCommands(program, run);
+  registerTagCommands(program, run);
+}
