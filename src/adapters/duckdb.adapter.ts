@@ -23,6 +23,7 @@ export interface Db {
 
 function mapOpenError(file: string, err: unknown): Error {
   const msg = errorMessage(err);
+  if (DISK_FULL_RE.test(msg)) return diskFull(file, err);
   if (/lock/i.test(msg) && /conflicting|could not set lock|resource temporarily unavailable/i.test(msg)) {
     return new AliceError(ErrorCode.INDEX_LOCKED, `the index ${file} is in use by another process`, {
       hint: 'stop the agent (`alice service stop` or SIGTERM) or run the command while it runs so it goes through the agent',
@@ -49,8 +50,20 @@ function mapOpenError(file: string, err: unknown): Error {
 /** Damage found by a query (a block read after a successful open), as opposed to a bug in SQL. */
 const DAMAGED_RE = /corrupt database file|does not match stored checksum|not a valid DuckDB database/i;
 
+/** DuckDB reports a full disk (ENOSPC, EDQUOT) only in the message text. */
+const DISK_FULL_RE = /No space left on device|Disk quota exceeded/i;
+
+function diskFull(file: string, err: unknown): AliceError {
+  return new AliceError(ErrorCode.DISK_FULL, `disk full: cannot write the index ${file}`, {
+    hint: 'free space on that disk and run the command again; the index is only changed by complete transactions',
+    cause: err,
+  });
+}
+
 function mapRunError(file: string, err: unknown): unknown {
-  return DAMAGED_RE.test(errorMessage(err)) ? mapOpenError(file, err) : err;
+  const msg = errorMessage(err);
+  if (DISK_FULL_RE.test(msg)) return diskFull(file, err);
+  return DAMAGED_RE.test(msg) ? mapOpenError(file, err) : err;
 }
 
 function toValue(p: SqlParam): DuckDBValue {
@@ -99,7 +112,7 @@ class DuckDb implements Db {
         return out;
       } catch (err) {
         await this.conn.run('ROLLBACK').catch(() => undefined);
-        throw err;
+        throw mapRunError(this.file, err);
       }
     });
     this.chain = next.catch(() => undefined);

@@ -71,6 +71,11 @@ export interface WalkOptions {
   /** Called for every file name; return true to consider it. */
   acceptFile: (name: string) => boolean;
   onProblem: (problem: WalkProblem) => void;
+  /**
+   * Follow `root` itself when it is a symlink to a folder. Default true (a configured root may be a
+   * link); false for a path below a root, so a linked folder is skipped as the full walk skips it.
+   */
+  followRootLink?: boolean;
 }
 
 function describe(code: string | undefined): string {
@@ -98,9 +103,12 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
   } catch {
     return; // vanished: the caller compares with what it knew
   }
-  if (top.isFile()) {
+  if (top.isDirectory() && opts.followRootLink === false && (await isSymlink(root))) return;
+  if (!top.isDirectory()) {
+    // A FIFO, socket or device is skipped, as in the walk below: never opened (a FIFO would block).
     const name = path.basename(root);
-    if (opts.acceptFile(name)) yield { path: root, name, size: top.size, mtimeMs: top.mtimeMs, ino: top.ino };
+    if (top.isFile() && opts.acceptFile(name))
+      yield { path: root, name, size: top.size, mtimeMs: top.mtimeMs, ino: top.ino };
     return;
   }
   const stack: string[] = [root];
@@ -144,6 +152,14 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
         opts.onProblem({ path: full, code: code ?? 'EIO', message: describe(code) });
       }
     }
+  }
+}
+
+async function isSymlink(p: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(p)).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

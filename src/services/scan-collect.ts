@@ -52,6 +52,9 @@ export async function collectRoot(
     skipDir: isIgnoredDir,
     acceptFile: isIndexable,
     onProblem: (p) => problems.push({ ...p, root: root.path }),
+    // The agent's targets: a symlinked folder below the root is not walked (the full walk skips it
+    // too), or a link to the root itself would index every file twice.
+    followRootLink: start === root.path,
   });
   for await (const entry of walk) {
     if (entry.name.includes('\uFFFD')) {

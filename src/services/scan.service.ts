@@ -271,11 +271,24 @@ export class ScanService {
         const code = isAliceError(err) ? err.code : 'EINDEX';
         const message = isAliceError(err) ? err.message : String(err);
         for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
+        this.forget(pass, asset, files);
         this.deps.logger.error('failed to index asset', { asset, error: String(err) });
       }
       pass.opts.progress.tick(1);
     });
     pass.opts.progress.done();
+  }
+
+  /**
+   * Drops what a failed asset recorded in this pass (its locations, a move's old path, its sidecar)
+   * so the index does not claim a file whose sidecar was never written: the next pass retries it.
+   */
+  private forget(pass: Pass, asset: string, files: SeenFile[]): void {
+    const paths = new Set(files.map((f) => f.path));
+    const movedFrom = new Set(files.flatMap((f) => (f.movedFrom === undefined ? [] : [f.movedFrom.path])));
+    pass.locationRows = pass.locationRows.filter((r) => !paths.has(r.path));
+    pass.deletePaths = pass.deletePaths.filter((p) => !movedFrom.has(p));
+    pass.sidecarOf.delete(asset);
   }
 
   /** Finds this asset's sidecar in any root, or makes a new one from the file (analysed once). */
