@@ -6,7 +6,6 @@
  * AUTOMATIC1111 PNG, and bad inputs are indexed with a warning instead of crashing the scan.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,7 +143,12 @@ beforeAll(async () => {
   await put('truncated.png', [tEXt('prompt', JSON.stringify(COMFY_PROMPT).slice(0, 120))]);
   await put('huge.png', [tEXt('parameters', `a huge prompt ${'x'.repeat(5 * 1024 * 1024)}`)]);
   await put('garbage.png', [
-    tEXt('parameters', Buffer.from(randomBytes(4096).map((b) => (b === 0 ? 1 : b)))),
+    // Deterministic binary noise: control bytes (no NUL), never starting like JSON, so the parser
+    // must call it binary data (a random buffer could start with `{` and take the JSON path).
+    tEXt(
+      'parameters',
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i % 3 === 0 ? 0x41 : 1 + ((i * 7) % 8)))),
+    ),
   ]);
   await put('cycle.png', [tEXt('prompt', JSON.stringify(COMFY_CYCLE))]);
 }, 120_000);
