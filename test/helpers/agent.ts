@@ -67,7 +67,18 @@ export function spawnAgent(ws: Workspace, args: readonly string[] = []): AgentPr
     cwd: REPO_ROOT,
     env: childEnv(ws),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a SIGKILL takes the agent's exiftool children down with it, as a
+    // crash of the whole service would, instead of leaving them orphaned after the test.
+    detached: true,
   });
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      if (signal === 'SIGKILL' && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      else child.kill(signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -80,13 +91,13 @@ export function spawnAgent(ws: Workspace, args: readonly string[] = []): AgentPr
     output: () => out,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<Exit> {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) kill(signal);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
       const res = await Promise.race([exited, late]);
       clearTimeout(timer);
       if (res === 'late') {
-        child.kill('SIGKILL');
+        kill('SIGKILL');
         await exited;
         throw new Error(`agent ${agent.pid} did not exit within ${timeoutMs} ms of ${signal}\n${out}`);
       }
