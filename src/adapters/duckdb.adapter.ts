@@ -160,7 +160,3 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
   }
 }
 
-/** Maps an error raised by a query on an open index (e.g. a damaged block) to an AliceError. */
-export function mapQueryError(file: string, err: unknown): Error {
-  return mapOpenError(file, err);
-}

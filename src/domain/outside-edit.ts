@@ -62,8 +62,8 @@ function mergeDescription(fileDesc: string | null, prevDesc: string | null, remo
 /**
  * The sidecar of an asset made when another program edited a file in place (new bytes, not an
  * alias): `fresh` is built from the edited file (its tags read with `file:` sources, its
- * `embedded_metadata.alice_content_hash`), `previous` is the asset it replaces. A drop-in for
- * `inheritUserData` that also applies the removal rule:
+ * `embedded_metadata.alice_content_hash`), `previous` is the asset it replaces. It carries
+ * the old asset's tags and description over and applies the removal rule:
  *
  * - tags added in the file are kept with their `file:` source;
  * - tags whose source is `file:*` and that the file no longer holds are dropped;

@@ -180,30 +180,3 @@ export function sidecarFingerprint(sidecar: Sidecar): string {
   const { updated_at: _ignored, ...rest } = sidecar;
   return JSON.stringify(rest);
 }
-
-/**
- * Carries what a user wrote (tags, description, tag sources) from an asset to the asset it was
- * derived from, when another program edited a file in place. Tags already on the target win.
- */
-export function inheritUserData(target: Sidecar, from: Sidecar): Sidecar {
-  const src = from.analysis.understanding;
-  const dst = target.analysis.understanding;
-  const tags: Record<string, string[]> = { ...dst.tags };
-  for (const [cat, values] of Object.entries(src.tags)) {
-    const have = new Set((tags[cat] ?? []).map((v) => v.toLowerCase()));
-    tags[cat] = [...(tags[cat] ?? []), ...values.filter((v) => !have.has(v.toLowerCase()))];
-  }
-  return {
-    ...target,
-    derived_from: from.content_hash,
-    analysis: {
-      ...target.analysis,
-      understanding: {
-        ...dst,
-        tags,
-        tag_sources: { ...(src.tag_sources ?? {}), ...(dst.tag_sources ?? {}) },
-        description: dst.description ?? src.description ?? null,
-      },
-    },
-  };
-}

@@ -1,7 +1,7 @@
 /** Small ports that services depend on; the composition root supplies real implementations. */
 import type { Generation } from '../domain/generation.js';
 import type { MediaInfo } from '../domain/media.js';
-import type { EmbedState, MediaFacts, PerceptualHashes } from '../domain/sidecar.js';
+import type { MediaFacts, PerceptualHashes } from '../domain/sidecar.js';
 import type { Tag } from '../domain/tags.js';
 
 export interface Progress {
@@ -50,18 +50,6 @@ export interface Analysis {
 
 export interface Analyser {
   analyse(file: string, media: MediaInfo): Promise<Analysis>;
-}
-
-export interface EmbedRequest {
-  readonly file: string;
-  readonly format: string;
-  readonly tags: readonly Tag[];
-  readonly description: string | null;
-  readonly contentHash: string;
-}
-
-export interface Embedder {
-  embed(req: EmbedRequest): Promise<EmbedState & { newHash?: string }>;
 }
 
 export interface Clock {

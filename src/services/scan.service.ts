@@ -2,7 +2,6 @@
  * `alice index rebuild|update`: walks every online root, hashes what changed, resolves moves,
  * duplicates, in-place edits and deletions, writes sidecars and updates the index.
  */
-import path from 'node:path';
 import { isDirectory } from '../adapters/fs.adapter.js';
 import type { AssetRepository } from '../adapters/index/asset.repository.js';
 import type { LocationRow } from '../adapters/index/rows.js';
@@ -574,8 +573,4 @@ export class ScanService {
     });
     return s;
   }
-}
-
-export function relTo(root: string, p: string): string {
-  return path.relative(root, p);
 }
