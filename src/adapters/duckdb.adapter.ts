@@ -159,4 +159,3 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     throw mapOpenError(file, err);
   }
 }
-
