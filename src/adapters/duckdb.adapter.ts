@@ -16,7 +16,10 @@ export interface Db {
   readonly readOnly: boolean;
   run(sql: string, params?: readonly SqlParam[]): Promise<void>;
   all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
-  /** Runs `fn` in a transaction; rolls back and rethrows on error. Calls are serialised. */
+  /**
+   * Runs `fn` in a transaction; rolls back and rethrows on error. Calls are serialised; a
+   * transaction opened inside `fn` joins the outer one (all or nothing).
+   */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
 }
@@ -104,10 +107,13 @@ class DuckDb implements Db {
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
+    // Nested: already inside one of ours on this async path, so it joins the outer transaction
+    // (waiting on the chain would deadlock, and DuckDB has no nested BEGIN).
+    if (this.inside.getStore() === true) return fn();
     const next = this.chain.then(async () => {
       await this.conn.run('BEGIN TRANSACTION');
       try {
-        const out = await fn();
+        const out = await this.inside.run(true, fn);
         await this.conn.run('COMMIT');
         return out;
       } catch (err) {

@@ -135,8 +135,10 @@ export class EmbedService {
 
   /** Replaces the asset's index entry with the sidecar's and recomputes its status. */
   async reindex(sidecar: Sidecar): Promise<void> {
-    await this.deps.repo.upsertAssets([entryOf(sidecar, null, false)]);
-    await this.deps.repo.refreshStatus([sidecar.content_hash]);
+    await this.deps.repo.atomically(async () => {
+      await this.deps.repo.upsertAssets([entryOf(sidecar, null, false)]);
+      await this.deps.repo.refreshStatus([sidecar.content_hash]);
+    });
   }
 
   /**

@@ -46,6 +46,8 @@ export async function collectRoot(
   known: Map<string, LocationRow>,
   problems: FileProblem[],
   start: string = root.path,
+  /** Paths read again even when their stat matches the index (their index entry is incomplete). */
+  recheck: ReadonlySet<string> = new Set(),
 ): Promise<RootCollection> {
   const out: RootCollection = { root, unchanged: 0, changed: [], seenPaths: new Set(), bytes: 0 };
   const walk = walkFiles(start, {
@@ -72,7 +74,8 @@ export async function collectRoot(
       prev?.present === true &&
       prev.size === entry.size &&
       prev.mtime_ms === entry.mtimeMs &&
-      prev.inode === entry.ino
+      prev.inode === entry.ino &&
+      !recheck.has(entry.path)
     ) {
       out.unchanged++;
       continue;

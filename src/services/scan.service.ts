@@ -144,10 +144,13 @@ export class ScanService {
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
     const groups = await this.group(pass, hashed, vanished);
     await this.resolveAll(pass, groups);
-    if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
-    else await this.markVanished(pass, vanished);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
-    await this.persist(pass);
+    // Sidecars are already on disk; the index changes of this pass land together or not at all.
+    await this.deps.repo.atomically(async () => {
+      if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
+      else await this.markVanished(pass, vanished);
+      await this.persist(pass);
+    });
     return this.finish(pass, started);
   }
 
@@ -200,10 +203,14 @@ export class ScanService {
         continue;
       }
       const known = new Map<string, LocationRow>();
-      if (pass.opts.mode === 'update')
+      // Locations whose asset row is absent (an index written by a crashed older version): their
+      // files are read again so the asset comes back, even though their stat matches.
+      let recheck = new Set<string>();
+      if (pass.opts.mode === 'update') {
         for (const row of await repo.locationsUnder(root.path)) known.set(row.path, row);
-      else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
-      const coll = await collectRoot(root, known, pass.summary.errors);
+        recheck = new Set(await repo.locationsWithoutAsset(root.path));
+      } else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
+      const coll = await collectRoot(root, known, pass.summary.errors, root.path, recheck);
       pass.summary.files_seen += coll.seenPaths.size;
       pass.summary.unchanged += coll.unchanged;
       changed.push(...coll.changed);
@@ -509,8 +516,10 @@ export class ScanService {
       locationRows: [],
       deletePaths: [],
     };
-    await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
-    await this.deps.repo.refreshStatus([...pass.touched]);
+    await this.deps.repo.atomically(async () => {
+      await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
+      await this.deps.repo.refreshStatus([...pass.touched]);
+    });
     return pass.summary;
   }
 

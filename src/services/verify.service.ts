@@ -24,6 +24,8 @@ export const DriftKind = {
   OLD_VERSION: 'sidecar_old_version',
   CORRUPT_SIDECAR: 'corrupt_sidecar',
   HASH_MISMATCH: 'hash_mismatch',
+  /** A location names a content hash the index holds no asset row for (an interrupted write). */
+  LOCATION_WITHOUT_ASSET: 'location_without_asset',
 } as const;
 export type DriftKind = (typeof DriftKind)[keyof typeof DriftKind];
 
@@ -112,6 +114,14 @@ export class VerifyService {
           });
         } else {
           toHash.push({ path: f.path, expect: loc.byte_hash });
+        }
+        if (!assetHashes.has(loc.content_hash)) {
+          problems.push({
+            kind: DriftKind.LOCATION_WITHOUT_ASSET,
+            path: f.path,
+            detail: 'the index has a location but no asset row for it (run `alice index update`)',
+            content_hash: loc.content_hash,
+          });
         }
         if (!withSidecar.has(loc.content_hash)) {
           problems.push({

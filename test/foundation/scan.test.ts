@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { sha256File } from '../../src/adapters/hash.adapter.js';
+import { NO_PROGRESS } from '../../src/services/ports.js';
 import type { ScanSummary } from '../../src/services/scan.service.js';
 import { runAlice } from '../helpers/cli.js';
 import {
@@ -253,5 +255,56 @@ describe('bad input: a clear per-file error, and the run goes on', () => {
     expect((await sha256File(path.join(root, 'clip.mp4'))).hash).toBe(
       idx.locations[path.join(root, 'clip.mp4')]?.content_hash,
     );
+  });
+});
+
+describe('crash safety of one pass', () => {
+  it('a failure after the locations were written rolls the whole pass back (no location without its asset)', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const [a] = await images(root, ['a.png'], 700);
+    await rebuild(ws);
+    const [b] = await images(root, ['b.png'], 701);
+    const err = await withContainer(ws, async (c) => {
+      const repo = await c.repo();
+      // As if the process died between the two writes: locations in, then the asset write fails.
+      repo.upsertAssets = () => Promise.reject(new Error('simulated crash'));
+      const scan = c.scanService(repo);
+      return scan.run({ mode: 'update', dryRun: false, allowMassDelete: false, progress: NO_PROGRESS }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    expect(String(err)).toContain('simulated crash');
+    const view = await readIndex(ws.searchDb);
+    expect(Object.keys(view.locations)).toEqual([a]);
+    expect(Object.keys(view.assets)).toEqual([sha256Of(a as string)]);
+    // The next pass reads the file again (its sidecar, written first, is reused).
+    expect(await update(ws)).toMatchObject({ unchanged: 1, hashed: 1, errors: [] });
+    expect(Object.keys((await readIndex(ws.searchDb)).assets).sort()).toEqual(
+      [sha256Of(a as string), sha256Of(b as string)].sort(),
+    );
+  });
+
+  it('a location whose asset row is gone (an older crash) is read again and the asset comes back', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const [a, b] = await images(root, ['a.png', 'b.png'], 710);
+    await rebuild(ws);
+    const db = await openDb(ws.searchDb);
+    try {
+      await db.run(`DELETE FROM assets WHERE content_hash = ?`, [sha256Of(a as string)]);
+    } finally {
+      db.close();
+    }
+    expect((await verify(ws)).problems.map((p) => [p.kind, p.path])).toContainEqual([
+      'location_without_asset',
+      a,
+    ]);
+    const s = await update(ws);
+    expect(s).toMatchObject({ files_seen: 2, unchanged: 1, hashed: 1 });
+    const view = await readIndex(ws.searchDb);
+    expect(Object.keys(view.assets).sort()).toEqual([sha256Of(a as string), sha256Of(b as string)].sort());
+    expect((await verify(ws, { full: true })).problems).toEqual([]);
   });
 });

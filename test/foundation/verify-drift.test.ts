@@ -162,6 +162,21 @@ describe('alice index verify', { timeout: CLI_TIMEOUT }, () => {
     expect(code).toBe(1);
   });
 
+  it('location without asset (a write interrupted between locations and assets)', async () => {
+    const restore = keep(ws.searchDb);
+    const { code, report } = await withDrift(async () => {
+      const db = await openDb(ws.searchDb);
+      try {
+        await db.run(`DELETE FROM assets WHERE content_hash = ?`, [hash.jpg]);
+      } finally {
+        db.close();
+      }
+    }, restore);
+    const rows = report.problems.filter((p) => p.kind === 'location_without_asset');
+    expect(rows).toEqual([expect.objectContaining({ path: files.jpg, content_hash: hash.jpg })]);
+    expect(code).toBe(1);
+  });
+
   it('index row without file (its root is no longer configured)', async () => {
     const restore = keep(ws.settingsFile);
     const { code, report } = await withDrift(() => {

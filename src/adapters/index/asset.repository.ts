@@ -157,6 +157,14 @@ function normaliseLocation(r: Record<string, unknown>): LocationRow {
 export class AssetRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Runs `fn` as one transaction: the index holds all of its writes or none of them, so a crash
+   * (kill -9) never leaves locations that point at an asset row that was not written.
+   */
+  atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
   /** Replaces everything the index holds for these assets (row, tags, hashes, aliases, terms). */
   async upsertAssets(entries: readonly AssetEntry[]): Promise<void> {
     if (entries.length === 0) return;
@@ -339,6 +347,16 @@ export class AssetRepository {
   async locationsUnder(root: string): Promise<LocationRow[]> {
     const rows = await this.db.all(`${LOCATION_SELECT} WHERE root = ?`, [root]);
     return rows.map(normaliseLocation);
+  }
+
+  /** Paths of locations under `root` whose asset has no row (an incomplete index entry). */
+  async locationsWithoutAsset(root: string): Promise<string[]> {
+    const rows = await this.db.all<{ path: string }>(
+      `SELECT l.path FROM locations l WHERE l.root = ?
+         AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.content_hash = l.content_hash)`,
+      [root],
+    );
+    return rows.map((r) => r.path);
   }
 
   /** Locations at `p` or below the folder `p`. */
