@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { readPngText } from '../adapters/png-text.adapter.js';
+import { parseYamlText } from '../adapters/yaml.adapter.js';
 import { resolveFrom } from '../config/paths.js';
 import { AliceError, ErrorCode, errorMessage } from '../domain/errors.js';
 import { extractGeneration } from '../domain/generation/index.js';
@@ -80,7 +80,18 @@ export function loadVocabulary(config: Config): Vocabulary {
       `tagging.vocabulary: cannot read ${full}: ${errorMessage(err)}`,
     );
   }
-  return mergeVocabularies(DEFAULT_VOCABULARY, parseVocabulary(YAML.parse(text)));
+  const parsed = parseYamlText(text);
+  if (!parsed.ok) {
+    const where = parsed.errors.map((e) => `line ${e.line ?? '?'}: ${e.message}`).join('; ');
+    throw new AliceError(
+      ErrorCode.CONFIG_INVALID,
+      `tagging.vocabulary: ${full} is not valid YAML (${where})`,
+      {
+        hint: 'fix the file, or set tagging.vocabulary to null to use the built-in vocabulary',
+      },
+    );
+  }
+  return mergeVocabularies(DEFAULT_VOCABULARY, parseVocabulary(parsed.value));
 }
 
 export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): AnalyserParts {

@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadVocabulary } from '../../src/app/compose.js';
+import { loadConfig } from '../../src/config/config.js';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_VOCABULARY } from '../../src/domain/default-vocabulary.js';
 import { isAliceError } from '../../src/domain/errors.js';
@@ -9,6 +13,7 @@ import {
   type Vocabulary,
 } from '../../src/domain/vocabulary.js';
 import { formatTag } from '../../src/domain/tags.js';
+import { makeWorkspace } from '../helpers/fixtures.js';
 
 const tags = (prompt: string, vocab: Vocabulary = DEFAULT_VOCABULARY): string[] =>
   tagsFromPrompt(prompt, vocab).map(formatTag);
@@ -115,6 +120,28 @@ subject:
     expect(parseVocabulary(DEFAULT_VOCABULARY)).toEqual(DEFAULT_VOCABULARY);
     for (const category of ['style', 'subject', 'mood', 'lighting', 'color', 'shot']) {
       expect(Object.keys(DEFAULT_VOCABULARY[category] ?? {}).length).toBeGreaterThan(5);
+    }
+  });
+});
+
+describe('loadVocabulary (tagging.vocabulary in settings)', () => {
+  it('merges a user file, and reports a YAML syntax error with its line as CONFIG_INVALID', () => {
+    const ws = makeWorkspace({ settings: { tagging: { vocabulary: 'vocab.yaml' } } });
+    try {
+      fs.writeFileSync(path.join(ws.dir, 'vocab.yaml'), 'subject:\n  axolotl: [salamander]\n');
+      const config = loadConfig({ env: { ...ws.env }, cwd: ws.dir });
+      expect(tags('a salamander', loadVocabulary(config))).toEqual(['subject:axolotl']);
+      fs.writeFileSync(path.join(ws.dir, 'vocab.yaml'), 'subject:\n  axolotl: [salamander\n  cat: x\n');
+      let caught: unknown;
+      try {
+        loadVocabulary(config);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isAliceError(caught) && caught.code).toBe('CONFIG_INVALID');
+      expect(String((caught as Error).message)).toMatch(/vocab\.yaml is not valid YAML \(line \d+/);
+    } finally {
+      ws.cleanup();
     }
   });
 });
