@@ -2,45 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { isAliceError } from '../../src/domain/errors.js';
 import { checkSidecar, newSidecar } from '../../src/domain/sidecar.js';
 import { MIGRATION_KEY, migrateSidecar } from '../../src/domain/sidecar-migrations.js';
+import { expectEveryFieldKept, valueAt } from '../migrate/helpers.js';
 
 const HASH = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
 const NOW = '2025-01-02T03:04:05.000Z';
-
-type Json = Record<string, unknown>;
-
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Every leaf (non-object value, array, or empty object) of a JSON value, with its key path. */
-function leaves(value: unknown, path: string[] = []): Array<[string[], unknown]> {
-  if (!isObj(value) || Object.keys(value).length === 0) return [[path, value]];
-  return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
-}
-
-function at(value: unknown, path: readonly string[]): unknown {
-  let cur = value;
-  for (const key of path) cur = isObj(cur) ? cur[key] : undefined;
-  return cur;
-}
-
-/**
- * Asserts no legacy value was lost: each legacy leaf is either still at its path in the migrated
- * sidecar, or the original value of an enclosing path is recorded in migrated_from.values.
- */
-function expectEveryFieldKept(legacy: Json, migrated: Json): void {
-  const values = at(migrated, [MIGRATION_KEY, 'values']) as Json;
-  for (const [path, original] of leaves(legacy)) {
-    const samePlace = JSON.stringify(at(migrated, path)) === JSON.stringify(original);
-    const recorded = path.some((_, i) => {
-      const prefix = path.slice(0, i + 1);
-      const key = prefix.join('.');
-      return key in values && JSON.stringify(values[key]) === JSON.stringify(at(legacy, prefix));
-    });
-    expect(samePlace || recorded, `legacy field ${path.join('.')} was dropped`).toBe(true);
-  }
-}
 
 const V1 = {
   version: '1.0',
@@ -184,7 +150,7 @@ describe('migrateSidecar', () => {
     expect(sidecar.aliases).toEqual([]);
     expect(sidecar.perceptual).toBeNull();
     expect(sidecar.generation).toBeNull();
-    expect(at(sidecar, [MIGRATION_KEY, 'values'])).toMatchObject({
+    expect(valueAt(sidecar, [MIGRATION_KEY, 'values'])).toMatchObject({
       content_hash: OTHER,
       file_size: 'big',
       updated_at: 'yesterday',

@@ -21,7 +21,8 @@ function leaves(value: unknown, at: string[] = []): Array<[string[], unknown]> {
   return Object.entries(value).flatMap(([k, v]) => leaves(v, [...at, k]));
 }
 
-function get(value: unknown, at: readonly string[]): unknown {
+/** The value at a key path of a JSON value (undefined where the path ends early). */
+export function valueAt(value: unknown, at: readonly string[]): unknown {
   let cur = value;
   for (const key of at) cur = isObj(cur) ? cur[key] : undefined;
   return cur;
@@ -33,15 +34,15 @@ function get(value: unknown, at: readonly string[]): unknown {
  * place for values that had to change: `version`, `analysis.media_type`, …).
  */
 export function expectEveryFieldKept(legacy: Json, migrated: Json, ignore: readonly string[] = []): void {
-  const values = (get(migrated, [MIGRATION_KEY, 'values']) ?? {}) as Json;
+  const values = (valueAt(migrated, [MIGRATION_KEY, 'values']) ?? {}) as Json;
   for (const [at, original] of leaves(legacy)) {
     const key = at.join('.');
     if (ignore.includes(key)) continue;
-    const samePlace = JSON.stringify(get(migrated, at)) === JSON.stringify(original);
+    const samePlace = JSON.stringify(valueAt(migrated, at)) === JSON.stringify(original);
     const recorded = at.some((_, i) => {
       const prefix = at.slice(0, i + 1);
       const k = prefix.join('.');
-      return k in values && JSON.stringify(values[k]) === JSON.stringify(get(legacy, prefix));
+      return k in values && JSON.stringify(values[k]) === JSON.stringify(valueAt(legacy, prefix));
     });
     expect(samePlace || recorded, `legacy field ${key} was dropped or changed`).toBe(true);
   }

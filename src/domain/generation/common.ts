@@ -132,3 +132,23 @@ export function seedOf(value: unknown, warnings: string[]): number | undefined {
   }
   return seed;
 }
+
+/**
+ * Seed, steps, sampler, CFG scale, width and height as most JSON formats keep them: flat, with
+ * `seed`, `steps`, `width` and `height` under those names and sampler and CFG under the format's own
+ * keys. In sidecar field order, to spread into a draft.
+ */
+export function flatSettings(
+  data: JsonObject,
+  keys: { readonly sampler: string; readonly cfg: string },
+  warnings: string[],
+): Pick<Draft, 'seed' | 'steps' | 'sampler' | 'cfg_scale' | 'width' | 'height'> {
+  return {
+    seed: seedOf(data['seed'], warnings),
+    steps: toInt(data['steps']),
+    sampler: toText(data[keys.sampler]),
+    cfg_scale: toNumber(data[keys.cfg]),
+    width: toInt(data['width']),
+    height: toInt(data['height']),
+  };
+}

@@ -5,16 +5,7 @@
  * hash suffix ("Stable Diffusion XL C1E1DE52", "NovelAI Diffusion V4 4F49EC75"). Pure.
  */
 import type { Generation } from '../generation.js';
-import {
-  finish,
-  isObject,
-  parseJsonObject,
-  seedOf,
-  toInt,
-  toNumber,
-  toText,
-  type JsonObject,
-} from './common.js';
+import { finish, flatSettings, isObject, parseJsonObject, toText, type JsonObject } from './common.js';
 
 export interface NovelAIFields {
   readonly software?: string | undefined;
@@ -59,12 +50,7 @@ export function parseNovelAI(
       negative_prompt: toText(comment['uc']) ?? v4Caption(comment['v4_negative_prompt']),
       model,
       model_hash: hash,
-      seed: seedOf(comment['seed'], warnings),
-      steps: toInt(comment['steps']),
-      sampler: toText(comment['sampler']),
-      cfg_scale: toNumber(comment['scale']),
-      width: toInt(comment['width']),
-      height: toInt(comment['height']),
+      ...flatSettings(comment, { sampler: 'sampler', cfg: 'scale' }, warnings),
       detected_from: detectedFrom,
     },
     fields.comment ?? fields.description,
