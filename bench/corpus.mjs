@@ -20,7 +20,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { CORPUS_DIR, arg, log, pngInsert, pngTextChunk, which } from './lib.mjs';
+import { CORPUS_DIR, arg, log, pngInsert, pngTextChunk, rng, which } from './lib.mjs';
 
 const VERSION = 3;
 const SIZE = 1024;
@@ -33,17 +33,6 @@ const PROMPTS = [
   'misty pine forest, morning fog, volumetric light',
   'retro robot in a diner, 1950s poster style',
 ];
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sceneSvg(r) {
   const hsl = (a = 1) =>

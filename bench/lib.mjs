@@ -40,6 +40,18 @@ export function quantile(values, q) {
   return v.length === 0 ? NaN : v[Math.min(v.length - 1, Math.floor(q * v.length))];
 }
 
+/** Deterministic PRNG (mulberry32): the same seed always gives the same numbers in [0, 1). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Absolute path of a program on PATH, or undefined. */
 export function which(cmd) {
   for (const dir of (process.env.PATH ?? '').split(':')) {

@@ -21,35 +21,16 @@ import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import process from 'node:process';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { analyseImage } from '../dist/adapters/sharp.adapter.js';
 import { hammingHex } from '../dist/domain/perceptual-hash.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
-}
+import { OUT_DIR, arg, rng } from './lib.mjs';
 
 const BASES = arg('bases', 100);
 const SEED = arg('seed', 1);
 const THRESHOLDS = [4, 6, 8, 10];
 const KINDS = ['phash', 'dhash', 'ahash'];
 const VARIANTS = ['resize', 'jpeg70', 'bright', 'crop5'];
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random scene as a PNG buffer: gradient, 6–20 shapes, grey noise. */
 async function baseImage(seed) {
@@ -188,8 +169,8 @@ async function main() {
     seconds,
     results: table,
   };
-  fs.mkdirSync(path.join(here, 'out'), { recursive: true });
-  fs.writeFileSync(path.join(here, 'out', 'similarity-quality.json'), `${JSON.stringify(out, null, 2)}\n`);
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  fs.writeFileSync(path.join(OUT_DIR, 'similarity-quality.json'), `${JSON.stringify(out, null, 2)}\n`);
 }
 
 await main();

@@ -3,10 +3,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventBus, type EventBusOptions } from '../../src/events/event-bus.service.js';
-import { followEvents, readEvents, type EventSource } from '../../src/events/event-reader.service.js';
-import type { AliceEvent } from '../../src/events/event.model.js';
+import { readEvents, type EventSource } from '../../src/events/event-reader.service.js';
 import { dayFileName } from '../../src/events/file-log.store.js';
-import { collect, makeHome, sleep } from './helpers.js';
+import { collect, followAfterStart, makeHome, sleep } from './helpers.js';
 
 const HASH = 'ab'.repeat(32);
 const homes: string[] = [];
@@ -128,22 +127,7 @@ describe('file backend', () => {
 
   it('follow yields an event emitted after it started', async () => {
     const { opts, source } = await setup();
-    const bus = await createEventBus(opts);
-    bus.emit('root.online', { root: '/before' });
-    await bus.flush();
-    const controller = new AbortController();
-    const seen: AliceEvent[] = [];
-    const following = (async () => {
-      for await (const e of followEvents(source, { signal: controller.signal, pollMs: 50 })) {
-        seen.push(e);
-        controller.abort();
-      }
-    })();
-    await sleep(150);
-    bus.emit('root.offline', { root: '/after', reason: 'unmounted' });
-    await bus.flush();
-    await following;
-    await bus.close();
+    const seen = await followAfterStart(opts, source, 150, 50);
     expect(seen.map((e) => e.type)).toEqual(['root.offline']);
   });
 });

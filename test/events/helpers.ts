@@ -5,6 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openRedis, type RedisStreamPort } from '../../src/adapters/redis.adapter.js';
+import { createEventBus, type EventBusOptions } from '../../src/events/event-bus.service.js';
+import { followEvents, type EventSource } from '../../src/events/event-reader.service.js';
+import type { AliceEvent } from '../../src/events/event.model.js';
 
 export async function makeHome(): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), 'alice-events-'));
@@ -92,4 +95,34 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 
 export function uniqueStream(label: string): string {
   return `alice:test:${label}:${process.pid}:${Date.now()}:${Math.random().toString(16).slice(2, 8)}`;
+}
+
+/**
+ * The "follow sees what comes after it started" scenario, the same for every backend: one event
+ * is in before following starts; `settleMs` later `root.offline` for `/after` is emitted. Returns
+ * what the follower saw; it stops at its first event.
+ */
+export async function followAfterStart(
+  opts: EventBusOptions,
+  source: EventSource,
+  settleMs: number,
+  pollMs?: number,
+): Promise<AliceEvent[]> {
+  const bus = await createEventBus(opts);
+  bus.emit('root.online', { root: '/before' });
+  await bus.flush();
+  const controller = new AbortController();
+  const seen: AliceEvent[] = [];
+  const following = (async () => {
+    for await (const e of followEvents(source, { signal: controller.signal, pollMs })) {
+      seen.push(e);
+      controller.abort();
+    }
+  })();
+  await sleep(settleMs);
+  bus.emit('root.offline', { root: '/after', reason: 'unmounted' });
+  await bus.flush();
+  await following;
+  await bus.close();
+  return seen;
 }

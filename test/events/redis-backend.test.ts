@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisStreamPort } from '../../src/adapters/redis.adapter.js';
 import { createEventBus, type EventBusOptions } from '../../src/events/event-bus.service.js';
-import { followEvents, readEvents, type EventSource } from '../../src/events/event-reader.service.js';
+import { readEvents, type EventSource } from '../../src/events/event-reader.service.js';
 import type { AliceEvent } from '../../src/events/event.model.js';
 import {
   adminClient,
   collect,
+  followAfterStart,
   freePort,
   killHard,
   makeHome,
@@ -122,22 +123,7 @@ describe('redis backend', () => {
 
   it('follow yields an event emitted after it started', async () => {
     const { opts, source } = await setup();
-    const bus = await createEventBus(opts);
-    bus.emit('root.online', { root: '/before' });
-    await bus.flush();
-    const controller = new AbortController();
-    const seen: AliceEvent[] = [];
-    const following = (async () => {
-      for await (const e of followEvents(source, { signal: controller.signal })) {
-        seen.push(e);
-        controller.abort();
-      }
-    })();
-    await sleep(300);
-    bus.emit('root.offline', { root: '/after', reason: 'unmounted' });
-    await bus.flush();
-    await following;
-    await bus.close();
+    const seen = await followAfterStart(opts, source, 300);
     expect(seen.map(rootOf)).toEqual(['/after']);
   });
 

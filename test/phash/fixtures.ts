@@ -1,17 +1,9 @@
 /** Images made with sharp for the perceptual-hash tests: patterns and a "natural-looking" scene. */
 import sharp from 'sharp';
+import { seededRandom as rng } from '../helpers/fixtures.js';
 
 /** Deterministic PRNG (mulberry32) so every run hashes the same pixels. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /**
  * Integer-only RGB patterns, reproducible in any language; their imagehash values were computed
