@@ -221,7 +221,15 @@ export async function buildCorpus({ images = 2000, seed = 1, videos = 3, workers
   const root = path.join(dir, 'files');
   const manifestPath = path.join(dir, 'manifest.json');
   if (fs.existsSync(manifestPath)) {
-    return { dir, root, manifest: JSON.parse(fs.readFileSync(manifestPath, 'utf8')), cached: true };
+    // The real path: peers such as findimagedupes and rmlint print resolved paths, so a corpus
+    // reached through a symlink (a shared cache) must be named the way they name it.
+    const real = fs.realpathSync(root);
+    return {
+      dir: path.dirname(real),
+      root: real,
+      manifest: JSON.parse(fs.readFileSync(manifestPath, 'utf8')),
+      cached: true,
+    };
   }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
