@@ -189,6 +189,18 @@ export class ScanService {
     }
   }
 
+  /**
+   * Files at or below `dir` that the index does not hold with their current size, mtime and inode
+   * (stat only, nothing is read). The agent's sweep after a burst: a watcher can drop events.
+   */
+  async unindexedUnder(dir: string): Promise<string[]> {
+    const root = this.deps.roots.find((r) => isInside(dir, r.path));
+    if (root === undefined || !(await isDirectory(dir))) return [];
+    const known = new Map((await this.deps.repo.locationsAtOrBelow(dir)).map((r) => [r.path, r]));
+    const coll = await collectRoot(root, known, [], dir);
+    return coll.changed.map((f) => f.path);
+  }
+
   private async collectRoots(
     pass: Pass,
     changed: SeenFile[],

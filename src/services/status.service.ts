@@ -49,6 +49,8 @@ export interface StatusDoc {
     missing: number;
     errors: number;
     batches: number;
+    /** Files the watcher never reported, found by the sweep that follows a burst. */
+    recovered: number;
   };
   last_errors: ErrorEntry[];
   last_verification: VerificationStatus | null;
@@ -89,7 +91,7 @@ export class StatusService {
       state: 'starting',
       roots: [],
       queue: { pending_paths: 0, batches: 0, in_flight: 0, pending_deletes: 0 },
-      counters: { indexed: 0, moved: 0, duplicates: 0, missing: 0, errors: 0, batches: 0 },
+      counters: { indexed: 0, moved: 0, duplicates: 0, missing: 0, errors: 0, batches: 0, recovered: 0 },
       last_errors: [],
       last_verification: null,
       last_consistency: null,

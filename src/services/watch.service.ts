@@ -19,6 +19,14 @@ import type { StatusService } from './status.service.js';
 const SILENT: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
 const TRANSIENT = new Set(['EFILECHANGED', 'EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE']);
 const MAX_RETRIES = 5;
+/**
+ * A flush with at least this many paths the watcher reported is a burst, after which the touched
+ * roots are swept (stat only) for files whose events were dropped: inotify drops events silently
+ * when its queue overflows (@parcel/watcher ignores IN_Q_OVERFLOW), FSEvents coalesces them.
+ */
+const BURST_SWEEP_MIN = 50;
+/** A root is swept at most this often while a burst goes on; one sweep always follows its end. */
+const SWEEP_GAP_MS = 5000;
 
 async function pathExists(p: string): Promise<boolean> {
   try {
@@ -60,6 +68,13 @@ export class WatchService {
   private readonly pending = new Map<string, ChangeKind>();
   private readonly pendingDeletes = new Map<string, { row: LocationRow; since: number }>();
   private readonly retries = new Map<string, number>();
+  /** Paths a sweep put into `pending` (they do not count towards another burst). */
+  private readonly swept = new Set<string>();
+  /** Roots with a sweep scheduled, and when each root was last swept. */
+  private readonly sweepScheduled = new Set<string>();
+  private readonly lastSweep = new Map<string, number>();
+  /** Paths whose last processing failed: a sweep does not bring them back until they change. */
+  private readonly failed = new Set<string>();
   private readonly watches: RootWatch[];
   private readonly debouncer: Debouncer;
   private healthTimer: NodeJS.Timeout | undefined;
@@ -174,6 +189,12 @@ export class WatchService {
   }
 
   private onEvents(root: RootConfig, events: Change[]): void {
+    // A file that changes again is worth another try, even if it failed before.
+    for (const e of events) this.failed.delete(e.path);
+    this.enqueue(root, events);
+  }
+
+  private enqueue(root: RootConfig, events: Change[]): void {
     if (this.stopped) return;
     const relevant = events.filter((e) => isRelevantPath(e.path, root.path));
     if (relevant.length === 0) return;
@@ -187,14 +208,53 @@ export class WatchService {
     if (this.pending.size === 0 || this.stopped) return;
     const batch = new Map(this.pending);
     this.pending.clear();
+    const reported = [...batch.keys()].filter((p) => !this.swept.has(p));
+    for (const p of batch.keys()) this.swept.delete(p);
     this.deps.lane.submit(async () => {
       const ready = await this.settle(batch);
       const targets = scanTargets(ready);
       for (let i = 0; i < targets.length; i += this.deps.settings.batchSize) {
         await this.processBatch(targets.slice(i, i + this.deps.settings.batchSize));
       }
+      if (reported.length >= BURST_SWEEP_MIN) {
+        const roots = new Set(reported.map((p) => this.rootOf(p)));
+        for (const root of roots) if (root !== undefined) this.scheduleSweep(root);
+      }
     });
     this.deps.status.doc.queue.pending_paths = 0;
+  }
+
+  /** Sweeps `root` once the gap since its last sweep has passed (at most one scheduled per root). */
+  private scheduleSweep(root: RootConfig): void {
+    if (this.sweepScheduled.has(root.path) || this.stopped) return;
+    this.sweepScheduled.add(root.path);
+    const wait = Math.max(0, (this.lastSweep.get(root.path) ?? 0) + SWEEP_GAP_MS - Date.now());
+    setTimeout(() => {
+      this.deps.lane.submit(async () => {
+        this.sweepScheduled.delete(root.path);
+        this.lastSweep.set(root.path, Date.now());
+        await this.sweep(root);
+      }, Priority.LOW);
+    }, wait).unref();
+  }
+
+  /** Files under `root` the index lacks and no event named: they go through the normal path. */
+  private async sweep(root: RootConfig): Promise<void> {
+    if (this.stopped || !this.watches.some((w) => w.online && w.root.path === root.path)) return;
+    const found = (await (await this.deps.scanner()).unindexedUnder(root.path)).filter(
+      (p) => !this.pending.has(p) && !this.failed.has(p),
+    );
+    if (found.length === 0) return;
+    this.deps.logger.warn('sweep after a burst found files the watcher did not report', {
+      root: root.path,
+      files: found.length,
+    });
+    this.deps.status.doc.counters.recovered += found.length;
+    for (const p of found) this.swept.add(p);
+    this.enqueue(
+      root,
+      found.map((p) => ({ kind: 'create', path: p })),
+    );
   }
 
   private async settle(batch: Map<string, ChangeKind>): Promise<Map<string, ChangeKind>> {
@@ -271,7 +331,11 @@ export class WatchService {
     c.missing += s.missing;
     c.duplicates = s.duplicates;
     c.batches++;
-    for (const e of s.errors) status.recordError({ path: e.path, code: e.code, message: e.message });
+    if (this.failed.size > 100_000) this.failed.clear();
+    for (const e of s.errors) {
+      this.failed.add(e.path);
+      status.recordError({ path: e.path, code: e.code, message: e.message });
+    }
     for (const b of s.mass_delete_blocked) {
       status.recordError({
         path: b.root,
