@@ -46,8 +46,8 @@ const rows = [];
 const external = {};
 
 /** Runs one section; a failure becomes a row saying so and the bench goes on. */
-async function section(name, fn) {
-  if (!wanted(name)) return;
+async function section(name, fn, always = false) {
+  if (!always && !wanted(name)) return;
   const t0 = performance.now();
   log(`— ${name}`);
   try {
@@ -96,25 +96,30 @@ async function main() {
   let bytes = 0;
   const corpusSections = ['hashing', 'index', 'dupes', 'near', 'latency', 'burst'];
   if (corpusSections.some(wanted) || wanted('corpus')) {
-    await section('corpus', async () => {
-      corpus = await buildCorpus({ images: opts.images, videos: opts.videos });
-      files = corpus.manifest.files.map((f) => path.join(corpus.root, f.rel));
-      bytes = corpus.manifest.files.reduce((s, f) => s + f.bytes, 0);
-      // A run that was interrupted may have left sidecars in the cached corpus.
-      fs.rmSync(path.join(corpus.root, '.metadata'), { recursive: true, force: true });
-      const m = corpus.manifest;
-      const count = (k) => m.files.filter((f) => f.kind === k).length;
-      return [
-        {
-          section: 'corpus',
-          metric: `corpus: ${count('base')} images + ${count('copy')} copies + ${count('variant')} variants + ${count('video')} videos`,
-          value: bytes / 1e6,
-          unit: 'MB',
-          detail: `generated in ${m.generation_seconds.toFixed(0)} s on ${m.cpus} CPUs${corpus.cached ? ' (cached)' : ''}`,
-          samples: { dir: corpus.dir, generation_seconds: m.generation_seconds, cached: corpus.cached },
-        },
-      ];
-    });
+    // Built (or taken from the cache) whenever a section needs it, even with --only that omits it.
+    await section(
+      'corpus',
+      async () => {
+        corpus = await buildCorpus({ images: opts.images, videos: opts.videos });
+        files = corpus.manifest.files.map((f) => path.join(corpus.root, f.rel));
+        bytes = corpus.manifest.files.reduce((s, f) => s + f.bytes, 0);
+        // A run that was interrupted may have left sidecars in the cached corpus.
+        fs.rmSync(path.join(corpus.root, '.metadata'), { recursive: true, force: true });
+        const m = corpus.manifest;
+        const count = (k) => m.files.filter((f) => f.kind === k).length;
+        return [
+          {
+            section: 'corpus',
+            metric: `corpus: ${count('base')} images + ${count('copy')} copies + ${count('variant')} variants + ${count('video')} videos`,
+            value: bytes / 1e6,
+            unit: 'MB',
+            detail: `generated in ${m.generation_seconds.toFixed(0)} s on ${m.cpus} CPUs${corpus.cached ? ' (cached)' : ''}`,
+            samples: { dir: corpus.dir, generation_seconds: m.generation_seconds, cached: corpus.cached },
+          },
+        ];
+      },
+      true,
+    );
   }
   if (corpus) await corpusBenches(corpus, files, bytes);
   await section('bigfile', () => bigFileBench({ gb: opts.bigGb, runs: opts.runs }));
