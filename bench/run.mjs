@@ -200,10 +200,14 @@ async function corpusBenches(corpus, files, bytes) {
     if (wanted('dupes') || wanted('near')) {
       if (rebuildSeconds === undefined) {
         resetAlice(home, [root]);
-        await section('index-setup', async () => {
-          await alice(home, ['index', 'rebuild']);
-          return [];
-        });
+        await section(
+          'index-setup',
+          async () => {
+            await alice(home, ['index', 'rebuild']);
+            return [];
+          },
+          true,
+        );
       }
       await section('dupes', () =>
         exactDupesBench({ home, root, manifest, runs: opts.runs, rebuildSeconds }),
