@@ -4,7 +4,7 @@
  * See docs/embedded-metadata.md.
  */
 import { stat } from 'node:fs/promises';
-import { ExifTool, type WriteTags } from 'exiftool-vendored';
+import type { ExifTool, WriteTags } from 'exiftool-vendored';
 import {
   embedSupport,
   formatOfFileType,
@@ -97,40 +97,56 @@ function failed(reason: string, warnings: readonly string[] = []): EmbedResult {
 /** One exiftool pool for reading and writing embedded metadata. Constructor only assigns. */
 export class ExiftoolAdapter {
   readonly #options: ExiftoolAdapterOptions;
-  #exiftool: ExifTool | undefined;
+  /** The pool, created on first use: exiftool-vendored is loaded and its config written only then. */
+  #exiftool: Promise<ExifTool> | undefined;
   #home: ExiftoolHome | undefined;
+  #started = false;
 
   constructor(options: Partial<ExiftoolAdapterOptions> = {}) {
     this.#options = Object.freeze({ ...DEFAULT_EXIFTOOL_ADAPTER_OPTIONS, ...options });
   }
 
-  /** Writes the exiftool config and creates the pool (processes spawn on first use). */
-  async start(): Promise<void> {
-    if (this.#exiftool !== undefined) return;
-    this.#home = await prepareExiftoolHome(this.#options.stateDir);
-    this.#exiftool = new ExifTool({
-      exiftoolEnv: { EXIFTOOL_HOME: this.#home.dir },
+  /**
+   * Makes the adapter usable. The exiftool config and the pool are created on first use (commands
+   * that never read or write metadata do not load exiftool-vendored at all); processes spawn then.
+   */
+  start(): Promise<void> {
+    this.#started = true;
+    return Promise.resolve();
+  }
+
+  /** Ends the exiftool processes and removes a temporary config. Idempotent. */
+  async close(): Promise<void> {
+    const pending = this.#exiftool;
+    this.#exiftool = undefined;
+    this.#started = false;
+    const exiftool = pending === undefined ? undefined : await pending.catch(() => undefined);
+    const home = this.#home;
+    this.#home = undefined;
+    if (exiftool !== undefined) await exiftool.end();
+    if (home !== undefined) await home.dispose();
+  }
+
+  #tool(): Promise<ExifTool> {
+    if (!this.#started) return Promise.reject(new Error('ExiftoolAdapter used before start()'));
+    this.#exiftool ??= this.#create();
+    return this.#exiftool;
+  }
+
+  async #create(): Promise<ExifTool> {
+    const [{ ExifTool: Pool }, home] = await Promise.all([
+      import('exiftool-vendored'),
+      prepareExiftoolHome(this.#options.stateDir),
+    ]);
+    this.#home = home;
+    return new Pool({
+      exiftoolEnv: { EXIFTOOL_HOME: home.dir },
       maxProcs: this.#options.maxProcs,
       taskTimeoutMillis: this.#options.taskTimeoutMillis,
       // MWG composites would rewrite tags alice did not ask for; minor errors stay visible.
       useMWG: false,
       ignoreMinorErrors: false,
     });
-  }
-
-  /** Ends the exiftool processes and removes a temporary config. Idempotent. */
-  async close(): Promise<void> {
-    const exiftool = this.#exiftool;
-    const home = this.#home;
-    this.#exiftool = undefined;
-    this.#home = undefined;
-    if (exiftool !== undefined) await exiftool.end();
-    if (home !== undefined) await home.dispose();
-  }
-
-  #tool(): ExifTool {
-    if (this.#exiftool === undefined) throw new Error('ExiftoolAdapter used before start()');
-    return this.#exiftool;
   }
 
   /**
@@ -140,7 +156,7 @@ export class ExiftoolAdapter {
    */
   async readEmbedded(file: string): Promise<EmbeddedRead> {
     await stat(file);
-    const json = await this.#tool().readRaw(file, { readArgs: [...READ_ARGS], useMWG: false });
+    const json = await (await this.#tool()).readRaw(file, { readArgs: [...READ_ARGS], useMWG: false });
     return embeddedFromExiftool(json as unknown as Record<string, unknown>);
   }
 
@@ -198,7 +214,9 @@ export class ExiftoolAdapter {
     warnings: string[],
   ): Promise<string | undefined> {
     try {
-      const result = await this.#tool().write(temp, toWriteTags(plan), {
+      const result = await (
+        await this.#tool()
+      ).write(temp, toWriteTags(plan), {
         writeArgs: ['-overwrite_original'],
         useMWG: false,
       });

@@ -6,7 +6,7 @@
  * (truncated, corrupt, unsupported, too many pixels, too slow) is an expected outcome returned as
  * `{ ok: false, kind, reason }`, never a throw.
  */
-import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
 import { errorMessage } from '../domain/errors.js';
@@ -84,18 +84,34 @@ export type ThumbnailResult = Thumbnail | ImageFailure;
 export const MAX_THUMBNAIL_SIZE = 1024;
 const MIN_THUMBNAIL_SIZE = 16;
 
-let configured = false;
+type SharpModule = typeof import('sharp');
 
-/** Sets libvips threads and cache for the process (global in sharp). Call once at start; idempotent. */
-export function configureSharp(opts: Partial<SharpRuntimeOptions> = {}): void {
-  const o = { ...DEFAULT_SHARP_RUNTIME_OPTIONS, ...opts };
-  sharp.concurrency(o.concurrency);
-  sharp.cache(o.cache);
-  configured = true;
+let runtime: SharpRuntimeOptions = DEFAULT_SHARP_RUNTIME_OPTIONS;
+let loaded: Promise<SharpModule> | undefined;
+
+/** sharp (libvips) is loaded on the first decode, so commands that decode nothing start faster. */
+function loadSharp(): Promise<SharpModule> {
+  loaded ??= import('sharp').then((m) => {
+    const sharp = m.default;
+    sharp.concurrency(runtime.concurrency);
+    sharp.cache(runtime.cache);
+    return sharp;
+  });
+  return loaded;
 }
 
-function open(input: string | Buffer, o: ImageDecodeOptions): sharp.Sharp {
-  if (!configured) configureSharp();
+/** Sets libvips threads and cache for the process (global in sharp); applied when sharp loads. */
+export function configureSharp(opts: Partial<SharpRuntimeOptions> = {}): void {
+  runtime = { ...DEFAULT_SHARP_RUNTIME_OPTIONS, ...opts };
+  if (loaded !== undefined)
+    void loaded.then((sharp) => {
+      sharp.concurrency(runtime.concurrency);
+      sharp.cache(runtime.cache);
+    });
+}
+
+async function open(input: string | Buffer, o: ImageDecodeOptions): Promise<Sharp> {
+  const sharp = await loadSharp();
   return sharp(input, { failOn: o.failOn, limitInputPixels: o.limitInputPixels, autoOrient: true }).timeout({
     seconds: o.timeoutSeconds,
   });
@@ -136,7 +152,7 @@ export async function analyseImage(
 ): Promise<ImageAnalysisResult> {
   const o = merge(opts);
   try {
-    const image = open(input, o);
+    const image = await open(input, o);
     const meta = await image.metadata();
     const width = meta.autoOrient.width;
     const height = meta.autoOrient.height;
@@ -173,7 +189,7 @@ export async function decodeCheck(
 ): Promise<DecodeCheckResult> {
   const o = merge(opts);
   try {
-    await open(path, o).resize(64, 64, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer();
+    await (await open(path, o)).resize(64, 64, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer();
     return { ok: true };
   } catch (err) {
     return failure(err, o);
@@ -191,7 +207,9 @@ export async function thumbnail(
     Math.min(Math.max(Number.isFinite(maxSize) ? maxSize : 256, MIN_THUMBNAIL_SIZE), MAX_THUMBNAIL_SIZE),
   );
   try {
-    const { data, info } = await open(path, o)
+    const { data, info } = await (
+      await open(path, o)
+    )
       .resize(side, side, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: 80 })
