@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { agentCall, killAllAgents, readStatusFile, startAgent, waitFor } from '../helpers/agent.js';
 import { imageBytes } from '../helpers/fixtures.js';
-import { cleanupWorkspaces, expectIndexExactly, sized, workspace } from './helpers.js';
+import { cannotChangeSysctl, cleanupWorkspaces, expectIndexExactly, sized, workspace } from './helpers.js';
 
 const QUEUE_FILE = '/proc/sys/fs/inotify/max_queued_events';
 const FILES = sized(600, 3000);
@@ -23,16 +23,7 @@ afterEach(async () => {
 });
 afterAll(() => cleanupWorkspaces());
 
-function cannotChangeQueue(): string | undefined {
-  try {
-    fs.writeFileSync(QUEUE_FILE, fs.readFileSync(QUEUE_FILE, 'utf8').trim());
-    return undefined;
-  } catch (err) {
-    return `cannot change ${QUEUE_FILE} here (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
-  }
-}
-
-const reason = cannotChangeQueue();
+const reason = cannotChangeSysctl(QUEUE_FILE);
 if (reason !== undefined) console.log(`event-loss test skipped: ${reason}`);
 
 describe('dropped watcher events', () => {

@@ -157,3 +157,16 @@ export function runSeed(): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Why a kernel setting under /proc/sys cannot be changed here (not root, read-only /proc/sys in a
+ * container), or undefined when it can: rewriting its current value is the probe.
+ */
+export function cannotChangeSysctl(file: string): string | undefined {
+  try {
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').trim());
+    return undefined;
+  } catch (err) {
+    return `cannot change ${file} here (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+}

@@ -16,7 +16,7 @@ import type { StatusReading } from '../../src/services/status.service.js';
 import { agentCall, killAllAgents, readStatusFile, startAgent, waitFor } from '../helpers/agent.js';
 import { runAlice } from '../helpers/cli.js';
 import { writeImage } from '../helpers/fixtures.js';
-import { cleanupWorkspaces, workspace } from './helpers.js';
+import { cannotChangeSysctl, cleanupWorkspaces, workspace } from './helpers.js';
 
 const LIMIT_FILE = '/proc/sys/fs/inotify/max_user_watches';
 const FOLDERS = 600;
@@ -50,17 +50,7 @@ function watchesInUse(): number {
   return n;
 }
 
-function cannotLowerLimit(): string | undefined {
-  try {
-    const v = fs.readFileSync(LIMIT_FILE, 'utf8').trim();
-    fs.writeFileSync(LIMIT_FILE, v);
-    return undefined;
-  } catch (err) {
-    return `cannot change ${LIMIT_FILE} here (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
-  }
-}
-
-const reason = cannotLowerLimit();
+const reason = cannotChangeSysctl(LIMIT_FILE);
 if (reason !== undefined) console.log(`inotify limit test skipped: ${reason}`);
 
 describe('inotify watch limit', () => {
