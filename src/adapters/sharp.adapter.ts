@@ -89,25 +89,25 @@ type SharpModule = typeof import('sharp');
 let runtime: SharpRuntimeOptions = DEFAULT_SHARP_RUNTIME_OPTIONS;
 let loaded: Promise<SharpModule> | undefined;
 
+function applyRuntime(sharp: SharpModule): SharpModule {
+  sharp.concurrency(runtime.concurrency);
+  sharp.cache(runtime.cache);
+  return sharp;
+}
+
 /** sharp (libvips) is loaded on the first decode, so commands that decode nothing start faster. */
 function loadSharp(): Promise<SharpModule> {
-  loaded ??= import('sharp').then((m) => {
-    const sharp = m.default;
-    sharp.concurrency(runtime.concurrency);
-    sharp.cache(runtime.cache);
-    return sharp;
-  });
+  loaded ??= import('sharp').then((m) => applyRuntime(m.default));
   return loaded;
 }
 
-/** Sets libvips threads and cache for the process (global in sharp); applied when sharp loads. */
+/**
+ * Sets libvips threads and cache for the process (global in sharp); applied when sharp loads,
+ * or at once if it already has. The defaults apply without a call.
+ */
 export function configureSharp(opts: Partial<SharpRuntimeOptions> = {}): void {
   runtime = { ...DEFAULT_SHARP_RUNTIME_OPTIONS, ...opts };
-  if (loaded !== undefined)
-    void loaded.then((sharp) => {
-      sharp.concurrency(runtime.concurrency);
-      sharp.cache(runtime.cache);
-    });
+  if (loaded !== undefined) void loaded.then(applyRuntime);
 }
 
 async function open(input: string | Buffer, o: ImageDecodeOptions): Promise<Sharp> {

@@ -15,7 +15,7 @@ import { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage, configureSharp } from '../adapters/sharp.adapter.js';
+import { analyseImage } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -29,8 +29,6 @@ export interface ComposeOptions {
   events: boolean;
   logger?: Logger;
 }
-
-let sharpConfigured = false;
 
 function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
   return async (file) => {
@@ -95,10 +93,6 @@ export function loadVocabulary(config: Config): Vocabulary {
 }
 
 export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): AnalyserParts {
-  if (!sharpConfigured) {
-    configureSharp();
-    sharpConfigured = true;
-  }
   return {
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
     pngText: async (file) => {
