@@ -29,14 +29,14 @@ import {
   type SearchFilters,
   type SimilarParams,
 } from './domain/search-filters.js';
-import { AssetsService } from './services/assets.service.js';
-import { SYSTEM_CLOCK } from './services/ports.js';
+import { AssetsService } from './services/search/assets.service.js';
+import { SYSTEM_CLOCK } from './ports.js';
 import {
   SearchService,
   type DupesResponse,
   type SearchResponse,
   type SimilarResponse,
-} from './services/search.service.js';
+} from './services/search/search.service.js';
 
 export type {
   DupesParams,
@@ -54,7 +54,7 @@ export type {
   SearchResult,
   SimilarResponse,
   SimilarResult,
-} from './services/search.service.js';
+} from './services/search/search.service.js';
 export type { Facets } from './adapters/index/search.repository.js';
 export { AliceError, ErrorCode } from './domain/errors.js';
 

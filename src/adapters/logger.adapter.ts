@@ -4,7 +4,7 @@
  */
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
-import type { Logger } from '../services/ports.js';
+import type { Logger } from '../ports.js';
 
 export interface LoggerOptions {
   dir: string;

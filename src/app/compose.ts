@@ -19,8 +19,8 @@ import { analyseImage } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
-import { ContentAnalyser, type AnalyserParts } from '../services/analyse.service.js';
-import { NO_LOG, type EventSink, type Logger } from '../services/ports.js';
+import { ContentAnalyser, type AnalyserParts } from '../services/scan/analyse.service.js';
+import { NO_LOG, type EventSink, type Logger } from '../ports.js';
 import { Container } from './container.js';
 
 export interface ComposeOptions {

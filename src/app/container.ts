@@ -9,18 +9,11 @@ import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { migrate } from '../adapters/index/schema.js';
 import type { Config } from '../config/config.js';
 import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
-import { AssetsService } from '../services/assets.service.js';
-import { BASIC_ANALYSER } from '../services/basic-analyser.js';
-import {
-  NO_EVENTS,
-  NO_LOG,
-  SYSTEM_CLOCK,
-  type Analyser,
-  type EventSink,
-  type Logger,
-} from '../services/ports.js';
-import { ScanService } from '../services/scan.service.js';
-import { VerifyService } from '../services/verify.service.js';
+import { AssetsService } from '../services/search/assets.service.js';
+import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
+import { NO_EVENTS, NO_LOG, SYSTEM_CLOCK, type Analyser, type EventSink, type Logger } from '../ports.js';
+import { ScanService } from '../services/scan/scan.service.js';
+import { VerifyService } from '../services/verify/verify.service.js';
 
 export interface ContainerOptions {
   /** Open the index read-only (dry runs); a missing index is then an empty in-memory one. */

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AliceError, ErrorCode } from '../domain/errors.js';
-import { indexRebuild } from '../services/index-ops.js';
-import type { Logger, Progress } from '../services/ports.js';
-import type { StatusService } from '../services/status.service.js';
+import { indexRebuild } from './index-ops.js';
+import type { Logger, Progress } from '../ports.js';
+import type { StatusService } from '../services/watch/status.service.js';
 import type { Container } from './container.js';
 
 export async function prepareIndex(

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { OperationName } from '../app/operations.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { isValidCronExpression } from '../domain/cron-expr.js';
-import { NO_PROGRESS, type Progress } from '../services/ports.js';
+import { NO_PROGRESS, type Progress } from '../ports.js';
 import { terminalProgress } from './progress.js';
 
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
-import type { Progress } from '../services/ports.js';
+import type { Progress } from '../ports.js';
 
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY) return { start: () => undefined, tick: () => undefined, done: () => undefined };

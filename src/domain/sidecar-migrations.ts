@@ -10,7 +10,7 @@
  * See docs/generation-metadata.md for the full mapping. Pure.
  */
 import { AliceError, ErrorCode } from './errors.js';
-import type { Generation } from './generation.js';
+import type { Generation } from './generation/model.js';
 import { mediaInfoFor, type MediaType } from './media.js';
 import { HASH_RE, SIDECAR_VERSION, checkSidecar, type Sidecar } from './sidecar.js';
 import { parseTag, tagKey, type TagsByCategory } from './tags.js';

@@ -4,7 +4,7 @@
  * Unknown fields are kept on every rewrite (forward compatibility), see docs/sidecar-format.md.
  */
 import { z } from 'zod';
-import type { Generation } from './generation.js';
+import type { Generation } from './generation/model.js';
 import type { MediaType } from './media.js';
 import type { TagsByCategory } from './tags.js';
 

@@ -10,7 +10,7 @@ import { EventIdGenerator } from './event-id.js';
 import { encodeEventLine } from './event-line.js';
 import type { AliceEvent, EventPayloads, EventType } from './event.model.js';
 import type { EventBackend } from './event-settings.js';
-import type { EventLogger, EventSink, QueuedEvent } from './event-sink.js';
+import type { EventLogger, EventPublisher, QueuedEvent } from './event-publisher.js';
 import { FileSink } from './file-sink.publisher.js';
 import { applyRetention, eventsDirOf, readClock, writeClock } from './file-log.store.js';
 import { RedisSink } from './redis-sink.publisher.js';
@@ -59,7 +59,7 @@ export async function createEventBus(opts: EventBusOptions): Promise<EventBus> {
   const now = opts.now ?? Date.now;
   const ids = new EventIdGenerator(now, randomBytes(2).toString('hex'));
   ids.seed(await readClock(dir));
-  let sink: EventSink;
+  let sink: EventPublisher;
   let retention: (() => Promise<void>) | undefined;
   if (opts.backend === 'redis') {
     // Loaded only for the redis backend: the client library is heavy to import.
@@ -96,7 +96,7 @@ export async function createEventBus(opts: EventBusOptions): Promise<EventBus> {
 }
 
 interface BusDeps {
-  sink: EventSink;
+  sink: EventPublisher;
   ids: EventIdGenerator;
   dir: string;
   now: () => number;

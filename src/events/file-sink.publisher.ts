@@ -1,10 +1,10 @@
 /** The default backend: daily JSON-lines files under `$ALICE_HOME/events`. */
 import path from 'node:path';
-import type { EventSink, QueuedEvent } from './event-sink.js';
+import type { EventPublisher, QueuedEvent } from './event-publisher.js';
 import { appendLines, dayFileName } from './file-log.store.js';
 
 /** Appends each batch to the file of each event's UTC emit day. */
-export class FileSink implements EventSink {
+export class FileSink implements EventPublisher {
   constructor(private readonly dir: string) {}
 
   async deliver(batch: readonly QueuedEvent[]): Promise<void> {

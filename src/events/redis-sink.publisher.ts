@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { RedisStreamPort } from '../adapters/redis.adapter.js';
 import { errnoCode, errorMessage } from '../domain/errors.js';
 import { decodeEventLine, decodeEventLines, encodeEventLine } from './event-line.js';
-import type { EventLogger, EventSink, QueuedEvent } from './event-sink.js';
+import type { EventLogger, EventPublisher, QueuedEvent } from './event-publisher.js';
 import { appendLines, readCompleteLines } from './file-log.store.js';
 
 const SEND_BATCH = 200;
@@ -31,7 +31,7 @@ export interface RedisSinkOptions {
 type Entry = { id: string; type: string; json: string };
 
 /** XADDs batches; falls back to the outbox file whenever Redis is not there. */
-export class RedisSink implements EventSink {
+export class RedisSink implements EventPublisher {
   private outboxCount = 0;
   private failing = false;
 

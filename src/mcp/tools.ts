@@ -6,8 +6,8 @@
  */
 import type { z } from 'zod';
 import { AliceError, ErrorCode, errorMessage, isAliceError } from '../domain/errors.js';
-import type { AssetRecord } from '../services/assets.service.js';
-import type { SearchResponse, SimilarResponse } from '../services/search.service.js';
+import type { AssetRecord } from '../services/search/assets.service.js';
+import type { SearchResponse, SimilarResponse } from '../services/search/search.service.js';
 import { assetRef } from './confine.js';
 import type { McpEnv } from './mcp-env.js';
 import { thumbnailContents, type McpContent } from './thumbnails.js';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IntegrityService, type IntegrityReport } from '../../src/services/integrity.service.js';
+import { IntegrityService, type IntegrityReport } from '../../src/services/verify/integrity.service.js';
 import {
   makeTempDir,
   makeWorkspace,

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocationRow } from '../../src/adapters/index/rows.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import { NO_PROGRESS } from '../../src/ports.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { makeWorkspace, sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readIndex, rebuild, withContainer } from '../helpers/library.js';
 

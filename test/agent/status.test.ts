@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/adapters/fs.adapter.js';
-import { StatusService, readStatus, type StatusDoc } from '../../src/services/status.service.js';
+import { StatusService, readStatus, type StatusDoc } from '../../src/services/watch/status.service.js';
 import { makeTempDir, removeDir } from '../helpers/fixtures.js';
 
 let dir: string;

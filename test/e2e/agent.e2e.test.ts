@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AssetRecord } from '../../src/services/assets.service.js';
-import type { StatusDoc, StatusReading } from '../../src/services/status.service.js';
+import type { AssetRecord } from '../../src/services/search/assets.service.js';
+import type { StatusDoc, StatusReading } from '../../src/services/watch/status.service.js';
 import {
   FAST_AGENT_SETTINGS,
   agentCall,

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../src/domain/sidecar.js';
-import type { AssetRecord } from '../../src/services/assets.service.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import type { AssetRecord } from '../../src/services/search/assets.service.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { assertBuilt, runAlice } from '../helpers/cli.js';
 import {
   findFiles,

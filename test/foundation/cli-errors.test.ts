@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { assertBuilt, REPO_ROOT, runAlice, type CliResult } from '../helpers/cli.js';
 import { isRoot, makeWorkspace, sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readIndex, rebuild } from '../helpers/library.js';

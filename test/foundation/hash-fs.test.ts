@@ -12,8 +12,8 @@ import {
 import { FileChangedError, sha256Buffer, sha256File } from '../../src/adapters/hash.adapter.js';
 import { isIgnoredDir, isIndexable } from '../../src/domain/media.js';
 import type { RootConfig } from '../../src/config/config.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
-import { hashFiles, type FileProblem, type SeenFile } from '../../src/services/scan-collect.js';
+import { NO_PROGRESS } from '../../src/ports.js';
+import { hashFiles, type FileProblem, type SeenFile } from '../../src/services/scan/scan-collect.js';
 import { makeTempDir, noisePixels, removeDir, sha256sum, writeImage } from '../helpers/fixtures.js';
 
 let dir: string;

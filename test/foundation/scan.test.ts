@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { sha256File } from '../../src/adapters/hash.adapter.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import { NO_PROGRESS } from '../../src/ports.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { runAlice } from '../helpers/cli.js';
 import {
   imageBytes,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { newSidecar } from '../../src/domain/sidecar.js';
-import type { VerifyReport } from '../../src/services/verify.service.js';
+import type { VerifyReport } from '../../src/services/verify/verify.service.js';
 import { assertBuilt, runAlice } from '../helpers/cli.js';
 import { imageBytes, makeWorkspace, sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { editSidecarJson, rebuild, sidecarFile } from '../helpers/library.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GENERATION_RAW_CAP } from '../../src/domain/generation.js';
+import { GENERATION_RAW_CAP } from '../../src/domain/generation/model.js';
 import { extractGeneration, type GenerationInput } from '../../src/domain/generation/index.js';
 
 const SETTINGS = 'Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1';

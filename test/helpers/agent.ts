@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { callSocket, type SocketResponse } from '../../src/adapters/socket.adapter.js';
-import type { StatusDoc } from '../../src/services/status.service.js';
+import type { StatusDoc } from '../../src/services/watch/status.service.js';
 import { ALICE_BIN, REPO_ROOT, assertBuilt } from './cli.js';
 import type { Workspace } from './fixtures.js';
 

@@ -9,10 +9,10 @@ import { Container } from '../../src/app/container.js';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Sidecar } from '../../src/domain/sidecar.js';
-import { indexRebuild, indexUpdate, indexVerify } from '../../src/services/index-ops.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
-import type { VerifyReport } from '../../src/services/verify.service.js';
+import { indexRebuild, indexUpdate, indexVerify } from '../../src/app/index-ops.js';
+import { NO_PROGRESS } from '../../src/ports.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
+import type { VerifyReport } from '../../src/services/verify/verify.service.js';
 import type { Workspace } from './fixtures.js';
 
 /** Loads the workspace's settings the way the CLI does (ALICE_CONFIG + ALICE_HOME). */

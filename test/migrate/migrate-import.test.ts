@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSidecar, serialiseSidecar, type Sidecar } from '../../src/domain/sidecar.js';
-import type { MigrateReport } from '../../src/services/migrate.service.js';
+import type { MigrateReport } from '../../src/services/migrate/migrate.service.js';
 import { assertBuilt, runAlice } from '../helpers/cli.js';
 import { makeWorkspace, sha256sum, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readIndex, readSidecarJson, sidecarFile } from '../helpers/library.js';

@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { importRecord } from '../../src/domain/record-import.js';
 import { checkSidecar, newSidecar, type Sidecar } from '../../src/domain/sidecar.js';
 import { migrateSidecar } from '../../src/domain/sidecar-migrations.js';
-import { applyRecord, enrichFromAnalysis, mergeLegacyInto } from '../../src/services/migrate-merge.js';
-import type { Analysis } from '../../src/services/ports.js';
+import {
+  applyRecord,
+  enrichFromAnalysis,
+  mergeLegacyInto,
+} from '../../src/services/migrate/migrate-merge.js';
+import type { Analysis } from '../../src/ports.js';
 import { expectEveryFieldKept, legacyV1 } from './helpers.js';
 
 const HASH = 'c'.repeat(64);

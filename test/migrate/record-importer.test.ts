@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAliceError } from '../../src/domain/errors.js';
-import { BASIC_ANALYSER } from '../../src/services/basic-analyser.js';
-import { FileFinder, SidecarPlan } from '../../src/services/migrate-files.js';
-import { RecordImporter, recordFormatOf } from '../../src/services/migrate-import.js';
-import { NO_EVENTS } from '../../src/services/ports.js';
+import { BASIC_ANALYSER } from '../../src/services/scan/basic-analyser.js';
+import { FileFinder, SidecarPlan } from '../../src/services/migrate/migrate-files.js';
+import { RecordImporter, recordFormatOf } from '../../src/services/migrate/migrate-import.js';
+import { NO_EVENTS } from '../../src/ports.js';
 import { makeTempDir, removeDir, sha256sum, snapshotTree, writeImage } from '../helpers/fixtures.js';
 
 let dir: string;

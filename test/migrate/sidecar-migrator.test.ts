@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BASIC_ANALYSER } from '../../src/services/basic-analyser.js';
-import { FileFinder, SidecarPlan } from '../../src/services/migrate-files.js';
-import { SidecarMigrator } from '../../src/services/migrate-sidecars.js';
-import { NO_EVENTS } from '../../src/services/ports.js';
+import { BASIC_ANALYSER } from '../../src/services/scan/basic-analyser.js';
+import { FileFinder, SidecarPlan } from '../../src/services/migrate/migrate-files.js';
+import { SidecarMigrator } from '../../src/services/migrate/migrate-sidecars.js';
+import { NO_EVENTS } from '../../src/ports.js';
 import { makeTempDir, removeDir, sha256sum, writeImage } from '../helpers/fixtures.js';
 import { sidecarFile } from '../helpers/library.js';
 import { backupFile, flatSidecar, legacyV1, writeJson } from './helpers.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Container } from '../../src/app/container.js';
 import { runOperation, type OperationName } from '../../src/app/operations.js';
 import { loadConfig } from '../../src/config/config.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
+import { NO_PROGRESS } from '../../src/ports.js';
 import { makeTempDir, removeDir, writeImage } from '../helpers/fixtures.js';
 import { makeProjectWorkspace, type JsonError, type ProjectWorkspace } from './helpers.js';
 

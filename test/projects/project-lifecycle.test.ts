@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { Manifest } from '../../src/domain/project-manifest.js';
 import type { SelectionsFile } from '../../src/domain/project.js';
-import type { ExportResult } from '../../src/services/project-export.js';
-import type { SelectResult } from '../../src/services/project-select.js';
-import type { ProjectShow } from '../../src/services/project.service.js';
+import type { ExportResult } from '../../src/services/project/project-export.js';
+import type { SelectResult } from '../../src/services/project/project-select.js';
+import type { ProjectShow } from '../../src/services/project/project.service.js';
 import { findFiles, sha256Of, sha256sum, writeImage } from '../helpers/fixtures.js';
 import { makeProjectWorkspace, type ProjectWorkspace } from './helpers.js';
 

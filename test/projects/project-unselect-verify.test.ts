@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SelectionsFile } from '../../src/domain/project.js';
-import type { UnselectItem } from '../../src/services/project-unselect.js';
-import type { ProjectVerify } from '../../src/services/project.service.js';
+import type { UnselectItem } from '../../src/services/project/project-unselect.js';
+import type { ProjectVerify } from '../../src/services/project/project.service.js';
 import { sha256Of, writeImage } from '../helpers/fixtures.js';
 import { makeProjectWorkspace, type ProjectWorkspace } from './helpers.js';
 

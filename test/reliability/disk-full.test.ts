@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { runAlice } from '../helpers/cli.js';
 import { findFiles, sha256Of, snapshotTree, writeImage, type Workspace } from '../helpers/fixtures.js';
 import {

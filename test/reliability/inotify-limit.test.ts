@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AssetRecord } from '../../src/services/assets.service.js';
-import type { StatusReading } from '../../src/services/status.service.js';
+import type { AssetRecord } from '../../src/services/search/assets.service.js';
+import type { StatusReading } from '../../src/services/watch/status.service.js';
 import { agentCall, killAllAgents, readStatusFile, startAgent, waitFor } from '../helpers/agent.js';
 import { runAlice } from '../helpers/cli.js';
 import { writeImage } from '../helpers/fixtures.js';

@@ -8,8 +8,8 @@ import { SearchRepository } from '../../src/adapters/index/search.repository.js'
 import { hashImageFile } from '../../src/app/ops/search.ops.js';
 import { AliceError } from '../../src/domain/errors.js';
 import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
-import { AssetsService } from '../../src/services/assets.service.js';
-import { SearchService, type SearchResponse } from '../../src/services/search.service.js';
+import { AssetsService } from '../../src/services/search/assets.service.js';
+import { SearchService, type SearchResponse } from '../../src/services/search/search.service.js';
 import { buildIndex, LIBRARY, type BuiltIndex } from './fixtures.js';
 
 let dir: string;

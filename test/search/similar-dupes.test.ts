@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Container } from '../../src/app/container.js';
 import { runOperation } from '../../src/app/operations.js';
 import { loadConfig } from '../../src/config/config.js';
-import { NO_PROGRESS } from '../../src/services/ports.js';
+import { NO_PROGRESS } from '../../src/ports.js';
 import { Search } from '../../src/index.js';
 import { buildIndex, LIBRARY, makeImage, type BuiltIndex } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchdPlist, systemdUnit, type ServiceSpec } from '../../src/domain/service-units.js';
-import { installService, uninstallService } from '../../src/services/service-install.service.js';
+import { installService, uninstallService } from '../../src/services/os-service/service-install.service.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alice-service-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EmbedReport } from '../../src/services/embed.service.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
+import type { EmbedReport } from '../../src/services/tagging/embed.service.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import {
   imageBytes,
   makeWorkspace,

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AssetRecord } from '../../src/services/assets.service.js';
-import type { ScanSummary } from '../../src/services/scan.service.js';
-import type { ChangeResult } from '../../src/services/tag.service.js';
+import type { AssetRecord } from '../../src/services/search/assets.service.js';
+import type { ScanSummary } from '../../src/services/scan/scan.service.js';
+import type { ChangeResult } from '../../src/services/tagging/tag.service.js';
 import { makeWorkspace, sha256sum, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readSidecarJson } from '../helpers/library.js';
 import { aliceJson, SLOW, asList, outsideRead, outsideWrite } from './helpers.js';

@@ -1,6 +1,6 @@
 /** Operations of the foundation: index maintenance and `show`. */
 import { z } from 'zod';
-import { indexRebuild, indexUpdate, indexVerify } from '../../services/index-ops.js';
+import { indexRebuild, indexUpdate, indexVerify } from '../index-ops.js';
 import { op } from './op.js';
 
 export const INDEX_OPS = {

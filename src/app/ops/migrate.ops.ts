@@ -3,9 +3,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isInside } from '../../config/paths.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
-import { indexRebuild } from '../../services/index-ops.js';
-import { MigrateService } from '../../services/migrate.service.js';
-import { SYSTEM_CLOCK } from '../../services/ports.js';
+import { indexRebuild } from '../index-ops.js';
+import { MigrateService } from '../../services/migrate/migrate.service.js';
+import { SYSTEM_CLOCK } from '../../ports.js';
 import { op, type OpContext } from './op.js';
 import { TAG_OPS } from './tag.ops.js';
 

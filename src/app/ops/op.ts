@@ -1,6 +1,6 @@
 /** The shape of a library operation, shared by the CLI (in-process) and the agent (socket). */
 import type { z } from 'zod';
-import type { Progress } from '../../services/ports.js';
+import type { Progress } from '../../ports.js';
 import type { Container } from '../container.js';
 
 export interface OpContext {

@@ -4,11 +4,15 @@
  */
 import { z } from 'zod';
 import { validateProjectName } from '../../domain/project.js';
-import { SYSTEM_CLOCK } from '../../services/ports.js';
-import { exportProject } from '../../services/project-export.js';
-import { selectAssets } from '../../services/project-select.js';
-import { unselectAssets } from '../../services/project-unselect.js';
-import { ProjectService, type CallerOptions, type ProjectDeps } from '../../services/project.service.js';
+import { SYSTEM_CLOCK } from '../../ports.js';
+import { exportProject } from '../../services/project/project-export.js';
+import { selectAssets } from '../../services/project/project-select.js';
+import { unselectAssets } from '../../services/project/project-unselect.js';
+import {
+  ProjectService,
+  type CallerOptions,
+  type ProjectDeps,
+} from '../../services/project/project.service.js';
 import type { Container } from '../container.js';
 import { op, type OpContext } from './op.js';
 

@@ -2,8 +2,8 @@
 import { analyseImage } from '../../adapters/sharp.adapter.js';
 import { SearchRepository } from '../../adapters/index/search.repository.js';
 import { dupesSchema, searchFiltersSchema, similarSchema } from '../../domain/search-filters.js';
-import { SYSTEM_CLOCK } from '../../services/ports.js';
-import { SearchService, type ImageHasher } from '../../services/search.service.js';
+import { SYSTEM_CLOCK } from '../../ports.js';
+import { SearchService, type ImageHasher } from '../../services/search/search.service.js';
 import type { Container } from '../container.js';
 import { op } from './op.js';
 

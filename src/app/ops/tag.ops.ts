@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { probeVideo } from '../../adapters/ffmpeg.adapter.js';
 import { decodeCheck } from '../../adapters/sharp.adapter.js';
 import { TagMode } from '../../domain/tag-edit.js';
-import { EmbedService, type DecodeCheck } from '../../services/embed.service.js';
-import { SYSTEM_CLOCK } from '../../services/ports.js';
-import { TagService } from '../../services/tag.service.js';
+import { EmbedService, type DecodeCheck } from '../../services/tagging/embed.service.js';
+import { SYSTEM_CLOCK } from '../../ports.js';
+import { TagService } from '../../services/tagging/tag.service.js';
 import type { Container } from '../container.js';
 import { op, type OpContext } from './op.js';
 

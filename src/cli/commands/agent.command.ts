@@ -1,7 +1,7 @@
 /** `alice watch` (the resident agent, foreground) and `alice status`. */
 import type { Command } from 'commander';
 import { callAgent } from '../../app/agent-client.js';
-import { readStatus, type StatusDoc, type StatusReading } from '../../services/status.service.js';
+import { readStatus, type StatusDoc, type StatusReading } from '../../services/watch/status.service.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
 

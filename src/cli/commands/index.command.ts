@@ -1,7 +1,7 @@
 /** `alice index rebuild|update|verify`. */
 import type { Command } from 'commander';
-import type { ScanSummary } from '../../services/scan.service.js';
-import type { VerifyReport } from '../../services/verify.service.js';
+import type { ScanSummary } from '../../services/scan/scan.service.js';
+import type { VerifyReport } from '../../services/verify/verify.service.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
 

@@ -15,8 +15,8 @@ import type { AgentHealth, Invoke, McpEnv } from '../../mcp/mcp-env.js';
 import { serveStdio } from '../../mcp/server.js';
 
 export { serveStdio };
-import { NO_PROGRESS } from '../../services/ports.js';
-import { readStatus } from '../../services/status.service.js';
+import { NO_PROGRESS } from '../../ports.js';
+import { readStatus } from '../../services/watch/status.service.js';
 
 /** Runs one operation in this process as a remote caller, with a container of its own. */
 async function runLocal(config: Config, op: string, params: Record<string, unknown>): Promise<unknown> {

@@ -1,8 +1,8 @@
 /** `alice migrate [--dry-run] [--from FILE] [--no-embed] [--no-rebuild]`. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { EmbedReport } from '../../services/embed.service.js';
-import type { MigrateReport, StepReport } from '../../services/migrate.service.js';
+import type { EmbedReport } from '../../services/tagging/embed.service.js';
+import type { MigrateReport, StepReport } from '../../services/migrate/migrate.service.js';
 import type { CliContext } from '../context.js';
 import { scanText } from './index.command.js';
 import { plural, shortHash, type Rendered } from '../render.js';

@@ -1,15 +1,15 @@
 /** `alice project create|list|show|select|unselect|export|verify`. `--json` prints the op result. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { ExportResult } from '../../services/project-export.js';
-import type { SelectResult } from '../../services/project-select.js';
-import type { UnselectItem } from '../../services/project-unselect.js';
+import type { ExportResult } from '../../services/project/project-export.js';
+import type { SelectResult } from '../../services/project/project-select.js';
+import type { UnselectItem } from '../../services/project/project-unselect.js';
 import type {
   ProjectShow,
   ProjectSummary,
   ProjectVerify,
   SelectionView,
-} from '../../services/project.service.js';
+} from '../../services/project/project.service.js';
 import { absRef, type CliContext } from '../context.js';
 import { plural, shortHash, table, type Rendered } from '../render.js';
 

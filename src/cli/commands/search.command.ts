@@ -9,7 +9,7 @@ import type {
   SearchResponse,
   SearchResult,
   SimilarResponse,
-} from '../../services/search.service.js';
+} from '../../services/search/search.service.js';
 import { absRef, type CliContext } from '../context.js';
 import { plural, shortHash, table, type Rendered } from '../render.js';
 

@@ -9,7 +9,7 @@ import {
   serviceStatus,
   uninstallService,
   type ServiceReport,
-} from '../../services/service-install.service.js';
+} from '../../services/os-service/service-install.service.js';
 import type { CliContext } from '../context.js';
 import type { Rendered } from '../render.js';
 

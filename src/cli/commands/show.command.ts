@@ -1,6 +1,6 @@
 /** `alice show <file|hash>`. */
 import type { Command } from 'commander';
-import type { AssetRecord } from '../../services/assets.service.js';
+import type { AssetRecord } from '../../services/search/assets.service.js';
 import { absRef, type CliContext } from '../context.js';
 import type { Rendered } from '../render.js';
 

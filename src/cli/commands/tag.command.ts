@@ -5,8 +5,8 @@
  * value starting with `-` is still a value (`--tag -x` or `--tag=-x`).
  */
 import type { Command } from 'commander';
-import type { EmbedReport, FileEmbed } from '../../services/embed.service.js';
-import type { AssetChange, ChangeResult } from '../../services/tag.service.js';
+import type { EmbedReport, FileEmbed } from '../../services/tagging/embed.service.js';
+import type { AssetChange, ChangeResult } from '../../services/tagging/tag.service.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { absRef, type CliContext } from '../context.js';
 import { plural, shortHash, type Rendered } from '../render.js';

@@ -7,7 +7,7 @@
  *
  * Values may be double-quoted JSON strings holding commas (`Lora hashes: "a: 1, b: 2"`). Pure.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import {
   MAX_PARSE_CHARS,
   finish,

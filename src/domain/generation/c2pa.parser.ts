@@ -6,7 +6,7 @@
  * digital source type URI; `trainedAlgorithmicMedia` means AI-made). Signed camera or editor
  * manifests without an AI source type give nothing. Pure.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import { finish } from './common.js';
 
 /** exiftool tag names read from C2PA/JUMBF metadata, in the order they are trusted. */

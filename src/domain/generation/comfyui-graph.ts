@@ -3,7 +3,7 @@
  * `[nodeId, outputIndex]`). Every walk keeps a visited set and a depth limit, so cycles and dangling
  * links end with a warning instead of a hang or a throw. Pure.
  */
-import type { LoraRef } from '../generation.js';
+import type { LoraRef } from './model.js';
 import { MAX_ITEMS, isObject, toNumber, type JsonObject } from './common.js';
 
 export interface GraphNode {

@@ -3,7 +3,7 @@
  * (nodes with `widgets_values`, links as `[id, from, fromSlot, to, toSlot, type]`), used when
  * `prompt` is absent by converting it to the API shape first. Pure; never throws.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import {
   MAX_ITEMS,
   finish,

@@ -1,5 +1,5 @@
 /** Shared helpers for the generation parsers: bounded JSON, number coercion, caps. Pure. */
-import { GENERATION_RAW_CAP, type Generation, type LoraRef } from '../generation.js';
+import { GENERATION_RAW_CAP, type Generation, type LoraRef } from './model.js';
 
 /** Text larger than this is not parsed at all (a warning says so). */
 export const MAX_PARSE_CHARS = 4 * 1024 * 1024;

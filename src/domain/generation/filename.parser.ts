@@ -5,7 +5,7 @@
  * - `00012-1234567.png` (A1111's index-seed naming) → automatic1111, source only.
  * Numbers are never turned into a prompt or a seed. Pure.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import { finish } from './common.js';
 
 function baseName(fileName: string): string {

@@ -5,7 +5,7 @@
  * resolution "(1024, 1024)", version "Fooocus v2.x", LoRAs as `[[name, weight]]` or
  * `lora_combined_N: "name : weight"`. In the A1111 scheme Fooocus writes A1111 text instead. Pure.
  */
-import type { Generation, LoraRef } from '../generation.js';
+import type { Generation, LoraRef } from './model.js';
 import { MAX_ITEMS, finish, parseSize, seedOf, toInt, toNumber, toText, type JsonObject } from './common.js';
 
 /** True when parsed JSON looks like Fooocus output. */

@@ -4,7 +4,7 @@
  * What is read from where is documented in docs/generation-metadata.md.
  */
 import { errorMessage } from '../errors.js';
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import { cleanUserComment, parseA1111 } from './a1111.parser.js';
 import { C2PA_KEYS, hasC2pa, parseC2pa, type C2paFields } from './c2pa.parser.js';
 import { parseComfyPrompt, parseComfyWorkflow } from './comfyui.parser.js';
@@ -192,4 +192,4 @@ export function extractGeneration(input: GenerationInput): GenerationResult {
   }
 }
 
-export type { Generation } from '../generation.js';
+export type { Generation } from './model.js';

@@ -6,7 +6,7 @@
  * - v1/v2: `Dream` command line (`"prompt [negative]" -s 50 -S 12345 -W 512 -H 512 -C 7.5 -A k_lms`).
  * Old prompts mark negative terms with square brackets. Pure.
  */
-import type { Generation, LoraRef } from '../generation.js';
+import type { Generation, LoraRef } from './model.js';
 import {
   MAX_ITEMS,
   MAX_PARSE_CHARS,

@@ -5,7 +5,7 @@
  * The prompt keeps the text before the parameters; `--v`/`--version`/`--niji` give source_version,
  * `--no` gives the negative prompt, and the whole text stays in raw. Pure.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import { MAX_PARSE_CHARS, finish } from './common.js';
 
 const JOB_ID = /\s*Job ID:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i;

@@ -4,7 +4,7 @@
  * ({ steps, sampler, seed, scale, uc, width, height, v4_prompt, … }), `Source` = model name with a
  * hash suffix ("Stable Diffusion XL C1E1DE52", "NovelAI Diffusion V4 4F49EC75"). Pure.
  */
-import type { Generation } from '../generation.js';
+import type { Generation } from './model.js';
 import { finish, flatSettings, isObject, parseJsonObject, toText, type JsonObject } from './common.js';
 
 export interface NovelAIFields {

@@ -1,0 +1,75 @@
+/** Index maintenance use cases: rebuild (into a fresh file, swapped in atomically), update, verify. */
+import fs from 'node:fs/promises';
+import { openDb } from '../adapters/duckdb.adapter.js';
+import { AssetRepository } from '../adapters/index/asset.repository.js';
+import { migrate } from '../adapters/index/schema.js';
+import { ErrorCode, isAliceError } from '../domain/errors.js';
+import type { Progress } from '../ports.js';
+import type { ScanService, ScanSummary } from '../services/scan/scan.service.js';
+import type { VerifyReport, VerifyService } from '../services/verify/verify.service.js';
+
+export interface IndexHost {
+  readonly searchDb: string;
+  repo(): Promise<AssetRepository>;
+  closeIndex(): void;
+  scanService(repo: AssetRepository): ScanService;
+  verifyService(): Promise<VerifyService>;
+}
+
+export async function indexUpdate(
+  host: IndexHost,
+  opts: { dryRun: boolean; allowMassDelete: boolean; progress: Progress },
+): Promise<ScanSummary> {
+  const repo = await host.repo();
+  return host.scanService(repo).run({ mode: 'update', ...opts });
+}
+
+/**
+ * Holds the current index open for the whole rebuild, so a rebuild never swaps the file in under
+ * another process that has it open (INDEX_LOCKED). A damaged index is what a rebuild replaces, so
+ * any other error opening it is ignored.
+ */
+async function claimIndex(host: IndexHost): Promise<void> {
+  try {
+    await host.repo();
+  } catch (err) {
+    if (isAliceError(err) && err.code === ErrorCode.INDEX_LOCKED) throw err;
+    host.closeIndex();
+  }
+}
+
+export async function indexRebuild(
+  host: IndexHost,
+  opts: { dryRun: boolean; verify: boolean; progress: Progress },
+): Promise<{ summary: ScanSummary; verify?: VerifyReport }> {
+  const tmp = opts.dryRun ? ':memory:' : `${host.searchDb}.rebuilding`;
+  if (!opts.dryRun) {
+    await claimIndex(host);
+    await fs.rm(tmp, { force: true });
+  }
+  const db = await openDb(tmp);
+  let summary: ScanSummary;
+  try {
+    await migrate(db);
+    summary = await host
+      .scanService(new AssetRepository(db))
+      .run({ mode: 'rebuild', dryRun: opts.dryRun, allowMassDelete: true, progress: opts.progress });
+  } finally {
+    db.close();
+  }
+  if (opts.dryRun) return { summary };
+  host.closeIndex();
+  await fs.rename(tmp, host.searchDb);
+  await fs.rm(`${host.searchDb}.wal`, { force: true });
+  await fs.rm(`${tmp}.wal`, { force: true });
+  if (!opts.verify) return { summary };
+  const verify = await (await host.verifyService()).run({ full: false, progress: opts.progress });
+  return { summary, verify };
+}
+
+export async function indexVerify(
+  host: IndexHost,
+  opts: { full: boolean; progress: Progress },
+): Promise<VerifyReport> {
+  return (await host.verifyService()).run(opts);
+}

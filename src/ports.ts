@@ -1,0 +1,59 @@
+/** Small ports that services depend on; the composition root supplies real implementations. */
+import type { Generation } from './domain/generation/model.js';
+import type { MediaInfo } from './domain/media.js';
+import type { MediaFacts, PerceptualHashes } from './domain/sidecar.js';
+import type { Tag } from './domain/tags.js';
+
+export interface Progress {
+  start(label: string, total?: number): void;
+  tick(n?: number, detail?: string): void;
+  done(): void;
+}
+
+export const NO_PROGRESS: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
+
+export interface EventSink {
+  emit(type: string, payload: Record<string, unknown>): void;
+}
+
+export const NO_EVENTS: EventSink = { emit: () => undefined };
+
+export interface Logger {
+  debug(msg: string, meta?: Record<string, unknown>): void;
+  info(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+  error(msg: string, meta?: Record<string, unknown>): void;
+}
+
+export const NO_LOG: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export interface TaggedValue extends Tag {
+  readonly source: string;
+}
+
+/** What analysing one file's content yields. Everything is optional: failures become warnings. */
+export interface Analysis {
+  media: MediaFacts;
+  generation: Generation | null;
+  perceptual: PerceptualHashes | null;
+  /** Tags read from embedded metadata or derived from the prompt, with their source. */
+  tags: TaggedValue[];
+  description: string | null;
+  embeddedMetadata: Record<string, unknown>;
+  warnings: string[];
+}
+
+export interface Analyser {
+  analyse(file: string, media: MediaInfo): Promise<Analysis>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const SYSTEM_CLOCK: Clock = { now: () => new Date() };

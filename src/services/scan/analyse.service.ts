@@ -1,0 +1,133 @@
+/**
+ * Analyses one file's content for the index: dimensions and perceptual hashes (one decode),
+ * embedded metadata (tags, description, dates), generation metadata and prompt-derived tags.
+ * Each part is injected; a part that fails becomes a warning, never an exception.
+ */
+import type { Generation } from '../../domain/generation/model.js';
+import type { MediaInfo } from '../../domain/media.js';
+import type { MediaFacts, PerceptualHashes } from '../../domain/sidecar.js';
+import type { Tag } from '../../domain/tags.js';
+import { errorMessage } from '../../domain/errors.js';
+import { emptyAnalysis } from './basic-analyser.js';
+import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
+
+export type PartResult<T> = ({ ok: true } & T) | { ok: false; reason: string };
+
+export interface EmbeddedInfo {
+  tags: TaggedValue[];
+  description: string | null;
+  media: MediaFacts;
+  /** Facts kept in the sidecar's `embedded_metadata` (title, rating, software, …). */
+  facts: Record<string, unknown>;
+  /** Raw tag values the generation parsers read (UserComment, Software, Comment, …). */
+  raw: Record<string, unknown>;
+  warnings: string[];
+}
+
+export interface AnalyserParts {
+  image?: (file: string) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes }>>;
+  video?: (
+    file: string,
+  ) => Promise<
+    PartResult<{ width: number; height: number; duration: number | null; hashes: PerceptualHashes }>
+  >;
+  embedded?: (file: string, media: MediaInfo) => Promise<EmbeddedInfo>;
+  pngText?: (file: string) => Promise<{ chunks: Record<string, string>; warnings: string[] }>;
+  generation?: (input: {
+    fileName: string;
+    pngText?: Record<string, string>;
+    exif?: Record<string, unknown>;
+  }) => {
+    generation: Generation | null;
+    warnings: string[];
+  };
+  promptTags?: (prompt: string) => Tag[];
+  pathTags?: (file: string) => TaggedValue[];
+}
+
+async function safely<T>(what: string, warnings: string[], fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    warnings.push(`${what}: ${errorMessage(err)}`);
+    return undefined;
+  }
+}
+
+export class ContentAnalyser implements Analyser {
+  constructor(private readonly parts: AnalyserParts) {}
+
+  async analyse(file: string, media: MediaInfo): Promise<Analysis> {
+    const a = emptyAnalysis(media);
+    const w = a.warnings;
+    await this.visual(file, media, a);
+    const embedded =
+      this.parts.embedded === undefined
+        ? undefined
+        : await safely('metadata', w, () =>
+            (this.parts.embedded as NonNullable<AnalyserParts['embedded']>)(file, media),
+          );
+    if (embedded !== undefined) {
+      a.tags.push(...embedded.tags);
+      a.description = embedded.description;
+      a.media = { ...embedded.media, ...a.media };
+      a.embeddedMetadata = embedded.facts;
+      w.push(...embedded.warnings);
+    }
+    await this.generation(file, media, embedded?.raw, a);
+    if (this.parts.pathTags !== undefined) a.tags.push(...this.parts.pathTags(file));
+    return a;
+  }
+
+  private async visual(file: string, media: MediaInfo, a: Analysis): Promise<void> {
+    const part =
+      media.type === 'image' ? this.parts.image : media.type === 'video' ? this.parts.video : undefined;
+    if (part === undefined) return;
+    const r = await safely('decode', a.warnings, () => part(file));
+    if (r === undefined) return;
+    if (!r.ok) {
+      a.warnings.push(r.reason);
+      return;
+    }
+    a.media = { ...a.media, width: r.width, height: r.height };
+    if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
+    a.perceptual = r.hashes;
+  }
+
+  private async generation(
+    file: string,
+    media: MediaInfo,
+    raw: Record<string, unknown> | undefined,
+    a: Analysis,
+  ): Promise<void> {
+    const parse = this.parts.generation;
+    if (parse === undefined) return;
+    let pngText: Record<string, string> | undefined;
+    if (media.format === 'png' && this.parts.pngText !== undefined) {
+      const read = this.parts.pngText;
+      const r = await safely('png text', a.warnings, () => read(file));
+      pngText = r?.chunks;
+      a.warnings.push(...(r?.warnings ?? []));
+    }
+    const name = file.split(/[\\/]/).pop() ?? file;
+    const input: { fileName: string; pngText?: Record<string, string>; exif?: Record<string, unknown> } = {
+      fileName: name,
+    };
+    if (pngText !== undefined) input.pngText = pngText;
+    if (raw !== undefined) input.exif = raw;
+    try {
+      const g = parse(input);
+      a.generation = g.generation;
+      a.warnings.push(...g.warnings);
+    } catch (err) {
+      a.warnings.push(`generation metadata: ${errorMessage(err)}`);
+    }
+    const prompt = a.generation?.prompt;
+    if (prompt !== undefined && this.parts.promptTags !== undefined) {
+      const have = new Set(a.tags.map((t) => `${t.category}:${t.value.toLowerCase()}`));
+      for (const t of this.parts.promptTags(prompt)) {
+        if (!have.has(`${t.category}:${t.value.toLowerCase()}`)) a.tags.push({ ...t, source: 'vocabulary' });
+      }
+    }
+  }
+}

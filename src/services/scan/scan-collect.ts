@@ -1,0 +1,156 @@
+/**
+ * Phase 1 of a scan: walk one root, decide which files need hashing (size, mtime and inode match the
+ * index → not opened at all), and hash the rest. Problems become per-file errors; nothing throws.
+ */
+import path from 'node:path';
+import { walkFiles } from '../../adapters/fs.adapter.js';
+import { FileChangedError, sha256File, type HashResult } from '../../adapters/hash.adapter.js';
+import type { LocationRow } from '../../adapters/index/rows.js';
+import type { RootConfig } from '../../config/config.js';
+import { errnoCode, errorMessage } from '../../domain/errors.js';
+import { isIgnoredDir, isIndexable, mediaInfoFor, type MediaInfo } from '../../domain/media.js';
+import { mapLimit } from '../../pipeline/map-limit.js';
+import type { Progress } from '../../ports.js';
+
+export interface FileProblem {
+  path: string;
+  root: string;
+  code: string;
+  message: string;
+}
+
+export interface SeenFile {
+  path: string;
+  root: RootConfig;
+  rel: string;
+  media: MediaInfo;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  prev: LocationRow | undefined;
+  /** Set once hashed, or when a known (inode, size, mtime) identified a moved file without reading it. */
+  byteHash?: string;
+  movedFrom?: LocationRow;
+}
+
+export interface RootCollection {
+  root: RootConfig;
+  unchanged: number;
+  changed: SeenFile[];
+  seenPaths: Set<string>;
+  bytes: number;
+}
+
+export async function collectRoot(
+  root: RootConfig,
+  known: Map<string, LocationRow>,
+  problems: FileProblem[],
+  start: string = root.path,
+  /** Paths read again even when their stat matches the index (their index entry is incomplete). */
+  recheck: ReadonlySet<string> = new Set(),
+): Promise<RootCollection> {
+  const out: RootCollection = { root, unchanged: 0, changed: [], seenPaths: new Set(), bytes: 0 };
+  const walk = walkFiles(start, {
+    skipDir: isIgnoredDir,
+    acceptFile: isIndexable,
+    onProblem: (p) => problems.push({ ...p, root: root.path }),
+    // The agent's targets: a symlinked folder below the root is not walked (the full walk skips it
+    // too), or a link to the root itself would index every file twice.
+    followRootLink: start === root.path,
+  });
+  for await (const entry of walk) {
+    if (entry.name.includes('\uFFFD')) {
+      problems.push({
+        path: entry.path,
+        root: root.path,
+        code: 'EBADNAME',
+        message: 'file name is not valid UTF-8; rename it',
+      });
+      continue;
+    }
+    out.seenPaths.add(entry.path);
+    const prev = known.get(entry.path);
+    if (
+      prev?.present === true &&
+      prev.size === entry.size &&
+      prev.mtime_ms === entry.mtimeMs &&
+      prev.inode === entry.ino &&
+      !recheck.has(entry.path)
+    ) {
+      out.unchanged++;
+      continue;
+    }
+    const media = mediaInfoFor(entry.name);
+    if (media === undefined) continue;
+    out.changed.push({
+      path: entry.path,
+      root,
+      rel: path.relative(root.path, entry.path),
+      media,
+      size: entry.size,
+      mtimeMs: entry.mtimeMs,
+      ino: entry.ino,
+      prev,
+    });
+  }
+  return out;
+}
+
+function describeHashError(err: unknown): { code: string; message: string } {
+  if (err instanceof FileChangedError)
+    return {
+      code: 'EFILECHANGED',
+      message: 'file changed while it was read (still being written?); will retry',
+    };
+  const code = errnoCode(err) ?? 'EIO';
+  const messages: Record<string, string> = {
+    ENOENT: 'file vanished before it could be read',
+    EACCES: 'permission denied: cannot read the file',
+    EPERM: 'permission denied: cannot read the file',
+    EISDIR: 'is a directory',
+    ELOOP: 'symlink loop',
+  };
+  return { code, message: messages[code] ?? errorMessage(err) };
+}
+
+/** Hashes files with bounded concurrency; files that fail are removed and reported. */
+export async function hashFiles(
+  files: SeenFile[],
+  concurrency: number,
+  progress: Progress,
+  problems: FileProblem[],
+): Promise<SeenFile[]> {
+  progress.start('hashing', files.length);
+  const results = await mapLimit(files, concurrency, async (f): Promise<SeenFile | null> => {
+    try {
+      if (f.byteHash !== undefined) return f;
+      if (f.size === 0) {
+        problems.push({
+          path: f.path,
+          root: f.root.path,
+          code: 'EEMPTY',
+          message: 'empty file (0 bytes): not indexed',
+        });
+        return null;
+      }
+      const r: HashResult = await sha256File(f.path);
+      if (r.size === 0) {
+        problems.push({
+          path: f.path,
+          root: f.root.path,
+          code: 'EEMPTY',
+          message: 'empty file (0 bytes): not indexed',
+        });
+        return null;
+      }
+      return { ...f, byteHash: r.hash, size: r.size, mtimeMs: r.mtimeMs, ino: r.ino };
+    } catch (err) {
+      problems.push({ path: f.path, root: f.root.path, ...describeHashError(err) });
+      return null;
+    } finally {
+      progress.tick(1, f.rel);
+    }
+  });
+  progress.done();
+  return results.filter((r): r is SeenFile => r !== null);
+}

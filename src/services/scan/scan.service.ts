@@ -1,0 +1,597 @@
+/**
+ * `alice index rebuild|update`: walks every online root, hashes what changed, resolves moves,
+ * duplicates, in-place edits and deletions, writes sidecars and updates the index.
+ */
+import { isDirectory } from '../../adapters/fs.adapter.js';
+import type { AssetRepository } from '../../adapters/index/asset.repository.js';
+import type { LocationRow } from '../../adapters/index/rows.js';
+import type { RootConfig } from '../../config/config.js';
+import { isInside } from '../../config/paths.js';
+import { isAliceError } from '../../domain/errors.js';
+import type { Sidecar } from '../../domain/sidecar.js';
+import { mergeOutsideEdit } from '../../domain/outside-edit.js';
+import { mapLimit } from '../../pipeline/map-limit.js';
+import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
+import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
+import { addTags, hasTag, tagKey } from '../../domain/tags.js';
+import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
+import { SidecarCache, type SidecarIssue } from './sidecar-cache.js';
+
+export interface ScanDeps {
+  roots: readonly RootConfig[];
+  repo: AssetRepository;
+  analyser: Analyser;
+  events: EventSink;
+  clock: Clock;
+  logger: Logger;
+  hashConcurrency: number;
+  analyseConcurrency: number;
+  massDeleteRatio: number;
+  /** Tags implied by where a file lies (e.g. `project:<name>` for a project's created/ folder). */
+  pathTags?: (file: string) => TaggedValue[];
+}
+
+export interface ScanOptions {
+  mode: 'rebuild' | 'update';
+  dryRun: boolean;
+  allowMassDelete: boolean;
+  progress: Progress;
+  /** Only look at these paths (files or folders) instead of walking every root (the agent). */
+  targets?: readonly string[];
+  /** Vanished locations from earlier passes, still waiting for a matching new path (a move). */
+  pendingVanished?: readonly LocationRow[];
+  /** Return unmatched vanished locations in `vanished_pending` instead of marking them missing. */
+  deferMissing?: boolean;
+}
+
+export interface MoveRecord {
+  content_hash: string;
+  from: string;
+  to: string;
+}
+
+export interface ScanSummary {
+  mode: 'rebuild' | 'update';
+  dry_run: boolean;
+  files_seen: number;
+  unchanged: number;
+  hashed: number;
+  assets: number;
+  duplicates: number;
+  new: number;
+  moved: number;
+  modified: number;
+  restored: number;
+  missing: number;
+  sidecars_written: number;
+  errors: FileProblem[];
+  sidecar_issues: SidecarIssue[];
+  offline_roots: string[];
+  mass_delete_blocked: { root: string; would_mark: number; present: number }[];
+  moves: MoveRecord[];
+  /** With `deferMissing`: vanished locations not matched by a move in this pass. */
+  vanished_pending: LocationRow[];
+  bytes_hashed: number;
+  elapsed_ms: number;
+  files_per_s: number;
+  mb_per_s: number;
+}
+
+/** Roots holding fewer files than this are not guarded: deleting 2 of 3 files is not an accident. */
+const MASS_DELETE_MIN = 10;
+
+interface Pass {
+  opts: ScanOptions;
+  now: string;
+  cache: SidecarCache;
+  summary: ScanSummary;
+  aliasMap: Map<string, string>;
+  loaded: Map<string, Sidecar>;
+  touched: Set<string>;
+  sidecarOf: Map<string, Sidecar>;
+  locationRows: LocationRow[];
+  deletePaths: string[];
+}
+
+function emptySummary(opts: ScanOptions): ScanSummary {
+  return {
+    mode: opts.mode,
+    dry_run: opts.dryRun,
+    files_seen: 0,
+    unchanged: 0,
+    hashed: 0,
+    assets: 0,
+    duplicates: 0,
+    new: 0,
+    moved: 0,
+    modified: 0,
+    restored: 0,
+    missing: 0,
+    sidecars_written: 0,
+    errors: [],
+    sidecar_issues: [],
+    offline_roots: [],
+    mass_delete_blocked: [],
+    moves: [],
+    vanished_pending: [],
+    bytes_hashed: 0,
+    elapsed_ms: 0,
+    files_per_s: 0,
+    mb_per_s: 0,
+  };
+}
+
+export class ScanService {
+  constructor(private readonly deps: ScanDeps) {}
+
+  async run(opts: ScanOptions): Promise<ScanSummary> {
+    const started = performance.now();
+    const pass: Pass = {
+      opts,
+      now: this.deps.clock.now().toISOString(),
+      cache: new SidecarCache(opts.dryRun),
+      summary: emptySummary(opts),
+      aliasMap: new Map(),
+      loaded: new Map(),
+      touched: new Set(),
+      sidecarOf: new Map(),
+      locationRows: [],
+      deletePaths: [],
+    };
+    const { changed, vanished } = await this.collect(pass);
+    const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
+    pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
+    pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
+    const groups = await this.group(pass, hashed, vanished);
+    await this.resolveAll(pass, groups);
+    if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
+    // Sidecars are already on disk; the index changes of this pass land together or not at all.
+    await this.deps.repo.atomically(async () => {
+      if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
+      else await this.markVanished(pass, vanished);
+      await this.persist(pass);
+    });
+    return this.finish(pass, started);
+  }
+
+  private async collect(pass: Pass): Promise<{ changed: SeenFile[]; vanished: Map<string, LocationRow> }> {
+    const changed: SeenFile[] = [];
+    const vanished = new Map<string, LocationRow>();
+    for (const row of pass.opts.pendingVanished ?? []) vanished.set(row.path, row);
+    if (pass.opts.targets !== undefined)
+      await this.collectTargets(pass, pass.opts.targets, changed, vanished);
+    else await this.collectRoots(pass, changed, vanished);
+    this.matchByStat(changed, vanished);
+    return { changed, vanished };
+  }
+
+  /** The agent's path: stat only the paths that events named (a folder is walked). */
+  private async collectTargets(
+    pass: Pass,
+    targets: readonly string[],
+    changed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<void> {
+    const { repo } = this.deps;
+    for (const target of targets) {
+      const root = this.deps.roots.find((r) => isInside(target, r.path));
+      if (root === undefined) continue;
+      const known = new Map((await repo.locationsAtOrBelow(target)).map((r) => [r.path, r]));
+      if (!(await isDirectory(root.path))) continue;
+      const coll = await collectRoot(root, known, pass.summary.errors, target);
+      pass.summary.files_seen += coll.seenPaths.size;
+      pass.summary.unchanged += coll.unchanged;
+      changed.push(...coll.changed);
+      for (const row of known.values())
+        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
+      // A path held from an earlier pass that exists again (deleted and re-created) is not gone.
+      for (const p of coll.seenPaths) vanished.delete(p);
+    }
+  }
+
+  /**
+   * Files at or below `dir` that the index does not hold with their current size, mtime and inode
+   * (stat only, nothing is read). The agent's sweep after a burst: a watcher can drop events.
+   */
+  async unindexedUnder(dir: string): Promise<string[]> {
+    const root = this.deps.roots.find((r) => isInside(dir, r.path));
+    if (root === undefined || !(await isDirectory(dir))) return [];
+    const known = new Map((await this.deps.repo.locationsAtOrBelow(dir)).map((r) => [r.path, r]));
+    const coll = await collectRoot(root, known, [], dir);
+    return coll.changed.map((f) => f.path);
+  }
+
+  private async collectRoots(
+    pass: Pass,
+    changed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<void> {
+    const { repo } = this.deps;
+    for (const root of this.deps.roots) {
+      if (!(await isDirectory(root.path))) {
+        pass.summary.offline_roots.push(root.path);
+        this.deps.events.emit('root.offline', { root: root.path, kind: root.kind });
+        if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'offline', null);
+        continue;
+      }
+      const known = new Map<string, LocationRow>();
+      // Locations whose asset row is absent (an index written by a crashed older version): their
+      // files are read again so the asset comes back, even though their stat matches.
+      let recheck = new Set<string>();
+      if (pass.opts.mode === 'update') {
+        for (const row of await repo.locationsUnder(root.path)) known.set(row.path, row);
+        recheck = new Set(await repo.locationsWithoutAsset(root.path));
+      } else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
+      const coll = await collectRoot(root, known, pass.summary.errors, root.path, recheck);
+      pass.summary.files_seen += coll.seenPaths.size;
+      pass.summary.unchanged += coll.unchanged;
+      changed.push(...coll.changed);
+      for (const row of known.values())
+        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
+      if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'online', pass.now);
+    }
+  }
+
+  private matchByStat(changed: SeenFile[], vanished: Map<string, LocationRow>): void {
+    // A file whose inode, size and mtime match a vanished location moved: no need to read it.
+    const byStat = new Map<string, LocationRow>();
+    for (const row of vanished.values()) byStat.set(`${row.inode}:${row.size}:${row.mtime_ms}`, row);
+    for (const f of changed) {
+      const row = f.prev === undefined ? byStat.get(`${f.ino}:${f.size}:${f.mtimeMs}`) : undefined;
+      if (row === undefined || !vanished.has(row.path)) continue;
+      f.byteHash = row.byte_hash;
+      f.movedFrom = row;
+      vanished.delete(row.path);
+    }
+  }
+
+  private register(pass: Pass, s: Sidecar): void {
+    if (!pass.loaded.has(s.content_hash)) pass.loaded.set(s.content_hash, s);
+    for (const alias of s.aliases ?? []) pass.aliasMap.set(alias, s.content_hash);
+  }
+
+  private async group(
+    pass: Pass,
+    hashed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+  ): Promise<Map<string, SeenFile[]>> {
+    const byAsset = new Map<string, LocationRow[]>();
+    for (const row of vanished.values())
+      (byAsset.get(row.content_hash) ?? byAsset.set(row.content_hash, []).get(row.content_hash))?.push(row);
+    const groups = new Map<string, SeenFile[]>();
+    for (const f of hashed) {
+      const byte = f.byteHash as string;
+      const asset =
+        f.movedFrom?.content_hash ??
+        pass.aliasMap.get(byte) ??
+        (await this.deps.repo.resolveHash(byte)) ??
+        byte;
+      if (f.movedFrom === undefined && f.prev?.content_hash !== asset) {
+        const cand = byAsset.get(asset)?.pop();
+        if (cand !== undefined) {
+          f.movedFrom = cand;
+          vanished.delete(cand.path);
+        }
+      }
+      (groups.get(asset) ?? groups.set(asset, []).get(asset))?.push(f);
+    }
+    return groups;
+  }
+
+  private async resolveAll(pass: Pass, groups: Map<string, SeenFile[]>): Promise<void> {
+    const list = [...groups.entries()];
+    pass.opts.progress.start('indexing', list.length);
+    await mapLimit(list, this.deps.analyseConcurrency, async ([asset, files]) => {
+      try {
+        await this.resolveAsset(pass, asset, files);
+      } catch (err) {
+        // A full disk keeps its code (DISK_FULL) so the user sees why, not a generic failure.
+        const code = isAliceError(err) ? err.code : 'EINDEX';
+        const message = isAliceError(err) ? err.message : String(err);
+        for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
+        this.forget(pass, asset, files);
+        this.deps.logger.error('failed to index asset', { asset, error: String(err) });
+      }
+      pass.opts.progress.tick(1);
+    });
+    pass.opts.progress.done();
+  }
+
+  /**
+   * Drops what a failed asset recorded in this pass (its locations, a move's old path, its sidecar)
+   * so the index does not claim a file whose sidecar was never written: the next pass retries it.
+   */
+  private forget(pass: Pass, asset: string, files: SeenFile[]): void {
+    const paths = new Set(files.map((f) => f.path));
+    const movedFrom = new Set(files.flatMap((f) => (f.movedFrom === undefined ? [] : [f.movedFrom.path])));
+    pass.locationRows = pass.locationRows.filter((r) => !paths.has(r.path));
+    pass.deletePaths = pass.deletePaths.filter((p) => !movedFrom.has(p));
+    pass.sidecarOf.delete(asset);
+  }
+
+  /** Finds this asset's sidecar in any root, or makes a new one from the file (analysed once). */
+  private async baseSidecar(
+    pass: Pass,
+    asset: string,
+    files: SeenFile[],
+  ): Promise<{ sidecar: Sidecar; isNew: boolean }> {
+    for (const f of files) {
+      const s = await pass.cache.get(f.root.path, asset);
+      if (s !== null) return { sidecar: s, isNew: false };
+    }
+    const loaded = pass.loaded.get(asset);
+    if (loaded !== undefined) return { sidecar: loaded, isNew: false };
+    const roots = new Set([
+      ...(await this.deps.repo.locationsOf(asset)).map((l) => l.root),
+      ...files.map((f) => f.movedFrom?.root ?? ''),
+    ]);
+    for (const root of roots) {
+      if (root === '') continue;
+      const s = await pass.cache.get(root, asset);
+      if (s !== null) return { sidecar: s, isNew: false };
+    }
+    const first = files[0] as SeenFile;
+    const analysis = await this.deps.analyser.analyse(first.path, first.media);
+    return {
+      sidecar: sidecarFromAnalysis({
+        hash: asset,
+        file: first.path,
+        size: first.size,
+        media: first.media,
+        analysis,
+        now: pass.now,
+      }),
+      isNew: true,
+    };
+  }
+
+  private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
+    const { summary } = pass;
+    const base = await this.baseSidecar(pass, asset, files);
+    const isNew = base.isNew;
+    let sidecar = base.sidecar;
+    const edited = files.find(
+      (f) => f.prev !== undefined && f.prev.content_hash !== asset && f.movedFrom === undefined,
+    );
+    if (edited?.prev !== undefined) {
+      summary.modified++;
+      pass.touched.add(edited.prev.content_hash);
+      if (isNew) {
+        const old = await pass.cache.get(edited.prev.root, edited.prev.content_hash);
+        if (old !== null) sidecar = mergeOutsideEdit(sidecar, old, edited.byteHash as string);
+        else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
+        this.deps.events.emit('asset.updated', {
+          content_hash: asset,
+          derived_from: edited.prev.content_hash,
+          path: edited.path,
+          changes: ['content'],
+        });
+      }
+    } else if (isNew) {
+      summary.new++;
+      this.deps.events.emit('asset.discovered', {
+        content_hash: asset,
+        path: files[0]?.path,
+        media_type: sidecar.analysis.media_type,
+      });
+    }
+    const implied = this.impliedTags(sidecar, files);
+    if (implied.length > 0) {
+      const u = sidecar.analysis.understanding;
+      sidecar = {
+        ...sidecar,
+        analysis: {
+          ...sidecar.analysis,
+          understanding: {
+            ...u,
+            tags: addTags(u.tags, implied),
+            tag_sources: {
+              ...(u.tag_sources ?? {}),
+              ...Object.fromEntries(implied.map((t) => [tagKey(t), t.source])),
+            },
+          },
+        },
+      };
+    }
+    pass.sidecarOf.set(asset, sidecar);
+    pass.touched.add(asset);
+    for (const f of files) this.recordFile(pass, asset, f);
+    await this.placeSidecars(
+      pass,
+      asset,
+      sidecar,
+      files,
+      isNew || edited !== undefined || implied.length > 0,
+    );
+  }
+
+  private impliedTags(sidecar: Sidecar, files: SeenFile[]): TaggedValue[] {
+    const fn = this.deps.pathTags;
+    if (fn === undefined) return [];
+    return files.flatMap((f) => fn(f.path)).filter((t) => !hasTag(sidecar.analysis.understanding.tags, t));
+  }
+
+  private recordFile(pass: Pass, asset: string, f: SeenFile): void {
+    const { summary } = pass;
+    const from = f.movedFrom;
+    if (from !== undefined) {
+      summary.moved++;
+      if (summary.moves.length < 1000)
+        summary.moves.push({ content_hash: asset, from: from.path, to: f.path });
+      pass.deletePaths.push(from.path);
+      this.deps.events.emit('asset.moved', {
+        content_hash: asset,
+        old_path: from.path,
+        new_path: f.path,
+        old_root: from.root,
+        new_root: f.root.path,
+      });
+    } else if (f.prev !== undefined && !f.prev.present && f.prev.content_hash === asset) {
+      summary.restored++;
+      this.deps.events.emit('asset.restored', { content_hash: asset, path: f.path });
+    }
+    pass.locationRows.push({
+      path: f.path,
+      content_hash: asset,
+      byte_hash: f.byteHash as string,
+      root: f.root.path,
+      rel_path: f.rel,
+      size: f.size,
+      mtime_ms: f.mtimeMs,
+      inode: f.ino,
+      present: true,
+      first_seen: f.prev?.first_seen ?? from?.first_seen ?? pass.now,
+      last_seen: pass.now,
+      missing_since: null,
+    });
+  }
+
+  /** One sidecar per asset per root: copies it into roots that lack it, drops it from roots it left. */
+  private async placeSidecars(
+    pass: Pass,
+    asset: string,
+    sidecar: Sidecar,
+    files: SeenFile[],
+    changed: boolean,
+  ): Promise<void> {
+    const byRoot = new Map<string, SeenFile[]>();
+    for (const f of files) (byRoot.get(f.root.path) ?? byRoot.set(f.root.path, []).get(f.root.path))?.push(f);
+    for (const [root, inRoot] of byRoot) {
+      const existing = await pass.cache.get(root, asset);
+      const rels = inRoot.map((f) => f.rel).sort();
+      const samePaths = JSON.stringify(existing?.last_paths ?? []) === JSON.stringify(rels);
+      if (existing !== null && !changed && samePaths) continue;
+      const next: Sidecar = {
+        ...(changed ? sidecar : (existing ?? sidecar)),
+        last_paths: rels,
+        updated_at: pass.now,
+      };
+      await pass.cache.put(root, next);
+    }
+    const leftRoots = new Set(
+      files.flatMap((f) =>
+        f.movedFrom !== undefined && f.movedFrom.root !== f.root.path ? [f.movedFrom.root] : [],
+      ),
+    );
+    for (const oldRoot of leftRoots) {
+      const others = (await this.deps.repo.locationsOf(asset)).filter(
+        (l) => l.root === oldRoot && l.present && !pass.deletePaths.includes(l.path),
+      );
+      if (others.length === 0 && !byRoot.has(oldRoot)) await pass.cache.remove(oldRoot, asset);
+    }
+  }
+
+  private async markVanished(pass: Pass, vanished: Map<string, LocationRow>): Promise<void> {
+    const byRoot = new Map<string, LocationRow[]>();
+    for (const row of vanished.values())
+      (byRoot.get(row.root) ?? byRoot.set(row.root, []).get(row.root))?.push(row);
+    for (const [root, rows] of byRoot) {
+      const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
+      if (
+        !pass.opts.allowMassDelete &&
+        present >= MASS_DELETE_MIN &&
+        rows.length > present * this.deps.massDeleteRatio
+      ) {
+        pass.summary.mass_delete_blocked.push({ root, would_mark: rows.length, present });
+        continue;
+      }
+      if (!pass.opts.dryRun)
+        await this.deps.repo.markMissing(
+          rows.map((r) => r.path),
+          pass.now,
+        );
+      pass.summary.missing += rows.length;
+      for (const r of rows) {
+        pass.touched.add(r.content_hash);
+        this.deps.events.emit('asset.missing', { content_hash: r.content_hash, path: r.path, root });
+      }
+    }
+  }
+
+  /** Marks locations missing now (the agent, once their grace window has passed). */
+  async markMissingNow(rows: readonly LocationRow[], allowMassDelete: boolean): Promise<ScanSummary> {
+    const opts: ScanOptions = {
+      mode: 'update',
+      dryRun: false,
+      allowMassDelete,
+      progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
+    };
+    const pass: Pass = {
+      opts,
+      now: this.deps.clock.now().toISOString(),
+      cache: new SidecarCache(false),
+      summary: emptySummary(opts),
+      aliasMap: new Map(),
+      loaded: new Map(),
+      touched: new Set(),
+      sidecarOf: new Map(),
+      locationRows: [],
+      deletePaths: [],
+    };
+    await this.deps.repo.atomically(async () => {
+      await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
+      await this.deps.repo.refreshStatus([...pass.touched]);
+    });
+    return pass.summary;
+  }
+
+  /** Rebuild: sidecars whose files are all gone still describe assets (status missing). */
+  private addMissingFromSidecars(pass: Pass, groups: Map<string, SeenFile[]>): void {
+    for (const [hash, s] of pass.loaded) {
+      if (groups.has(hash)) continue;
+      pass.sidecarOf.set(hash, s);
+      pass.touched.add(hash);
+    }
+  }
+
+  private async persist(pass: Pass): Promise<void> {
+    if (pass.opts.dryRun) return;
+    const { repo } = this.deps;
+    await repo.deleteLocations(pass.deletePaths);
+    await repo.upsertLocations(pass.locationRows);
+    const entries = [...pass.sidecarOf.values()].map((s) => entryOf(s, null, false));
+    await repo.upsertAssets(entries);
+    await repo.refreshStatus([...pass.touched]);
+    const errorsByRoot = new Map<string, FileProblem[]>(this.deps.roots.map((r) => [r.path, []]));
+    for (const e of pass.summary.errors) errorsByRoot.get(e.root)?.push(e);
+    for (const [root, list] of errorsByRoot) {
+      if (pass.summary.offline_roots.includes(root)) continue;
+      await repo.replaceFileErrors(
+        root,
+        list.map((e) => ({ ...e, at: pass.now })),
+      );
+    }
+    for (const hash of pass.touched) {
+      const locs = (await repo.locationsOf(hash)).filter((l) => l.present);
+      if (locs.length > 1 && pass.locationRows.some((r) => r.content_hash === hash)) {
+        this.deps.events.emit('asset.duplicate_found', {
+          content_hash: hash,
+          paths: locs.map((l) => l.path),
+        });
+      }
+    }
+  }
+
+  private async finish(pass: Pass, started: number): Promise<ScanSummary> {
+    const s = pass.summary;
+    const counts = await this.deps.repo.counts();
+    const dryRebuild = pass.opts.dryRun && pass.opts.mode === 'rebuild';
+    s.assets = dryRebuild ? pass.sidecarOf.size : counts.assets;
+    s.duplicates = dryRebuild ? 0 : counts.duplicates;
+    s.sidecars_written = pass.cache.written;
+    s.sidecar_issues = pass.cache.issues;
+    s.elapsed_ms = Math.round(performance.now() - started);
+    const secs = Math.max(s.elapsed_ms, 1) / 1000;
+    s.files_per_s = Math.round((s.hashed / secs) * 10) / 10;
+    s.mb_per_s = Math.round((s.bytes_hashed / 1e6 / secs) * 10) / 10;
+    if (pass.opts.mode === 'rebuild' && !pass.opts.dryRun)
+      this.deps.events.emit('index.rebuilt', { assets: s.assets, files: s.files_seen });
+    this.deps.logger.info('scan finished', {
+      mode: s.mode,
+      files: s.files_seen,
+      hashed: s.hashed,
+      errors: s.errors.length,
+    });
+    return s;
+  }
+}

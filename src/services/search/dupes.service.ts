@@ -1,0 +1,131 @@
+/**
+ * Duplicate reports: exact groups (one content hash at several present paths) and near groups
+ * (pHash within a threshold, by multi-index hashing), each with a suggested keeper and the reason.
+ * It only reports; nothing is ever deleted.
+ */
+import type { SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
+import { chooseKeeper, chooseKeeperCopy, type KeeperCandidate } from '../../domain/duplicate-keeper.js';
+import { findNearDuplicates } from '../../domain/near-duplicates.js';
+import { hammingHex } from '../../domain/perceptual-hash.js';
+import type { DupesQuery } from '../../domain/search-filters.js';
+
+export interface ExactGroup {
+  content_hash: string;
+  paths: string[];
+  keeper: string;
+  reason: string;
+  file_size: number;
+  media_type: string | null;
+}
+
+export interface NearMember {
+  content_hash: string;
+  path: string | null;
+  width: number | null;
+  height: number | null;
+  file_size: number;
+  tag_count: number;
+  has_prompt: boolean;
+  first_seen: string | null;
+  /** pHash distance to the keeper. */
+  distance: number;
+}
+
+export interface NearGroup {
+  keeper: string;
+  keeper_path: string | null;
+  reason: string;
+  members: NearMember[];
+}
+
+export interface DupesResponse {
+  exact: ExactGroup[];
+  near: NearGroup[];
+  /** The threshold near groups were made with; null when near duplicates were not looked for. */
+  near_threshold: number | null;
+}
+
+async function exactGroups(repo: SearchRepository): Promise<ExactGroup[]> {
+  const copies = await repo.exactCopies();
+  const byHash = new Map<string, typeof copies>();
+  for (const c of copies) byHash.set(c.content_hash, [...(byHash.get(c.content_hash) ?? []), c]);
+  const rows = new Map((await repo.rowsOf([...byHash.keys()])).map((r) => [r.content_hash, r]));
+  const groups = [...byHash.entries()].map(([hash, list]) => {
+    const choice = chooseKeeperCopy(list.map((c) => ({ path: c.path, firstSeen: c.first_seen })));
+    const row = rows.get(hash);
+    return {
+      content_hash: hash,
+      paths: list.map((c) => c.path),
+      keeper: choice.keeper,
+      reason: choice.reason,
+      file_size: row?.file_size ?? 0,
+      media_type: row?.media_type ?? null,
+    };
+  });
+  // Most wasted space first.
+  return groups.sort(
+    (a, b) =>
+      b.file_size * (b.paths.length - 1) - a.file_size * (a.paths.length - 1) ||
+      (a.content_hash < b.content_hash ? -1 : 1),
+  );
+}
+
+function candidateOf(r: SearchRow): KeeperCandidate {
+  return {
+    id: r.content_hash,
+    width: r.width,
+    height: r.height,
+    tagCount: r.tags.length,
+    hasPrompt: (r.prompt ?? '') !== '',
+    hasDescription: (r.description ?? '') !== '',
+    firstSeen: r.first_seen,
+  };
+}
+
+function memberOf(r: SearchRow, distance: number): NearMember {
+  return {
+    content_hash: r.content_hash,
+    path: r.file_path,
+    width: r.width,
+    height: r.height,
+    file_size: r.file_size,
+    tag_count: r.tags.length,
+    has_prompt: (r.prompt ?? '') !== '',
+    first_seen: r.first_seen,
+    distance,
+  };
+}
+
+async function nearGroups(repo: SearchRepository, threshold: number): Promise<NearGroup[]> {
+  const entries = await repo.presentPhashes();
+  const phashOf = new Map(entries.map((e) => [e.content_hash, e.phash]));
+  const { groups } = findNearDuplicates(
+    entries.map((e) => ({ id: e.content_hash, hash: BigInt(`0x${e.phash}`) })),
+    { threshold, maxPairs: 0 },
+  );
+  const rows = new Map((await repo.rowsOf(groups.flat())).map((r) => [r.content_hash, r]));
+  return groups.map((ids) => {
+    const members = ids.flatMap((id) => rows.get(id) ?? []);
+    const choice = chooseKeeper(members.map(candidateOf));
+    const keeperHash = phashOf.get(choice.keeper) ?? '';
+    const distance = (r: SearchRow): number =>
+      hammingHex(keeperHash, phashOf.get(r.content_hash) ?? keeperHash);
+    return {
+      keeper: choice.keeper,
+      keeper_path: rows.get(choice.keeper)?.file_path ?? null,
+      reason: choice.reason,
+      members: members
+        .map((r) => memberOf(r, distance(r)))
+        .sort((a, b) => a.distance - b.distance || (a.content_hash < b.content_hash ? -1 : 1)),
+    };
+  });
+}
+
+/** Exact duplicate groups and, when asked, near-duplicate groups. */
+export async function findDupes(repo: SearchRepository, query: DupesQuery): Promise<DupesResponse> {
+  return {
+    exact: await exactGroups(repo),
+    near: query.near ? await nearGroups(repo, query.threshold) : [],
+    near_threshold: query.near ? query.threshold : null,
+  };
+}

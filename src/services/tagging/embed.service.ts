@@ -1,0 +1,322 @@
+/**
+ * Embedding an asset's tags and description into its files (`alice embed`, and the last step of
+ * `alice tag` / `alice describe`), and recording what happened in every sidecar and the index.
+ * See docs/embedded-metadata.md.
+ */
+import fs from 'node:fs/promises';
+import type { EmbeddedRead } from '../../domain/embedded-metadata.js';
+import {
+  embedSupport,
+  formatOfFileType,
+  planEmbed,
+  planMismatches,
+  type EmbedIntent,
+  type EmbedResult,
+  type EmbeddingSettings,
+} from '../../domain/embed-plan.js';
+import { errnoCode, errorMessage } from '../../domain/errors.js';
+import { mediaInfoFor } from '../../domain/media.js';
+import type { Sidecar } from '../../domain/sidecar.js';
+import { embedIntentOf, embedStateOf, withEmbedding, type FileOutcome } from '../../domain/tag-edit.js';
+import type { WriteEmbeddedOptions } from '../../adapters/exiftool.adapter.js';
+import type { AssetRepository } from '../../adapters/index/asset.repository.js';
+import type { LocationRow } from '../../adapters/index/rows.js';
+import { readSidecar, writeSidecar } from '../../adapters/sidecar-store.adapter.js';
+import type { RootConfig } from '../../config/config.js';
+import { entryOf } from '../scan/asset-rows.js';
+import type { Clock, EventSink, Logger } from '../../ports.js';
+
+/** The exiftool adapter as this service uses it. */
+export interface EmbedPort {
+  readEmbedded(file: string): Promise<EmbeddedRead>;
+  writeEmbedded(file: string, intent: EmbedIntent, opts: WriteEmbeddedOptions): Promise<EmbedResult>;
+}
+
+/** Checks that a rewritten temp copy still decodes: `true`, or why not. */
+export type DecodeCheck = (file: string) => Promise<true | string>;
+
+export interface EmbedDeps {
+  roots: readonly RootConfig[];
+  repo: AssetRepository;
+  exif: EmbedPort;
+  settings: EmbeddingSettings;
+  /** The decode check for files of an alice format (`jpeg`, `mp4`…), if there is one. */
+  decodeCheckFor: (format: string) => DecodeCheck | undefined;
+  events: EventSink;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** One sidecar of an asset and the root that holds it. */
+export interface RootSidecar {
+  readonly root: string;
+  sidecar: Sidecar;
+}
+
+/** What happened to one file. `would_write` only in dry runs; `missing`: the file is not there. */
+export type FileEmbedStatus = EmbedResult['status'] | 'would_write' | 'missing';
+
+export interface FileEmbed {
+  content_hash: string;
+  path: string;
+  status: FileEmbedStatus;
+  reason?: string;
+  warnings?: string[];
+  /** The file's SHA-256 after alice wrote into it (recorded as an alias of the asset). */
+  new_hash?: string;
+}
+
+export interface EmbedAssetOptions {
+  readonly dryRun: boolean;
+  /** Remove descriptions from the files when the sidecar has none (`alice describe <f> ""`). */
+  readonly clearDescription?: boolean;
+  /** What changed, for the `metadata.embedded` event (`tags`, `description`). */
+  readonly changes: readonly string[];
+}
+
+const STALE =
+  'file changed since alice last scanned it (another program may have edited its metadata): run `alice index update` first';
+
+function toFileEmbed(hash: string, path: string, r: EmbedResult): FileEmbed {
+  const out: FileEmbed = { content_hash: hash, path, status: r.status };
+  if (r.status === 'written') out.new_hash = r.newHash;
+  if (r.status === 'sidecar_only' || r.status === 'failed') out.reason = r.reason;
+  if ((r.status === 'written' || r.status === 'failed') && r.warnings.length > 0) out.warnings = r.warnings;
+  return out;
+}
+
+/** What `alice embed` did (or, with `dryRun`, would do), counted per file. */
+export interface EmbedReport {
+  dry_run: boolean;
+  assets: number;
+  files: number;
+  written: number;
+  would_write: number;
+  current: number;
+  sidecar_only: number;
+  failed: number;
+  missing: number;
+  /** Every file that was not already current, with what happened and why. */
+  results: FileEmbed[];
+}
+
+function emptyReport(dryRun: boolean): EmbedReport {
+  return {
+    dry_run: dryRun,
+    assets: 0,
+    files: 0,
+    written: 0,
+    would_write: 0,
+    current: 0,
+    sidecar_only: 0,
+    failed: 0,
+    missing: 0,
+    results: [],
+  };
+}
+
+export class EmbedService {
+  constructor(private readonly deps: EmbedDeps) {}
+
+  /** The asset's sidecars, one per root that holds a valid one. */
+  async sidecarsOf(hash: string): Promise<RootSidecar[]> {
+    const out: RootSidecar[] = [];
+    for (const root of this.deps.roots) {
+      const r = await readSidecar(root.path, hash);
+      if (r.status === 'ok') out.push({ root: root.path, sidecar: r.sidecar });
+    }
+    return out;
+  }
+
+  /** Writes each sidecar atomically. */
+  async saveSidecars(list: readonly RootSidecar[]): Promise<void> {
+    for (const s of list) await writeSidecar(s.root, s.sidecar);
+  }
+
+  /** Replaces the asset's index entry with the sidecar's and recomputes its status. */
+  async reindex(sidecar: Sidecar): Promise<void> {
+    await this.deps.repo.atomically(async () => {
+      await this.deps.repo.upsertAssets([entryOf(sidecar, null, false)]);
+      await this.deps.repo.refreshStatus([sidecar.content_hash]);
+    });
+  }
+
+  /**
+   * Makes every present file of the asset carry what `sidecars[0]` says, then records the outcome
+   * (aliases, `embedding`) in every sidecar and the index. Sidecars and the index are only
+   * rewritten when something changed; `sidecars` are updated in place.
+   */
+  async embedAsset(sidecars: RootSidecar[], opts: EmbedAssetOptions): Promise<FileEmbed[]> {
+    const first = sidecars[0];
+    if (first === undefined) return [];
+    const hash = first.sidecar.content_hash;
+    const intent = embedIntentOf(first.sidecar, opts.clearDescription ?? false);
+    const locations = (await this.deps.repo.locationsOf(hash)).filter((l) => l.present);
+    const files: FileEmbed[] = [];
+    const outcomes: FileOutcome[] = [];
+    for (const loc of locations) {
+      const one = opts.dryRun ? await this.preview(loc, intent) : await this.embedFile(loc, intent);
+      files.push(one.file);
+      if (one.outcome !== undefined) outcomes.push(one.outcome);
+    }
+    if (opts.dryRun || outcomes.length === 0) return files;
+    const now = this.deps.clock.now().toISOString();
+    const state = embedStateOf(outcomes, now);
+    const newHashes = files.flatMap((f) => (f.new_hash === undefined ? [] : [f.new_hash]));
+    let changed = false;
+    for (const s of sidecars) {
+      const next = withEmbedding(s.sidecar, state, newHashes);
+      if (next === s.sidecar) continue;
+      s.sidecar = next;
+      changed = true;
+      await writeSidecar(s.root, next);
+    }
+    if (changed) await this.reindex(first.sidecar);
+    this.emit(first.sidecar, locations, files, opts.changes);
+    return files;
+  }
+
+  /** Hashes of every asset with a file present, for `alice embed --all`. */
+  async presentAssets(): Promise<string[]> {
+    const all = await this.deps.repo.allLocations();
+    return [...new Set(all.filter((l) => l.present).map((l) => l.content_hash))].sort();
+  }
+
+  /** `alice embed`: makes every present file of these assets carry its sidecar's tags and description. */
+  async embedMany(hashes: readonly string[], dryRun: boolean): Promise<EmbedReport> {
+    const report = emptyReport(dryRun);
+    for (const hash of hashes) {
+      report.assets++;
+      const sidecars = await this.sidecarsOf(hash);
+      const files =
+        sidecars.length > 0
+          ? await this.embedAsset(sidecars, { dryRun, changes: ['tags', 'description'] })
+          : [
+              {
+                content_hash: hash,
+                path: '',
+                status: 'failed' as const,
+                reason: 'no readable sidecar in any root',
+              },
+            ];
+      for (const f of files) {
+        report.files++;
+        report[f.status]++;
+        if (f.status !== 'current') report.results.push(f);
+      }
+    }
+    return report;
+  }
+
+  /** Embeds into one file unless it changed since the last scan; records its new bytes. */
+  private async embedFile(
+    loc: LocationRow,
+    intent: EmbedIntent,
+  ): Promise<{ file: FileEmbed; outcome?: FileOutcome }> {
+    const stale = await this.staleness(loc);
+    if (stale === 'missing') return { file: this.missing(loc) };
+    const result: EmbedResult =
+      stale === 'changed'
+        ? { status: 'failed', reason: STALE, warnings: [] }
+        : await this.deps.exif.writeEmbedded(loc.path, intent, this.writeOptions(loc.path));
+    if (result.status === 'written') await this.recordBytes(loc.path, result.newHash);
+    if (result.status === 'failed')
+      this.deps.logger.warn('embedding failed', { path: loc.path, reason: result.reason });
+    const byteHash = result.status === 'written' ? result.newHash : loc.byte_hash;
+    return {
+      file: toFileEmbed(loc.content_hash, loc.path, result),
+      outcome: { path: loc.path, result, byteHash },
+    };
+  }
+
+  /** What embedding would do, without writing: reads the file and compares it with the plan. */
+  private async preview(
+    loc: LocationRow,
+    intent: EmbedIntent,
+  ): Promise<{ file: FileEmbed; outcome?: FileOutcome }> {
+    const hash = loc.content_hash;
+    if ((await this.staleness(loc)) === 'missing') return { file: this.missing(loc) };
+    let read: EmbeddedRead;
+    try {
+      read = await this.deps.exif.readEmbedded(loc.path);
+    } catch (err) {
+      return { file: { content_hash: hash, path: loc.path, status: 'failed', reason: errorMessage(err) } };
+    }
+    const support = embedSupport(formatOfFileType(read.fileType), this.deps.settings);
+    if (!support.writable)
+      return { file: { content_hash: hash, path: loc.path, status: 'sidecar_only', reason: support.reason } };
+    const wrong = planMismatches(read, planEmbed(read, intent, support.format));
+    if (wrong.length === 0) return { file: { content_hash: hash, path: loc.path, status: 'current' } };
+    return {
+      file: {
+        content_hash: hash,
+        path: loc.path,
+        status: 'would_write',
+        reason: `differs: ${wrong.join(', ')}`,
+      },
+    };
+  }
+
+  private missing(loc: LocationRow): FileEmbed {
+    return {
+      content_hash: loc.content_hash,
+      path: loc.path,
+      status: 'missing',
+      reason: 'file not found: run `alice index update`',
+    };
+  }
+
+  /** `missing` when the file is gone, `changed` when it is not what the index last saw. */
+  private async staleness(loc: LocationRow): Promise<'ok' | 'missing' | 'changed'> {
+    try {
+      const st = await fs.stat(loc.path);
+      return st.size === loc.size && st.mtimeMs === loc.mtime_ms && st.ino === loc.inode ? 'ok' : 'changed';
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return 'missing';
+      throw err;
+    }
+  }
+
+  private writeOptions(file: string): WriteEmbeddedOptions {
+    const { settings } = this.deps;
+    const format = mediaInfoFor(file)?.format;
+    const check = format === undefined ? undefined : this.deps.decodeCheckFor(format);
+    return {
+      preserveMtime: settings.preserve_mtime,
+      settings: { enabled: settings.enabled, disabled_formats: settings.disabled_formats },
+      ...(check === undefined ? {} : { decodeCheck: check }),
+    };
+  }
+
+  /** The location now holds the rewritten bytes: the next scan must see it unchanged. */
+  private async recordBytes(file: string, byteHash: string): Promise<void> {
+    const st = await fs.stat(file);
+    await this.deps.repo.updateLocationBytes(file, {
+      byte_hash: byteHash,
+      size: st.size,
+      mtime_ms: st.mtimeMs,
+      inode: st.ino,
+    });
+  }
+
+  private emit(
+    sidecar: Sidecar,
+    locs: readonly LocationRow[],
+    files: FileEmbed[],
+    changes: readonly string[],
+  ): void {
+    for (const f of files) {
+      if (f.status !== 'written' && f.status !== 'failed') continue;
+      const loc = locs.find((l) => l.path === f.path);
+      this.deps.events.emit('metadata.embedded', {
+        content_hash: sidecar.content_hash,
+        path: f.path,
+        root: loc?.root ?? '',
+        media_type: sidecar.analysis.media_type,
+        state: f.status,
+        changes: [...changes],
+        ...(f.reason === undefined ? {} : { reason: f.reason }),
+      });
+    }
+  }
+}

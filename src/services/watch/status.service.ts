@@ -1,0 +1,177 @@
+/**
+ * The agent's status file (`$ALICE_HOME/status.json`, owner-only), rewritten atomically every few
+ * seconds and on state changes, and how `alice status` reads it.
+ */
+import fs from 'node:fs/promises';
+import { errnoCode } from '../../domain/errors.js';
+
+export type AgentState = 'starting' | 'scanning' | 'watching' | 'degraded' | 'stopping' | 'stopped';
+export type RootState = 'watching' | 'polling' | 'offline';
+
+export interface RootStatus {
+  path: string;
+  kind: string;
+  state: RootState;
+  backend: 'native' | 'poll' | null;
+  note?: string;
+}
+
+export interface ErrorEntry {
+  at: string;
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface VerificationStatus {
+  at: string;
+  checked: number;
+  problems: number;
+  elapsed_ms: number;
+  kind: 'integrity' | 'consistency';
+}
+
+export interface StatusDoc {
+  pid: number;
+  version: string;
+  started_at: string;
+  heartbeat: string;
+  state: AgentState;
+  home: string;
+  socket: string;
+  index: string;
+  roots: RootStatus[];
+  queue: { pending_paths: number; batches: number; in_flight: number; pending_deletes: number };
+  counters: {
+    indexed: number;
+    moved: number;
+    duplicates: number;
+    missing: number;
+    errors: number;
+    batches: number;
+    /** Files the watcher never reported, found by the sweep that follows a burst. */
+    recovered: number;
+  };
+  last_errors: ErrorEntry[];
+  last_verification: VerificationStatus | null;
+  last_consistency: VerificationStatus | null;
+  events_backlog: number;
+  notes: string[];
+}
+
+export type WriteFile = (file: string, data: string, mode: number) => Promise<void>;
+
+export class StatusService {
+  readonly doc: StatusDoc;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly write: WriteFile,
+    init: Omit<
+      StatusDoc,
+      | 'heartbeat'
+      | 'state'
+      | 'roots'
+      | 'queue'
+      | 'counters'
+      | 'last_errors'
+      | 'last_verification'
+      | 'last_consistency'
+      | 'events_backlog'
+      | 'notes'
+    >,
+    private readonly sampler: (doc: StatusDoc) => void = () => undefined,
+  ) {
+    this.doc = {
+      ...init,
+      heartbeat: init.started_at,
+      state: 'starting',
+      roots: [],
+      queue: { pending_paths: 0, batches: 0, in_flight: 0, pending_deletes: 0 },
+      counters: { indexed: 0, moved: 0, duplicates: 0, missing: 0, errors: 0, batches: 0, recovered: 0 },
+      last_errors: [],
+      last_verification: null,
+      last_consistency: null,
+      events_backlog: 0,
+      notes: [],
+    };
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  setState(state: AgentState): void {
+    if (this.doc.state === state) return;
+    this.doc.state = state;
+    this.changed();
+  }
+
+  recordError(e: Omit<ErrorEntry, 'at'>): void {
+    this.doc.counters.errors++;
+    this.doc.last_errors.unshift({ at: new Date().toISOString(), ...e });
+    this.doc.last_errors.length = Math.min(this.doc.last_errors.length, 20);
+    this.changed();
+  }
+
+  /** Marks the document changed; it is written within a moment. */
+  changed(): void {
+    this.dirty = true;
+    setImmediate(() => {
+      if (this.dirty) void this.flush();
+    });
+  }
+
+  flush(): Promise<void> {
+    this.dirty = false;
+    this.sampler(this.doc);
+    this.doc.heartbeat = new Date().toISOString();
+    const text = `${JSON.stringify(this.doc, null, 2)}\n`;
+    this.writing = this.writing.then(() => this.write(this.file, text, 0o600)).catch(() => undefined);
+    return this.writing;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
+
+export type StatusReading =
+  | { running: false; reason: 'no_status'; status: null }
+  | { running: false; reason: 'stopped' | 'stale' | 'dead'; status: StatusDoc; age_s: number }
+  | { running: true; status: StatusDoc; age_s: number };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** Reads the status file and judges whether the agent is really running. */
+export async function readStatus(
+  file: string,
+  staleAfterS: number,
+  now = Date.now(),
+): Promise<StatusReading> {
+  let doc: StatusDoc;
+  try {
+    doc = JSON.parse(await fs.readFile(file, 'utf8')) as StatusDoc;
+  } catch {
+    return { running: false, reason: 'no_status', status: null };
+  }
+  const age = (now - Date.parse(doc.heartbeat)) / 1000;
+  const age_s = Math.round(age * 10) / 10;
+  if (doc.state === 'stopped') return { running: false, reason: 'stopped', status: doc, age_s };
+  if (!pidAlive(doc.pid)) return { running: false, reason: 'dead', status: doc, age_s };
+  if (age > staleAfterS) return { running: false, reason: 'stale', status: doc, age_s };
+  return { running: true, status: doc, age_s };
+}

@@ -1,0 +1,434 @@
+/**
+ * `alice watch`: catches up with what changed while stopped, watches every root, settles and
+ * coalesces changes into batches, processes them through the scan service in one index lane,
+ * holds deletions for a grace window (so a move is a move), and keeps roots' online state.
+ */
+import fs from 'node:fs/promises';
+import type { LocationRow } from '../../adapters/index/rows.js';
+import type { RootConfig } from '../../config/config.js';
+import { isInside } from '../../config/paths.js';
+import {
+  coalesce,
+  isRelevantPath,
+  scanTargets,
+  type Change,
+  type ChangeKind,
+} from '../../domain/change-set.js';
+import { errorMessage } from '../../domain/errors.js';
+import { Debouncer } from '../../pipeline/debouncer.js';
+import { Priority, type Lane } from '../../pipeline/queue.js';
+import type { EventSink, Logger, Progress } from '../../ports.js';
+import { INOTIFY_HINT, probeRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
+import type { ScanService, ScanSummary } from '../scan/scan.service.js';
+import type { StatusService } from './status.service.js';
+
+const SILENT: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
+const TRANSIENT = new Set(['EFILECHANGED', 'EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE']);
+const MAX_RETRIES = 5;
+/**
+ * A flush with at least this many paths the watcher reported is a burst, after which the touched
+ * roots are swept (stat only) for files whose events were dropped: inotify drops events silently
+ * when its queue overflows (@parcel/watcher ignores IN_Q_OVERFLOW), FSEvents coalesces them.
+ */
+const BURST_SWEEP_MIN = 50;
+/** A root is swept at most this often while a burst goes on; one sweep always follows its end. */
+const SWEEP_GAP_MS = 5000;
+
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface WatchSettings {
+  backend: 'auto' | 'native' | 'poll';
+  pollPaths: readonly string[];
+  pollIntervalMs: number;
+  debounceMs: number;
+  settleMs: number;
+  moveGraceS: number;
+  batchSize: number;
+}
+
+export interface WatchDeps {
+  roots: readonly RootConfig[];
+  settings: WatchSettings;
+  scanner: () => Promise<ScanService>;
+  lane: Lane;
+  watchTree: (
+    root: string,
+    onEvents: (e: Change[]) => void,
+    onError: (err: Error) => void,
+    backend: 'native' | 'poll',
+  ) => Promise<WatchHandlePort>;
+  isNetworkRoot: (root: string) => Promise<boolean>;
+  status: StatusService;
+  events: EventSink;
+  logger: Logger;
+}
+
+export class WatchService {
+  private readonly pending = new Map<string, ChangeKind>();
+  private readonly pendingDeletes = new Map<string, { row: LocationRow; since: number }>();
+  private readonly retries = new Map<string, number>();
+  /** Paths a sweep put into `pending` (they do not count towards another burst). */
+  private readonly swept = new Set<string>();
+  /** Roots with a sweep scheduled, and when each root was last swept. */
+  private readonly sweepScheduled = new Set<string>();
+  private readonly lastSweep = new Map<string, number>();
+  /** Paths whose last processing failed: a sweep does not bring them back until they change. */
+  private readonly failed = new Set<string>();
+  private readonly watches: RootWatch[];
+  private readonly debouncer: Debouncer;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** The catch-up scan's progress: throws once stopping, so a long catch-up ends at its next file. */
+  private readonly catchUpProgress: Progress = {
+    start: () => this.throwIfStopped(),
+    tick: () => this.throwIfStopped(),
+    done: () => undefined,
+  };
+
+  private throwIfStopped(): void {
+    if (this.stopped) throw new Error('stop requested');
+  }
+
+  constructor(private readonly deps: WatchDeps) {
+    this.watches = deps.roots.map((root) => ({
+      root,
+      handle: undefined,
+      online: false,
+      dev: undefined,
+      degraded: undefined,
+    }));
+    this.debouncer = new Debouncer(deps.settings.debounceMs, deps.settings.debounceMs * 10, () =>
+      this.flush(),
+    );
+  }
+
+  async start(): Promise<void> {
+    const { status } = this.deps;
+    status.setState('scanning');
+    for (const w of this.watches) await this.startRoot(w, false);
+    if (this.stopped) {
+      // stop() ran while roots were being subscribed: close what it could not see yet.
+      for (const w of this.watches) await w.handle?.close().catch(() => undefined);
+      return;
+    }
+    this.updateRootStatus();
+    await this.deps.lane.run(() => this.catchUp());
+    if (this.stopped) return;
+    this.healthTimer = setInterval(() => void this.tick(), 1000);
+    this.healthTimer.unref();
+    status.setState(this.watches.some((w) => w.degraded !== undefined) ? 'degraded' : 'watching');
+  }
+
+  /** Full stat-only update: files unchanged since the index last saw them are not read. */
+  async catchUp(): Promise<ScanSummary> {
+    const scan = await this.deps.scanner();
+    const summary = await scan.run({
+      mode: 'update',
+      dryRun: false,
+      allowMassDelete: false,
+      progress: this.catchUpProgress,
+    });
+    this.account(summary);
+    return summary;
+  }
+
+  private async startRoot(w: RootWatch, announce: boolean): Promise<void> {
+    const probe = await probeRoot(w.root.path);
+    w.online = probe.online;
+    w.dev = probe.dev;
+    if (!w.online) {
+      this.deps.logger.warn('root offline: nothing under it is marked missing', { root: w.root.path });
+      this.deps.events.emit('root.offline', { root: w.root.path });
+      return;
+    }
+    if (announce) this.deps.events.emit('root.online', { root: w.root.path });
+    const s = this.deps.settings;
+    const forcedPoll =
+      s.backend === 'poll' || s.pollPaths.some((p) => isInside(w.root.path, p) || isInside(p, w.root.path));
+    const poll = forcedPoll || (s.backend === 'auto' && (await this.deps.isNetworkRoot(w.root.path)));
+    try {
+      w.handle = await this.deps.watchTree(
+        w.root.path,
+        (e) => this.onEvents(w.root, e),
+        (err) => this.onWatchError(w, err),
+        poll ? 'poll' : 'native',
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EWATCHLIMIT') throw err;
+      await this.degrade(w, err);
+    }
+  }
+
+  private async degrade(w: RootWatch, err: unknown): Promise<void> {
+    w.degraded = INOTIFY_HINT;
+    this.deps.logger.warn(INOTIFY_HINT, { root: w.root.path, error: errorMessage(err) });
+    this.deps.events.emit('watcher.degraded', {
+      root: w.root.path,
+      reason: errorMessage(err),
+      hint: INOTIFY_HINT,
+    });
+    this.deps.status.doc.notes = [...new Set([...this.deps.status.doc.notes, INOTIFY_HINT])];
+    await w.handle?.close().catch(() => undefined);
+    w.handle = await this.deps.watchTree(
+      w.root.path,
+      (e) => this.onEvents(w.root, e),
+      (e2) => this.onWatchError(w, e2),
+      'poll',
+    );
+    this.deps.status.setState('degraded');
+    this.updateRootStatus();
+  }
+
+  private onWatchError(w: RootWatch, err: Error): void {
+    if ((err as { code?: string }).code === 'EWATCHLIMIT' && w.degraded === undefined) {
+      this.deps.lane.submit(() => this.degrade(w, err), Priority.HIGH);
+      return;
+    }
+    this.deps.logger.warn('watcher error', { root: w.root.path, error: err.message });
+  }
+
+  private onEvents(root: RootConfig, events: Change[]): void {
+    // A file that changes again is worth another try, even if it failed before.
+    for (const e of events) this.failed.delete(e.path);
+    this.enqueue(root, events);
+  }
+
+  private enqueue(root: RootConfig, events: Change[]): void {
+    if (this.stopped) return;
+    const relevant = events.filter((e) => isRelevantPath(e.path, root.path));
+    if (relevant.length === 0) return;
+    coalesce(this.pending, relevant);
+    this.deps.status.doc.queue.pending_paths = this.pending.size;
+    this.debouncer.touch();
+  }
+
+  /** Takes the pending change set; paths still being written go back to wait. */
+  private flush(): void {
+    if (this.pending.size === 0 || this.stopped) return;
+    const batch = new Map(this.pending);
+    this.pending.clear();
+    const reported = [...batch.keys()].filter((p) => !this.swept.has(p));
+    for (const p of batch.keys()) this.swept.delete(p);
+    this.deps.lane.submit(async () => {
+      const ready = await this.settle(batch);
+      const targets = scanTargets(ready);
+      for (let i = 0; i < targets.length; i += this.deps.settings.batchSize) {
+        await this.processBatch(targets.slice(i, i + this.deps.settings.batchSize));
+      }
+      if (reported.length >= BURST_SWEEP_MIN) {
+        const roots = new Set(reported.map((p) => this.rootOf(p)));
+        for (const root of roots) if (root !== undefined) this.scheduleSweep(root);
+      }
+    });
+    this.deps.status.doc.queue.pending_paths = 0;
+  }
+
+  /** Sweeps `root` once the gap since its last sweep has passed (at most one scheduled per root). */
+  private scheduleSweep(root: RootConfig): void {
+    if (this.sweepScheduled.has(root.path) || this.stopped) return;
+    this.sweepScheduled.add(root.path);
+    const wait = Math.max(0, (this.lastSweep.get(root.path) ?? 0) + SWEEP_GAP_MS - Date.now());
+    setTimeout(() => {
+      this.deps.lane.submit(async () => {
+        this.sweepScheduled.delete(root.path);
+        this.lastSweep.set(root.path, Date.now());
+        await this.sweep(root);
+      }, Priority.LOW);
+    }, wait).unref();
+  }
+
+  /** Files under `root` the index lacks and no event named: they go through the normal path. */
+  private async sweep(root: RootConfig): Promise<void> {
+    if (this.stopped || !this.watches.some((w) => w.online && w.root.path === root.path)) return;
+    const found = (await (await this.deps.scanner()).unindexedUnder(root.path)).filter(
+      (p) => !this.pending.has(p) && !this.failed.has(p),
+    );
+    if (found.length === 0) return;
+    this.deps.logger.warn('sweep after a burst found files the watcher did not report', {
+      root: root.path,
+      files: found.length,
+    });
+    this.deps.status.doc.counters.recovered += found.length;
+    for (const p of found) this.swept.add(p);
+    this.enqueue(
+      root,
+      found.map((p) => ({ kind: 'create', path: p })),
+    );
+  }
+
+  private async settle(batch: Map<string, ChangeKind>): Promise<Map<string, ChangeKind>> {
+    const ready = new Map<string, ChangeKind>();
+    const cutoff = Date.now() - this.deps.settings.settleMs;
+    for (const [p, kind] of batch) {
+      try {
+        const st = await fs.stat(p);
+        if (st.isFile() && st.mtimeMs > cutoff) {
+          coalesce(this.pending, [{ kind, path: p }]);
+          this.debouncer.touch();
+          continue;
+        }
+      } catch {
+        // gone: the scan compares it with the index
+      }
+      ready.set(p, kind);
+    }
+    return ready;
+  }
+
+  private async processBatch(targets: string[]): Promise<void> {
+    const live = targets.filter((t) => this.watches.some((w) => w.online && isInside(t, w.root.path)));
+    if (live.length === 0) return;
+    const scan = await this.deps.scanner();
+    const summary = await scan.run({
+      mode: 'update',
+      dryRun: false,
+      allowMassDelete: false,
+      progress: SILENT,
+      targets: live,
+      pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
+      deferMissing: true,
+    });
+    const now = Date.now();
+    const next = new Map<string, { row: LocationRow; since: number }>();
+    for (const row of summary.vanished_pending)
+      next.set(row.path, { row, since: this.pendingDeletes.get(row.path)?.since ?? now });
+    this.pendingDeletes.clear();
+    for (const [k, v] of next) this.pendingDeletes.set(k, v);
+    this.account(summary);
+    this.retryTransient(summary);
+  }
+
+  private retryTransient(summary: ScanSummary): void {
+    for (const e of summary.errors) {
+      if (!TRANSIENT.has(e.code)) continue;
+      const n = (this.retries.get(e.path) ?? 0) + 1;
+      if (n > MAX_RETRIES) {
+        this.retries.delete(e.path);
+        continue;
+      }
+      this.retries.set(e.path, n);
+      const delay = Math.min(30_000, 250 * 2 ** n);
+      setTimeout(
+        () =>
+          this.onEvents(this.rootOf(e.path) ?? (this.deps.roots[0] as RootConfig), [
+            { kind: 'update', path: e.path },
+          ]),
+        delay,
+      ).unref();
+    }
+  }
+
+  private rootOf(p: string): RootConfig | undefined {
+    return this.deps.roots.find((r) => isInside(p, r.path));
+  }
+
+  private account(s: ScanSummary): void {
+    const { status } = this.deps;
+    const c = status.doc.counters;
+    c.indexed += s.new + s.modified;
+    c.moved += s.moved;
+    c.missing += s.missing;
+    c.duplicates = s.duplicates;
+    c.batches++;
+    if (this.failed.size > 100_000) this.failed.clear();
+    for (const e of s.errors) {
+      this.failed.add(e.path);
+      status.recordError({ path: e.path, code: e.code, message: e.message });
+    }
+    for (const b of s.mass_delete_blocked) {
+      status.recordError({
+        path: b.root,
+        code: 'MASS_DELETE',
+        message: `refused to mark ${b.would_mark} of ${b.present} files missing; run \`alice index update --allow-mass-delete\` if they are really gone`,
+      });
+    }
+    status.doc.queue.pending_deletes = this.pendingDeletes.size;
+    status.changed();
+  }
+
+  /** Once a second: expire deletions past the grace window, and watch roots come and go. */
+  private ticking = false;
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickOnce();
+    } catch (err) {
+      this.deps.logger.error('health check failed', { error: errorMessage(err) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickOnce(): Promise<void> {
+    const { status, lane } = this.deps;
+    status.doc.queue.batches = lane.waiting;
+    status.doc.queue.in_flight = lane.inFlight;
+    const graceMs = this.deps.settings.moveGraceS * 1000;
+    const due = [...this.pendingDeletes.values()].filter((d) => Date.now() - d.since >= graceMs);
+    if (due.length > 0) {
+      for (const d of due) this.pendingDeletes.delete(d.row.path);
+      lane.submit(async () => {
+        const rows: LocationRow[] = [];
+        for (const { row } of due) {
+          if (!this.watches.some((w) => w.online && row.root === w.root.path)) continue;
+          // Re-created at the same path within the window: its own event decides, not the timer.
+          if (await pathExists(row.path)) continue;
+          rows.push(row);
+        }
+        if (rows.length === 0) return;
+        const summary = await (await this.deps.scanner()).markMissingNow(rows, false);
+        this.account(summary);
+      });
+    }
+    await this.checkRoots();
+  }
+
+  private async checkRoots(): Promise<void> {
+    let changed = false;
+    for (const w of this.watches) {
+      const probe = await probeRoot(w.root.path);
+      if (w.online && (!probe.online || probe.dev !== w.dev)) {
+        changed = true;
+        w.online = false;
+        await w.handle?.close().catch(() => undefined);
+        w.handle = undefined;
+        for (const [p, d] of this.pendingDeletes)
+          if (d.row.root === w.root.path) this.pendingDeletes.delete(p);
+        this.deps.logger.warn('root went offline: nothing under it is marked missing', { root: w.root.path });
+        this.deps.events.emit('root.offline', { root: w.root.path });
+      }
+      if (!w.online && probe.online) {
+        changed = true;
+        await this.startRoot(w, true);
+        this.deps.lane.submit(() => this.processBatch([w.root.path]));
+      }
+    }
+    if (changed) this.updateRootStatus();
+  }
+
+  private updateRootStatus(): void {
+    this.deps.status.doc.roots = this.watches.map(rootStatus);
+    this.deps.status.changed();
+  }
+
+  /** Stops watching and drains the lane (bounded); unprocessed paths are found by the next catch-up. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    if (this.stopped) return true;
+    this.stopped = true;
+    if (this.healthTimer !== undefined) clearInterval(this.healthTimer);
+    this.debouncer.stop();
+    for (const w of this.watches) await w.handle?.close().catch(() => undefined);
+    const drained = await this.deps.lane.drain(timeoutMs);
+    if (!drained) this.deps.lane.clear();
+    return drained;
+  }
+}
