@@ -12,7 +12,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mcpEnv, mcpInvoker } from '../../src/cli/commands/mcp-run.js';
+import { mcpEnv, mcpInvoker } from '../../src/app/mcp-host.js';
 import type { Config } from '../../src/config/config.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { makeWorkspace, sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';

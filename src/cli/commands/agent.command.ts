@@ -1,7 +1,8 @@
 /** `alice watch` (the resident agent, foreground) and `alice status`. */
 import type { Command } from 'commander';
 import { callAgent } from '../../app/agent-client.js';
-import { readStatus, type StatusDoc, type StatusReading } from '../../services/watch/status.service.js';
+import { readAgentStatus } from '../../app/agent-status.js';
+import type { StatusDoc, StatusReading } from '../../services/watch/status.service.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
 
@@ -67,7 +68,7 @@ export function registerAgentCommands(
     .action(() =>
       run(async (ctx) => {
         const config = ctx.config();
-        const reading = await readStatus(config.paths.status, config.settings.agent.stale_after_s);
+        const reading = await readAgentStatus(config);
         if (reading.running) {
           const live = await callAgent(config, 'agent.status', {}, 5000).catch(() => undefined);
           if (live !== undefined) reading.status = live.result as StatusDoc;

@@ -1,4 +1,4 @@
-/** `alice mcp`: the Model Context Protocol server over stdio (implementation in mcp-run.ts). */
+/** `alice mcp`: the Model Context Protocol server over stdio (host wiring in app/mcp-host.ts). */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { Rendered } from '../render.js';
@@ -15,7 +15,8 @@ export function registerMcpCommand(
     .action(() =>
       run(async (ctx) => {
         // The MCP SDK and the index libraries load only for this command.
-        const { keepStdoutForProtocol, mcpEnv, mcpInvoker, serveStdio } = await import('./mcp-run.js');
+        const { mcpEnv, mcpInvoker } = await import('../../app/mcp-host.js');
+        const { serveStdio } = await import('../../mcp/server.js');
         keepStdoutForProtocol();
         const config = ctx.config();
         const invoker = mcpInvoker(config);
@@ -33,4 +34,12 @@ export function registerMcpCommand(
         return { data: undefined, text: [] };
       }),
     );
+}
+
+/** Anything a library prints with console.log would corrupt the protocol: send it to stderr. */
+export function keepStdoutForProtocol(): void {
+  const toStderr = (...args: unknown[]): void => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
 }

@@ -2,14 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runCommand } from '../../adapters/process.adapter.js';
-import {
-  defaultServiceDeps,
-  installService,
-  serviceStatus,
-  uninstallService,
-  type ServiceReport,
-} from '../../services/os-service/service-install.service.js';
+import { agentServiceStatus, installAgentService, uninstallAgentService } from '../../app/os-service.js';
+import type { ServiceReport } from '../../services/os-service/service-install.service.js';
 import type { CliContext } from '../context.js';
 import type { Rendered } from '../render.js';
 
@@ -32,7 +26,6 @@ export function registerServiceCommands(
   const service = program
     .command('service')
     .description('install the agent as a per-user OS service (systemd --user on Linux, launchd on macOS)');
-  const deps = defaultServiceDeps(runCommand);
   service
     .command('install')
     .description("write the service definition with this installation's paths and start it")
@@ -49,7 +42,7 @@ export function registerServiceCommands(
           logDir: config.paths.logs,
           path: process.env['PATH'] ?? '/usr/bin:/bin',
         };
-        const r = await installService(deps, spec, o.dryRun === true);
+        const r = await installAgentService(spec, o.dryRun === true);
         const text =
           o.dryRun === true ? [`would write ${r.file}:`, r.definition ?? ''] : reportText('installed', r);
         return { data: r, text };
@@ -60,7 +53,7 @@ export function registerServiceCommands(
     .description('stop the service and remove its definition (the library and index are untouched)')
     .action(() =>
       run(async () => {
-        const r = await uninstallService(deps);
+        const r = await uninstallAgentService();
         return { data: r, text: reportText('uninstalled', r) };
       }),
     );
@@ -69,7 +62,7 @@ export function registerServiceCommands(
     .description('whether the service is installed and active')
     .action(() =>
       run(async () => {
-        const r = await serviceStatus(deps);
+        const r = await agentServiceStatus();
         return {
           data: r,
           text: [

@@ -1,22 +1,19 @@
 /**
- * `alice mcp`: serves the library to an AI assistant over the Model Context Protocol (stdio).
+ * The host side of `alice mcp`: serves the library to an AI assistant over the Model Context Protocol (stdio).
  * Operations go through the running agent's control socket; without an agent each tool call opens
  * its own container (and the index) and closes it afterwards, so the agent can start at any time
  * and own the index. stdout carries only protocol messages: diagnostics go to stderr.
  */
 import fs from 'node:fs';
-import { thumbnail } from '../../adapters/sharp.adapter.js';
-import { callAgent } from '../../app/agent-client.js';
-import { createContainer } from '../../app/compose.js';
-import { OPERATIONS, isOperationName, runOperation } from '../../app/operations.js';
-import type { Config } from '../../config/config.js';
-import { AliceError, ErrorCode } from '../../domain/errors.js';
-import type { AgentHealth, Invoke, McpEnv } from '../../mcp/mcp-env.js';
-import { serveStdio } from '../../mcp/server.js';
-
-export { serveStdio };
-import { NO_PROGRESS } from '../../ports.js';
-import { readStatus } from '../../services/watch/status.service.js';
+import { thumbnail } from '../adapters/sharp.adapter.js';
+import type { Config } from '../config/config.js';
+import { AliceError, ErrorCode } from '../domain/errors.js';
+import type { AgentHealth, Invoke, McpEnv } from '../mcp/mcp-env.js';
+import { NO_PROGRESS } from '../ports.js';
+import { callAgent } from './agent-client.js';
+import { readAgentStatus } from './agent-status.js';
+import { createContainer } from './compose.js';
+import { OPERATIONS, isOperationName, runOperation } from './operations.js';
 
 /** Runs one operation in this process as a remote caller, with a container of its own. */
 async function runLocal(config: Config, op: string, params: Record<string, unknown>): Promise<unknown> {
@@ -52,7 +49,7 @@ export function mcpInvoker(config: Config): { invoke: Invoke; drain: () => Promi
 
 /** The agent's health from its status file (no socket call: it must answer while the agent is busy). */
 export async function agentHealth(config: Config): Promise<AgentHealth> {
-  const r = await readStatus(config.paths.status, config.settings.agent.stale_after_s);
+  const r = await readAgentStatus(config);
   const s = r.status;
   return {
     running: r.running,
@@ -82,12 +79,4 @@ export function mcpEnv(config: Config, invoke: Invoke, verbose: boolean): McpEnv
       if (level !== 'debug' || verbose) process.stderr.write(`alice mcp: ${level}: ${message}\n`);
     },
   };
-}
-
-/** Anything a library prints with console.log would corrupt the protocol: send it to stderr. */
-export function keepStdoutForProtocol(): void {
-  const toStderr = (...args: unknown[]): void => console.error(...args);
-  console.log = toStderr;
-  console.info = toStderr;
-  console.debug = toStderr;
 }

@@ -1,0 +1,24 @@
+/** `alice service`: the agent as a per-user OS service, wired to the real process runner. */
+import { runCommand } from '../adapters/process.adapter.js';
+import {
+  defaultServiceDeps,
+  installService,
+  serviceStatus,
+  uninstallService,
+  type ServiceReport,
+} from '../services/os-service/service-install.service.js';
+import type { ServiceSpec } from '../domain/service-units.js';
+
+const deps = () => defaultServiceDeps(runCommand);
+
+export function installAgentService(spec: ServiceSpec, dryRun: boolean): Promise<ServiceReport> {
+  return installService(deps(), spec, dryRun);
+}
+
+export function uninstallAgentService(): Promise<ServiceReport> {
+  return uninstallService(deps());
+}
+
+export function agentServiceStatus(): Promise<ServiceReport & { installed: boolean }> {
+  return serviceStatus(deps());
+}
