@@ -1,4 +1,5 @@
 /** Small ports that services depend on; the composition root supplies real implementations. */
+import type { EventPayloads, EventType } from './domain/event-types.js';
 import type { Generation } from './domain/generation/model.js';
 import type { MediaInfo } from './domain/media.js';
 import type { MediaFacts, PerceptualHashes } from './domain/sidecar.js';
@@ -12,8 +13,9 @@ export interface Progress {
 
 export const NO_PROGRESS: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
 
+/** Publishes one event; the payload is checked against the published schema's type. */
 export interface EventSink {
-  emit(type: string, payload: Record<string, unknown>): void;
+  emit<T extends EventType>(type: T, payload: EventPayloads[T]): void;
 }
 
 export const NO_EVENTS: EventSink = { emit: () => undefined };

@@ -131,7 +131,7 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
       logger: (level, msg) =>
         level === 'error' ? logger.error(msg) : level === 'warn' ? logger.warn(msg) : logger.debug(msg),
     });
-    events = { emit: (type, payload) => bus.emit(type as Parameters<typeof bus.emit>[0], payload as never) };
+    events = { emit: (type, payload) => bus.emit(type, payload) };
     closeEvents = () => bus.close();
     backlog = () => bus.backlog();
   }

@@ -87,7 +87,7 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
   } catch (err) {
     // A SIGTERM during startup cuts the startup scans short on purpose: a clean stop, not an error.
     if (!agent.isStopping) {
-      await agent.stop();
+      await agent.stop('startup failed');
       await log.close();
       throw err;
     }
@@ -139,8 +139,8 @@ class Agent {
   /** Each step checks for a stop requested meanwhile; stop() waits for this to return. */
   private async startSteps(): Promise<void> {
     const { config, container, status, logger } = this;
-    process.once('SIGTERM', () => void this.stop());
-    process.once('SIGINT', () => void this.stop());
+    process.once('SIGTERM', () => void this.stop('SIGTERM'));
+    process.once('SIGINT', () => void this.stop('SIGINT'));
     await prepareIndex(container, logger, status, this.startupProgress);
     if (this.stopping) return;
     this.socket = await serveSocket(
@@ -149,7 +149,6 @@ class Agent {
       toSocketError,
     );
     container.events.emit('agent.started', {
-      pid: process.pid,
       version: VERSION,
       roots: config.roots.map((r) => r.path),
     });
@@ -277,7 +276,8 @@ class Agent {
     return this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);
   }
 
-  async stop(): Promise<void> {
+  /** `reason` is published in `agent.stopped`: the signal, or why the agent gave up. */
+  async stop(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.status.setState('stopping');
@@ -288,7 +288,7 @@ class Agent {
     if (!drained) this.logger.warn('stop budget reached: unfinished paths are picked up by the next start');
     for (const job of this.jobs) await job.stop().catch(() => undefined);
     await this.socket?.close();
-    this.container.events.emit('agent.stopped', { pid: process.pid, drained });
+    this.container.events.emit('agent.stopped', { reason, drained });
     this.status.setState('stopped');
     await this.status.stop();
     await this.container.close();

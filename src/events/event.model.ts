@@ -2,67 +2,16 @@
  * The one event model shared by every backend (file log, Redis Streams) and every reader.
  * Pure: no I/O. The wire format is documented in docs/events.md and docs/events.schema.json.
  */
-import type { MediaType } from '../domain/media.js';
+import { EventType, type EventPayloads } from '../domain/event-types.js';
 import { isEventId } from './event-id.js';
 
-/** Every event type alice emits. Consumers must ignore types they do not know. */
-export const EventType = {
-  ASSET_DISCOVERED: 'asset.discovered',
-  ASSET_UPDATED: 'asset.updated',
-  ASSET_MOVED: 'asset.moved',
-  ASSET_DUPLICATE_FOUND: 'asset.duplicate_found',
-  ASSET_MISSING: 'asset.missing',
-  ASSET_RESTORED: 'asset.restored',
-  ASSET_TAGGED: 'asset.tagged',
-  METADATA_EMBEDDED: 'metadata.embedded',
-  INTEGRITY_FAILED: 'integrity.failed',
-  ROOT_OFFLINE: 'root.offline',
-  ROOT_ONLINE: 'root.online',
-  INDEX_REBUILT: 'index.rebuilt',
-  PROJECT_UPDATED: 'project.updated',
-  AGENT_STARTED: 'agent.started',
-  AGENT_STOPPED: 'agent.stopped',
-  WATCHER_DEGRADED: 'watcher.degraded',
-} as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+export { EventType, type AssetRef, type EventPayloads } from '../domain/event-types.js';
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(EventType));
 
 /** True for a type this version of alice knows. */
 export function isKnownEventType(type: string): type is EventType {
   return EVENT_TYPES.has(type);
-}
-
-/** Fields shared by the payloads about one asset. Paths are absolute. */
-export interface AssetRef {
-  content_hash: string;
-  path: string;
-  root: string;
-  media_type: MediaType;
-}
-
-/** The payload of each event type. */
-export interface EventPayloads {
-  'asset.discovered': AssetRef & { size: number };
-  /** `changes` lists what changed, e.g. `["tags", "description", "generation"]`. */
-  'asset.updated': AssetRef & { changes: string[] };
-  'asset.moved': Omit<AssetRef, 'path'> & { old_path: string; new_path: string };
-  'asset.duplicate_found': AssetRef & { duplicate_of: string[] };
-  'asset.missing': AssetRef;
-  'asset.restored': AssetRef;
-  'asset.tagged': AssetRef & { added: string[]; removed: string[] };
-  'metadata.embedded': AssetRef & {
-    state: 'written' | 'current' | 'sidecar_only' | 'failed';
-    changes: string[];
-  };
-  'integrity.failed': AssetRef & { expected_hash: string; actual_hash: string | null; reason: string };
-  'root.offline': { root: string; reason: string };
-  'root.online': { root: string };
-  'index.rebuilt': { assets: number; roots: string[]; duration_ms: number };
-  'project.updated': { project: string; path: string; changes: string[] };
-  'agent.started': { version: string; roots: string[] };
-  'agent.stopped': { reason: string };
-  'watcher.degraded': { root: string; reason: string; fallback: string };
 }
 
 /** One event. `id` sorts in emit order; see docs/events.md for its format. */

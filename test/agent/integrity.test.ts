@@ -65,7 +65,7 @@ async function runs(
       stateFile: path.join(ws.home, 'state', 'verify-cursor.json'),
       budgetMs,
       cycleDays,
-      events: { emit: (type, payload) => events.push({ type, payload }) },
+      events: { emit: (type, payload) => events.push({ type, payload: { ...payload } }) },
     });
     const out: IntegrityReport[] = [];
     for (let i = 0; i < n; i++) out.push(await svc.run());

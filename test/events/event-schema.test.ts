@@ -1,24 +1,39 @@
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../src/events/event-bus.service.js';
 import { readEvents } from '../../src/events/event-reader.service.js';
+import { FAST_AGENT_SETTINGS, killAllAgents, readEvents as readLog, startAgent } from '../helpers/agent.js';
+import { runAlice } from '../helpers/cli.js';
+import { makeWorkspace, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { collect, makeHome } from './helpers.js';
 
-// ajv arrives with @modelcontextprotocol/sdk; it is used here only to check the published schema.
+// ajv and ajv-formats arrive with @modelcontextprotocol/sdk; used here only to check the published schema.
 const HASH = 'ef'.repeat(32);
 const homes: string[] = [];
+const spaces: Workspace[] = [];
 afterAll(async () => {
+  await killAllAgents();
+  for (const ws of spaces) ws.cleanup();
   await Promise.all(homes.map((h) => fsp.rm(h, { recursive: true, force: true })));
 });
 
+function compileSchema(): ReturnType<Ajv2020['compile']> {
+  const schema: unknown = JSON.parse(
+    fs.readFileSync(path.join(import.meta.dirname, '../../docs/events.schema.json'), 'utf8'),
+  );
+  const ajv = new Ajv2020({ strict: false });
+  // ajv-formats is CommonJS: its default export arrives as the module object under NodeNext.
+  const addFormats = (addFormatsModule as unknown as { default: (a: Ajv2020) => void }).default;
+  addFormats(ajv);
+  return ajv.compile(schema as object);
+}
+
 describe('docs/events.schema.json', () => {
   it('accepts every event the bus writes and rejects a malformed one', async () => {
-    const schema: unknown = JSON.parse(
-      await fsp.readFile(path.join(import.meta.dirname, '../../docs/events.schema.json'), 'utf8'),
-    );
-    const validate = new Ajv2020({ strict: false }).compile(schema as object);
+    const validate = compileSchema();
     const home = await makeHome();
     homes.push(home);
     const bus = await createEventBus({
@@ -64,4 +79,52 @@ describe('docs/events.schema.json', () => {
     expect(validate(bad)).toBe(false);
     expect(validate({ ...events[0]!, id: '17-1' })).toBe(false);
   });
+
+  it('accepts the events of real runs: index update, edit, move, missing, tag, project, rebuild, agent', async () => {
+    // The built binary on a real library; every event it logs must validate.
+    const ws = makeWorkspace({ settings: FAST_AGENT_SETTINGS });
+    spaces.push(ws);
+    const root = ws.roots[0] as string;
+    const env = ws.env;
+    const alice = async (...args: string[]): Promise<void> => {
+      const r = await runAlice([...args, '--json'], { env, timeoutMs: 120_000 });
+      expect(r.code, `alice ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    };
+    for (let i = 1; i <= 8; i++) await writeImage(path.join(root, `p${i}.png`), { seed: i });
+    await writeImage(path.join(root, 'copy-of-p1.png'), { seed: 1 });
+    await alice('index', 'update');
+    await writeImage(path.join(root, 'p2.png'), { seed: 20 }); // an outside edit
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.renameSync(path.join(root, 'p3.png'), path.join(root, 'sub', 'p3.png')); // a move
+    fs.rmSync(path.join(root, 'p4.png')); // a missing file
+    await alice('index', 'update');
+    await alice('tag', 'add', path.join(root, 'p5.png'), '--tag', 'style:noir');
+    ws.writeSettings({ ...FAST_AGENT_SETTINGS, storage: { project_paths: ['projects'] } });
+    fs.mkdirSync(path.join(ws.dir, 'projects'));
+    await alice('project', 'create', 'film');
+    await alice('project', 'select', 'film', path.join(root, 'p6.png'), '--why', 'the opening shot');
+    await alice('index', 'rebuild');
+    const agent = await startAgent(ws, { timeoutMs: 60_000 });
+    expect((await agent.stop('SIGTERM', 60_000)).code).toBe(0);
+
+    const events = readLog(ws);
+    const validate = compileSchema();
+    for (const event of events)
+      expect(validate(event), `${event.type}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    const seen = new Set(events.map((e) => e.type));
+    for (const type of [
+      'asset.discovered',
+      'asset.duplicate_found',
+      'asset.updated',
+      'asset.moved',
+      'asset.missing',
+      'asset.tagged',
+      'project.updated',
+      'index.rebuilt',
+      'agent.started',
+      'agent.stopped',
+    ])
+      expect(seen, `no ${type} among ${[...seen].join(', ')}`).toContain(type);
+    expect(events.find((e) => e.type === 'agent.stopped')?.payload).toMatchObject({ reason: 'SIGTERM' });
+  }, 600_000);
 });

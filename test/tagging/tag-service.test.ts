@@ -21,7 +21,7 @@ const exif = new ExiftoolAdapter();
 let ws: Workspace;
 let lib: string;
 const events: { type: string; payload: Record<string, unknown> }[] = [];
-const sink: EventSink = { emit: (type, payload) => events.push({ type, payload }) };
+const sink: EventSink = { emit: (type, payload) => events.push({ type, payload: { ...payload } }) };
 const caller = { cwd: '/', remote: false };
 
 function services(

@@ -8,6 +8,7 @@ import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
 import { isAliceError } from '../../domain/errors.js';
+import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 import { mergeOutsideEdit } from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
@@ -121,6 +122,11 @@ function emptySummary(opts: ScanOptions): ScanSummary {
   };
 }
 
+/** The media type of an indexed path (only files with a known extension are indexed). */
+function mediaTypeOfPath(file: string): MediaType {
+  return mediaInfoFor(file)?.type ?? MediaType.IMAGE;
+}
+
 export class ScanService {
   constructor(private readonly deps: ScanDeps) {}
 
@@ -210,7 +216,7 @@ export class ScanService {
     for (const root of this.deps.roots) {
       if (!(await isDirectory(root.path))) {
         pass.summary.offline_roots.push(root.path);
-        this.deps.events.emit('root.offline', { root: root.path, kind: root.kind });
+        this.deps.events.emit('root.offline', { root: root.path, reason: 'not a reachable folder' });
         if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'offline', null);
         continue;
       }
@@ -362,18 +368,24 @@ export class ScanService {
         else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
         this.deps.events.emit('asset.updated', {
           content_hash: asset,
-          derived_from: edited.prev.content_hash,
           path: edited.path,
+          root: edited.root.path,
+          media_type: sidecar.analysis.media_type,
           changes: ['content'],
+          derived_from: edited.prev.content_hash,
         });
       }
     } else if (isNew) {
       summary.new++;
-      this.deps.events.emit('asset.discovered', {
-        content_hash: asset,
-        path: files[0]?.path,
-        media_type: sidecar.analysis.media_type,
-      });
+      const first = files[0];
+      if (first !== undefined)
+        this.deps.events.emit('asset.discovered', {
+          content_hash: asset,
+          path: first.path,
+          root: first.root.path,
+          media_type: sidecar.analysis.media_type,
+          size: first.size,
+        });
     }
     const implied = this.impliedTags(sidecar, files);
     if (implied.length > 0) {
@@ -421,14 +433,20 @@ export class ScanService {
       pass.deletePaths.push(from.path);
       this.deps.events.emit('asset.moved', {
         content_hash: asset,
+        root: f.root.path,
+        media_type: f.media.type,
         old_path: from.path,
         new_path: f.path,
         old_root: from.root,
-        new_root: f.root.path,
       });
     } else if (f.prev !== undefined && !f.prev.present && f.prev.content_hash === asset) {
       summary.restored++;
-      this.deps.events.emit('asset.restored', { content_hash: asset, path: f.path });
+      this.deps.events.emit('asset.restored', {
+        content_hash: asset,
+        path: f.path,
+        root: f.root.path,
+        media_type: f.media.type,
+      });
     }
     pass.locationRows.push({
       path: f.path,
@@ -503,7 +521,12 @@ export class ScanService {
       pass.summary.missing += rows.length;
       for (const r of rows) {
         pass.touched.add(r.content_hash);
-        this.deps.events.emit('asset.missing', { content_hash: r.content_hash, path: r.path, root });
+        this.deps.events.emit('asset.missing', {
+          content_hash: r.content_hash,
+          path: r.path,
+          root,
+          media_type: mediaTypeOfPath(r.path),
+        });
       }
     }
   }
@@ -563,10 +586,14 @@ export class ScanService {
     }
     for (const hash of pass.touched) {
       const locs = (await repo.locationsOf(hash)).filter((l) => l.present);
-      if (locs.length > 1 && pass.locationRows.some((r) => r.content_hash === hash)) {
+      const seen = pass.locationRows.find((r) => r.content_hash === hash);
+      if (locs.length > 1 && seen !== undefined) {
         this.deps.events.emit('asset.duplicate_found', {
           content_hash: hash,
-          paths: locs.map((l) => l.path),
+          path: seen.path,
+          root: seen.root,
+          media_type: mediaTypeOfPath(seen.path),
+          duplicate_of: locs.filter((l) => l.path !== seen.path).map((l) => l.path),
         });
       }
     }
@@ -585,7 +612,11 @@ export class ScanService {
     s.files_per_s = Math.round((s.hashed / secs) * 10) / 10;
     s.mb_per_s = Math.round((s.bytes_hashed / 1e6 / secs) * 10) / 10;
     if (pass.opts.mode === 'rebuild' && !pass.opts.dryRun)
-      this.deps.events.emit('index.rebuilt', { assets: s.assets, files: s.files_seen });
+      this.deps.events.emit('index.rebuilt', {
+        assets: s.assets,
+        roots: this.deps.roots.map((r) => r.path),
+        duration_ms: s.elapsed_ms,
+      });
     this.deps.logger.info('scan finished', {
       mode: s.mode,
       files: s.files_seen,

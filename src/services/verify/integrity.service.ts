@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../adapters/fs.adapter.js';
 import { sha256File } from '../../adapters/hash.adapter.js';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import { errnoCode } from '../../domain/errors.js';
+import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { EventSink } from '../../ports.js';
 
 export interface IntegrityDeps {
@@ -79,8 +80,11 @@ export class IntegrityService {
           this.deps.events.emit('integrity.failed', {
             content_hash: loc.content_hash,
             path: loc.path,
-            expected: loc.byte_hash,
-            actual: r.hash,
+            root: loc.root,
+            media_type: mediaInfoFor(loc.path)?.type ?? MediaType.IMAGE,
+            expected_hash: loc.byte_hash,
+            actual_hash: r.hash,
+            reason: 'content changed since it was indexed (same size and modification time)',
           });
         }
       } catch (err) {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import type { RootConfig } from '../../config/config.js';
+import { errnoCode, errorMessage } from '../../domain/errors.js';
 import type { RootStatus } from './status.service.js';
 
 export interface WatchHandlePort {
@@ -19,12 +20,25 @@ export interface RootWatch {
   degraded: string | undefined;
 }
 
-export async function probeRoot(path: string): Promise<{ online: boolean; dev: number | undefined }> {
+export interface RootProbe {
+  online: boolean;
+  dev: number | undefined;
+  /** Why it is offline (for `root.offline`). */
+  reason?: string;
+}
+
+export async function probeRoot(path: string): Promise<RootProbe> {
   try {
     const st = await fs.stat(path);
-    return { online: st.isDirectory(), dev: st.isDirectory() ? st.dev : undefined };
-  } catch {
-    return { online: false, dev: undefined };
+    return st.isDirectory()
+      ? { online: true, dev: st.dev }
+      : { online: false, dev: undefined, reason: 'not a folder' };
+  } catch (err) {
+    return {
+      online: false,
+      dev: undefined,
+      reason: `cannot stat the root (${errnoCode(err) ?? errorMessage(err)})`,
+    };
   }
 }
 

@@ -145,7 +145,7 @@ export class WatchService {
     w.dev = probe.dev;
     if (!w.online) {
       this.deps.logger.warn('root offline: nothing under it is marked missing', { root: w.root.path });
-      this.deps.events.emit('root.offline', { root: w.root.path });
+      this.deps.events.emit('root.offline', { root: w.root.path, reason: probe.reason ?? 'offline' });
       return;
     }
     if (announce) this.deps.events.emit('root.online', { root: w.root.path });
@@ -172,6 +172,7 @@ export class WatchService {
     this.deps.events.emit('watcher.degraded', {
       root: w.root.path,
       reason: errorMessage(err),
+      fallback: 'poll',
       hint: INOTIFY_HINT,
     });
     this.deps.status.doc.notes = [...new Set([...this.deps.status.doc.notes, INOTIFY_HINT])];
@@ -404,7 +405,7 @@ export class WatchService {
         for (const [p, d] of this.pendingDeletes)
           if (d.row.root === w.root.path) this.pendingDeletes.delete(p);
         this.deps.logger.warn('root went offline: nothing under it is marked missing', { root: w.root.path });
-        this.deps.events.emit('root.offline', { root: w.root.path });
+        this.deps.events.emit('root.offline', { root: w.root.path, reason: probe.reason ?? 'offline' });
       }
       if (!w.online && probe.online) {
         changed = true;
