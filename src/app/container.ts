@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
-import { migrate } from '../adapters/index/schema.js';
+import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
 import type { Config } from '../config/config.js';
 import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
 import { AssetsService } from '../services/search/assets.service.js';
@@ -60,8 +60,15 @@ export class Container {
     const file = this.config.searchDb;
     if (this.readOnly && !fs.existsSync(file)) this.db = await openDb(':memory:');
     else this.db = await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
-    if (!this.db.readOnly) await migrate(this.db);
-    return this.db;
+    const db = this.db;
+    try {
+      if (!db.readOnly) await migrate(db);
+      else if (db.file !== ':memory:') await assertSchemaCurrent(db);
+    } catch (err) {
+      this.closeIndex();
+      throw err;
+    }
+    return db;
   }
 
   /** Closes the index (used by rebuild before it swaps the file). */

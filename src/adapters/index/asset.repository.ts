@@ -4,8 +4,10 @@
  */
 import type { Db, SqlParam } from '../duckdb.adapter.js';
 import { termFrequencies } from '../../domain/prompt-text.js';
+import { docLenSql, sortSearchTablesSql } from './schema.js';
 import {
   hexToU64,
+  indexKeySql,
   insertRows,
   placeholders,
   toIso,
@@ -16,6 +18,7 @@ import {
   type LocationRow,
   type PhashRow,
   type TagRow,
+  tagKeyTextSql,
 } from './rows.js';
 
 export interface AssetEntry {
@@ -26,6 +29,7 @@ export interface AssetEntry {
 }
 
 const ASSET_COLUMNS: ColumnSpec = [
+  ['asset_id', '?'],
   ['content_hash', '?'],
   ['file_path', '?'],
   ['file_name', '?'],
@@ -51,6 +55,11 @@ const ASSET_COLUMNS: ColumnSpec = [
   ['status', '?'],
   ['warnings', '?::JSON::VARCHAR[]'],
 ];
+/** Columns computed in SQL from the inserted values (see insertRows). */
+const ASSET_DERIVED: ColumnSpec = [['doc_len', docLenSql('v.prompt::VARCHAR', 'v.description::VARCHAR')]];
+const TAG_DERIVED: ColumnSpec = [
+  ['tag_key', indexKeySql(tagKeyTextSql('v.category::VARCHAR', 'v.value_norm::VARCHAR'))],
+];
 
 const LOCATION_COLUMNS: ColumnSpec = [
   ['path', '?'],
@@ -67,8 +76,9 @@ const LOCATION_COLUMNS: ColumnSpec = [
   ['missing_since', 'TRY_CAST(? AS TIMESTAMP)'],
 ];
 
-function assetParams(a: AssetRow): SqlParam[] {
+function assetParams(a: AssetRow, id: number): SqlParam[] {
   return [
+    id,
     a.content_hash,
     a.file_path,
     a.file_name,
@@ -113,13 +123,18 @@ function locationParams(l: LocationRow): SqlParam[] {
   ];
 }
 
+/** `meta` key: assets upserted since asset_tags and prompt_terms were last sorted by key. */
+const UNSORTED_KEY = 'unsorted_assets';
+/** Below this many unsorted assets the unsorted rows cost too little to scan to sort for. */
+const SORT_MIN_ASSETS = 5000;
+
 function chunks<T>(items: readonly T[], size = 500): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-const ASSET_SELECT = `SELECT * EXCLUDE (created_at, first_seen, updated_at, generation),
+const ASSET_SELECT = `SELECT * EXCLUDE (asset_id, doc_len, created_at, first_seen, updated_at, generation),
   strftime(created_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at,
   strftime(first_seen, '%Y-%m-%dT%H:%M:%S.%gZ') AS first_seen,
   strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS updated_at,
@@ -165,42 +180,117 @@ export class AssetRepository {
     return this.db.transaction(fn);
   }
 
-  /** Replaces everything the index holds for these assets (row, tags, hashes, aliases, terms). */
+  /**
+   * Replaces everything the index holds for these assets (row, tags, hashes, aliases, terms). An
+   * asset keeps its `asset_id` across upserts; a new one takes the next from the `asset_ids`
+   * sequence. Tags and terms are keyed by `asset_id`, so the search joins compare integers.
+   */
   async upsertAssets(entries: readonly AssetEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db.transaction(async () => {
       for (const part of chunks(entries)) {
         const hashes = part.map((e) => e.asset.content_hash);
+        const ids = await this.assetIds(hashes);
+        const old = [...ids.values()];
+        if (old.length > 0) {
+          const oldList = placeholders(old.length);
+          for (const table of ['asset_tags', 'prompt_terms']) {
+            await this.db.run(`DELETE FROM ${table} WHERE asset_id IN (${oldList})`, old);
+          }
+        }
         const inList = placeholders(hashes.length);
-        for (const table of ['assets', 'asset_tags', 'perceptual_hashes', 'prompt_terms', 'aliases']) {
+        for (const table of ['assets', 'perceptual_hashes', 'aliases']) {
           await this.db.run(`DELETE FROM ${table} WHERE content_hash IN (${inList})`, hashes);
         }
+        const fresh = hashes.filter((h) => !ids.has(h));
+        if (fresh.length > 0) {
+          const next = await this.db.all<{ id: bigint }>(`SELECT nextval('asset_ids') AS id FROM range(?)`, [
+            fresh.length,
+          ]);
+          fresh.forEach((h, i) => ids.set(h, Number(next[i]?.id)));
+        }
+        const idOf = (h: string): number => {
+          const id = ids.get(h);
+          if (id === undefined) throw new Error(`no asset_id for ${h}`);
+          return id;
+        };
         await insertRows(
           this.db,
           'assets',
           ASSET_COLUMNS,
-          part.map((e) => assetParams(e.asset)),
+          part.map((e) => assetParams(e.asset, idOf(e.asset.content_hash))),
+          'INSERT',
+          100,
+          ASSET_DERIVED,
         );
-        await this.insertChildren(part);
+        await this.insertChildren(part, idOf);
       }
+      if ((await this.noteUnsorted(entries.length)) >= SORT_MIN_ASSETS) await this.sortSearchTables();
     });
   }
 
-  private async insertChildren(part: readonly AssetEntry[]): Promise<void> {
-    const tagRows = part.flatMap((e) =>
-      e.tags.map((t) => [t.content_hash, t.category, t.value, t.value_norm, t.source]),
+  /** Adds `n` to the assets written since the last sort of the search tables; returns the sum. */
+  private async noteUnsorted(n: number): Promise<number> {
+    const rows = await this.db.all(
+      `UPDATE meta SET value = CAST(COALESCE(TRY_CAST(value AS BIGINT), 0) + ? AS VARCHAR)
+       WHERE key = '${UNSORTED_KEY}' RETURNING value`,
+      [n],
     );
+    if (rows[0] !== undefined) return Number(rows[0]['value']);
+    await this.db.run(`INSERT INTO meta VALUES ('${UNSORTED_KEY}', ?)`, [String(n)]);
+    return n;
+  }
+
+  /**
+   * A tag or prompt term filter reads only the row groups of asset_tags and prompt_terms whose
+   * min/max key can match, as long as those tables are sorted by key. Upserts append to them; once
+   * the assets written since the last sort reach a tenth of all assets (and at least
+   * {@link SORT_MIN_ASSETS}), both tables are rewritten in key order, in the caller's transaction.
+   * An index rebuild writes every asset, so it ends with a sort. Returns whether it sorted.
+   */
+  async sortSearchTables(opts: { force?: boolean } = {}): Promise<boolean> {
+    const rows = await this.db.all(
+      `SELECT (SELECT TRY_CAST(value AS BIGINT) FROM meta WHERE key = '${UNSORTED_KEY}') AS unsorted,
+              (SELECT count(*) FROM assets) AS assets`,
+    );
+    const unsorted = toNum(rows[0]?.['unsorted']) ?? 0;
+    const assets = toNum(rows[0]?.['assets']) ?? 0;
+    if (opts.force !== true && (unsorted < SORT_MIN_ASSETS || unsorted * 10 < assets)) return false;
+    await this.db.transaction(async () => {
+      for (const sql of sortSearchTablesSql()) await this.db.run(sql);
+      await this.db.run(`INSERT OR REPLACE INTO meta VALUES ('${UNSORTED_KEY}', '0')`);
+    });
+    return true;
+  }
+
+  /** `asset_id` of each of these assets that has a row (ids stay far below 2^53). */
+  private async assetIds(hashes: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ h: string; id: bigint | null }>(
+      `SELECT content_hash AS h, asset_id AS id FROM assets WHERE content_hash IN (${placeholders(hashes.length)})`,
+      hashes,
+    );
+    return new Map(rows.flatMap((r) => (r.id === null ? [] : [[r.h, Number(r.id)] as const])));
+  }
+
+  private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
+    const tagRows = part.flatMap((e) => {
+      const id = idOf(e.asset.content_hash);
+      return e.tags.map((t) => [id, t.category, t.value, t.value_norm, t.source]);
+    });
     await insertRows(
       this.db,
       'asset_tags',
       [
-        ['content_hash', '?'],
+        ['asset_id', '?'],
         ['category', '?'],
         ['value', '?'],
         ['value_norm', '?'],
         ['source', '?'],
       ],
       tagRows,
+      'INSERT',
+      100,
+      TAG_DERIVED,
     );
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
     await insertRows(
@@ -236,24 +326,33 @@ export class AssetRepository {
       aliasRows,
       'INSERT OR REPLACE',
     );
-    const terms: SqlParam[][] = [];
+    // The term index is the largest table (a dozen rows per asset): its rows go in as three
+    // JSON lists per statement, unnested by DuckDB, instead of thousands of bound parameters.
+    const ids: number[] = [];
+    const tfs: number[] = [];
+    const terms: string[] = [];
     for (const e of part) {
       const text = [e.asset.prompt ?? '', e.asset.description ?? ''].join(' ').trim();
       if (text === '') continue;
-      for (const [term, tf] of termFrequencies(text)) terms.push([term, e.asset.content_hash, tf]);
+      const id = idOf(e.asset.content_hash);
+      for (const [term, tf] of termFrequencies(text)) {
+        ids.push(id);
+        tfs.push(tf);
+        terms.push(term);
+      }
     }
-    await insertRows(
-      this.db,
-      'prompt_terms',
-      [
-        ['term', '?'],
-        ['content_hash', '?'],
-        ['tf', '?'],
-      ],
-      terms,
-      'INSERT',
-      300,
-    );
+    for (let i = 0; i < terms.length; i += 5000) {
+      await this.db.run(
+        `INSERT INTO prompt_terms (term_key, asset_id, tf, term)
+         SELECT ${indexKeySql('term')}, asset_id, tf, term FROM (SELECT
+           unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::INTEGER[]) AS tf)`,
+        [
+          JSON.stringify(terms.slice(i, i + 5000)),
+          JSON.stringify(ids.slice(i, i + 5000)),
+          JSON.stringify(tfs.slice(i, i + 5000)),
+        ],
+      );
+    }
   }
 
   async upsertLocations(rows: readonly LocationRow[]): Promise<void> {
@@ -393,7 +492,9 @@ export class AssetRepository {
 
   async tagsOf(hash: string): Promise<TagRow[]> {
     return this.db.all<TagRow & Record<string, unknown>>(
-      `SELECT * FROM asset_tags WHERE content_hash = ? ORDER BY category, value`,
+      `SELECT a.content_hash, t.category, t.value, t.value_norm, t.source
+       FROM asset_tags t JOIN assets a ON a.asset_id = t.asset_id
+       WHERE a.content_hash = ? ORDER BY t.category, t.value`,
       [hash],
     );
   }

@@ -129,11 +129,13 @@ export class SearchService {
       projectRoots: this.deps.projectRoots,
       randomSeed: this.deps.randomSeed?.() ?? Math.random().toString(36).slice(2, 10),
     });
-    const rows = await repo.page(q);
+    const page = await repo.page(q);
+    const rows = page.rows;
     const total =
-      rows.length < q.limit && (rows.length > 0 || q.offset === 0)
+      page.total ??
+      (rows.length < q.limit && (rows.length > 0 || q.offset === 0)
         ? q.offset + rows.length
-        : await repo.count(q);
+        : await repo.count(q));
     const locations = await repo.locationsOf(
       rows.map((r) => r.content_hash),
       q.includeMissing,
@@ -177,6 +179,13 @@ export class SearchService {
     query: SimilarQuery,
     opts: { cwd?: string; confineToRoots?: boolean },
   ): Promise<{ content_hash: string | null; path: string | null; indexed: boolean; value: string }> {
+    // The common case, an asset's content hash: its stored hash is found without resolving the
+    // reference first (perceptual hashes exist only for assets, so this is what resolve gives).
+    const lower = query.ref.toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(lower)) {
+      const stored = await this.deps.repo.perceptualOf(lower, query.hash);
+      if (stored !== undefined) return { content_hash: lower, path: null, indexed: true, value: stored };
+    }
     const ref = await this.deps.resolve(query.ref, opts);
     const hash = ref.contentHash ?? null;
     const path = ref.path ?? null;
