@@ -21,8 +21,8 @@ import { termFrequencies } from '../../src/domain/prompt-text.js';
 import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
 import { normaliseTagValue, parseTag } from '../../src/domain/tags.js';
 import { AliceError, ErrorCode, Search } from '../../src/index.js';
-import { AssetsService } from '../../src/services/assets.service.js';
-import { SearchService, type SearchResponse } from '../../src/services/search.service.js';
+import { AssetsService } from '../../src/services/search/assets.service.js';
+import { SearchService, type SearchResponse } from '../../src/services/search/search.service.js';
 
 /** The version 1 schema as alice wrote it (frozen history: what migration 2 upgrades). */
 const V1_SCHEMA = [
@@ -365,6 +365,67 @@ describe('tags and terms sorted by key', () => {
       expect((await serviceOf(db).search(parseSearchFilters({ tags: ['subject:s0'] }))).total).toBe(
         specs(31).filter((s) => s.status === 'present' && s.tags.includes('subject:s0')).length,
       );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('column tables', () => {
+  it('every asset and location field reads back from its own column', async () => {
+    const db = await openDb(':memory:');
+    try {
+      await migrate(db);
+      const repo = new AssetRepository(db);
+      const { entry, location } = entryOf(1, specs(2)[1]!);
+      // A distinct value in every column, so a value written into a neighbour's column shows.
+      const asset: AssetRow = {
+        ...entry.asset,
+        file_path: '/lib/a/file_path.png',
+        file_name: 'file_name.png',
+        file_size: 101,
+        media_type: 'image',
+        format: 'fmt',
+        mime: 'image/x-mime',
+        width: 102,
+        height: 103,
+        duration: 104.5,
+        tags: ['t:tags'],
+        description: 'desc text',
+        prompt: 'prompt text',
+        negative_prompt: 'negative text',
+        source: 'src',
+        model: 'mdl',
+        generation: '{"seed":105}',
+        created_at: '2024-01-01T00:00:01.000Z',
+        first_seen: '2024-01-01T00:00:02.000Z',
+        updated_at: '2024-01-01T00:00:03.000Z',
+        derived_from: 'derived',
+        embed_state: 'embed',
+        status: 'missing',
+        warnings: ['w1'],
+      };
+      const loc: LocationRow = {
+        ...location,
+        byte_hash: 'b'.repeat(64),
+        root: '/lib',
+        rel_path: 'rel/path.png',
+        size: 201,
+        mtime_ms: 202.5,
+        inode: 203,
+        present: false,
+        first_seen: '2024-02-01T00:00:01.000Z',
+        last_seen: '2024-02-01T00:00:02.000Z',
+        missing_since: '2024-02-01T00:00:03.000Z',
+      };
+      await repo.upsertAssets([{ ...entry, asset }]);
+      await repo.upsertLocations([loc]);
+      const back = await repo.getAsset(asset.content_hash);
+      expect({ ...back, generation: JSON.parse(back?.generation ?? 'null') as unknown }).toEqual({
+        ...asset,
+        generation: { seed: 105 },
+      });
+      expect(await repo.location(loc.path)).toEqual(loc);
     } finally {
       db.close();
     }

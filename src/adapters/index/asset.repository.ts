@@ -2,23 +2,32 @@
  * Reads and writes assets, locations, aliases, tags and perceptual hashes in the index. All SQL for
  * these tables lives here; services speak in row objects.
  */
-import type { Db, SqlParam } from '../duckdb.adapter.js';
+import type { Db } from '../duckdb.adapter.js';
 import { termFrequencies } from '../../domain/prompt-text.js';
-import { docLenSql, sortSearchTablesSql } from './schema.js';
 import {
-  hexToU64,
+  ALIAS_COLUMNS,
+  ASSET_COLUMNS,
+  ASSET_DERIVED,
+  FILE_ERROR_COLUMNS,
+  LOCATION_COLUMNS,
+  PHASH_COLUMNS,
+  TAG_COLUMNS,
+  TAG_DERIVED,
+  type AliasInsert,
+  type TagInsert,
+} from './asset-columns.js';
+import { sortSearchTablesSql } from './schema.js';
+import {
   indexKeySql,
   insertRows,
   placeholders,
   toIso,
   toNum,
   type AssetRow,
-  type ColumnSpec,
   type FileErrorRow,
   type LocationRow,
   type PhashRow,
   type TagRow,
-  tagKeyTextSql,
 } from './rows.js';
 
 export interface AssetEntry {
@@ -26,101 +35,6 @@ export interface AssetEntry {
   tags: TagRow[];
   phash: PhashRow | null;
   aliases: string[];
-}
-
-const ASSET_COLUMNS: ColumnSpec = [
-  ['asset_id', '?'],
-  ['content_hash', '?'],
-  ['file_path', '?'],
-  ['file_name', '?'],
-  ['file_size', '?'],
-  ['media_type', '?'],
-  ['format', '?'],
-  ['mime', '?'],
-  ['width', '?'],
-  ['height', '?'],
-  ['duration', '?'],
-  ['tags', '?::JSON::VARCHAR[]'],
-  ['description', '?'],
-  ['prompt', '?'],
-  ['negative_prompt', '?'],
-  ['source', '?'],
-  ['model', '?'],
-  ['generation', '?::JSON'],
-  ['created_at', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['first_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['updated_at', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['derived_from', '?'],
-  ['embed_state', '?'],
-  ['status', '?'],
-  ['warnings', '?::JSON::VARCHAR[]'],
-];
-/** Columns computed in SQL from the inserted values (see insertRows). */
-const ASSET_DERIVED: ColumnSpec = [['doc_len', docLenSql('v.prompt::VARCHAR', 'v.description::VARCHAR')]];
-const TAG_DERIVED: ColumnSpec = [
-  ['tag_key', indexKeySql(tagKeyTextSql('v.category::VARCHAR', 'v.value_norm::VARCHAR'))],
-];
-
-const LOCATION_COLUMNS: ColumnSpec = [
-  ['path', '?'],
-  ['content_hash', '?'],
-  ['byte_hash', '?'],
-  ['root', '?'],
-  ['rel_path', '?'],
-  ['size', '?'],
-  ['mtime_ms', '?'],
-  ['inode', '?'],
-  ['present', '?'],
-  ['first_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['last_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['missing_since', 'TRY_CAST(? AS TIMESTAMP)'],
-];
-
-function assetParams(a: AssetRow, id: number): SqlParam[] {
-  return [
-    id,
-    a.content_hash,
-    a.file_path,
-    a.file_name,
-    a.file_size,
-    a.media_type,
-    a.format,
-    a.mime,
-    a.width,
-    a.height,
-    a.duration,
-    JSON.stringify(a.tags),
-    a.description,
-    a.prompt,
-    a.negative_prompt,
-    a.source,
-    a.model,
-    a.generation,
-    a.created_at,
-    a.first_seen,
-    a.updated_at,
-    a.derived_from,
-    a.embed_state,
-    a.status,
-    JSON.stringify(a.warnings),
-  ];
-}
-
-function locationParams(l: LocationRow): SqlParam[] {
-  return [
-    l.path,
-    l.content_hash,
-    l.byte_hash,
-    l.root,
-    l.rel_path,
-    l.size,
-    l.mtime_ms,
-    l.inode,
-    l.present,
-    l.first_seen,
-    l.last_seen,
-    l.missing_since,
-  ];
 }
 
 /** `meta` key: assets upserted since asset_tags and prompt_terms were last sorted by key. */
@@ -218,10 +132,8 @@ export class AssetRepository {
           this.db,
           'assets',
           ASSET_COLUMNS,
-          part.map((e) => assetParams(e.asset, idOf(e.asset.content_hash))),
-          'INSERT',
-          100,
-          ASSET_DERIVED,
+          part.map((e) => ({ id: idOf(e.asset.content_hash), asset: e.asset })),
+          { derived: ASSET_DERIVED },
         );
         await this.insertChildren(part, idOf);
       }
@@ -274,58 +186,16 @@ export class AssetRepository {
 
   private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
     const tagRows = part.flatMap((e) => {
-      const id = idOf(e.asset.content_hash);
-      return e.tags.map((t) => [id, t.category, t.value, t.value_norm, t.source]);
+      const asset_id = idOf(e.asset.content_hash);
+      return e.tags.map((t): TagInsert => ({ ...t, asset_id }));
     });
-    await insertRows(
-      this.db,
-      'asset_tags',
-      [
-        ['asset_id', '?'],
-        ['category', '?'],
-        ['value', '?'],
-        ['value_norm', '?'],
-        ['source', '?'],
-      ],
-      tagRows,
-      'INSERT',
-      100,
-      TAG_DERIVED,
-    );
+    await insertRows(this.db, 'asset_tags', TAG_COLUMNS, tagRows, { derived: TAG_DERIVED });
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
-    await insertRows(
-      this.db,
-      'perceptual_hashes',
-      [
-        ['content_hash', '?'],
-        ['phash', '?'],
-        ['dhash', '?'],
-        ['ahash', '?'],
-        ['phash_u64', '?::UBIGINT'],
-        ['dhash_u64', '?::UBIGINT'],
-        ['ahash_u64', '?::UBIGINT'],
-      ],
-      ph.map((p) => [
-        p.content_hash,
-        p.phash,
-        p.dhash,
-        p.ahash,
-        hexToU64(p.phash),
-        hexToU64(p.dhash),
-        hexToU64(p.ahash),
-      ]),
+    await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
+    const aliasRows = part.flatMap((e) =>
+      e.aliases.map((alias_hash): AliasInsert => ({ alias_hash, content_hash: e.asset.content_hash })),
     );
-    const aliasRows = part.flatMap((e) => e.aliases.map((a) => [a, e.asset.content_hash]));
-    await insertRows(
-      this.db,
-      'aliases',
-      [
-        ['alias_hash', '?'],
-        ['content_hash', '?'],
-      ],
-      aliasRows,
-      'INSERT OR REPLACE',
-    );
+    await insertRows(this.db, 'aliases', ALIAS_COLUMNS, aliasRows, { verb: 'INSERT OR REPLACE' });
     // The term index is the largest table (a dozen rows per asset): its rows go in as three
     // JSON lists per statement, unnested by DuckDB, instead of thousands of bound parameters.
     const ids: number[] = [];
@@ -361,7 +231,7 @@ export class AssetRepository {
       for (const part of chunks(rows)) {
         const paths = part.map((r) => r.path);
         await this.db.run(`DELETE FROM locations WHERE path IN (${placeholders(paths.length)})`, paths);
-        await insertRows(this.db, 'locations', LOCATION_COLUMNS, part.map(locationParams));
+        await insertRows(this.db, 'locations', LOCATION_COLUMNS, part);
       }
     });
   }
@@ -531,20 +401,7 @@ export class AssetRepository {
   async replaceFileErrors(root: string, rows: readonly FileErrorRow[]): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run(`DELETE FROM file_errors WHERE root = ?`, [root]);
-      const params = rows.map((r) => [r.path, r.root, r.code, r.message, r.at]);
-      await insertRows(
-        this.db,
-        'file_errors',
-        [
-          ['path', '?'],
-          ['root', '?'],
-          ['code', '?'],
-          ['message', '?'],
-          ['seen_at', 'TRY_CAST(? AS TIMESTAMP)'],
-        ],
-        params,
-        'INSERT OR REPLACE',
-      );
+      await insertRows(this.db, 'file_errors', FILE_ERROR_COLUMNS, rows, { verb: 'INSERT OR REPLACE' });
     });
   }
 

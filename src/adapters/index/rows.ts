@@ -68,37 +68,78 @@ export interface FileErrorRow {
   at: string;
 }
 
-/** Column → SQL placeholder expression (casts for lists, JSON and timestamps). */
-export type ColumnSpec = readonly (readonly [name: string, placeholder: string])[];
+/**
+ * One column of an insert: its name, the value bound for a row, and the SQL the value is bound
+ * through (`?` unless it needs a cast). Name and value sit in one entry, so a table of columns
+ * cannot bind a value to the wrong column the way two parallel lists can when one is reordered.
+ */
+export interface Column<R> {
+  readonly name: string;
+  readonly value: (row: R) => SqlParam;
+  readonly sql?: string;
+}
+
+/** A column computed in SQL from the inserted values, named `v.<column>` (see {@link insertRows}). */
+export interface DerivedColumn {
+  readonly name: string;
+  readonly sql: string;
+}
+
+export interface InsertOptions {
+  /** `INSERT` (default) or `INSERT OR REPLACE`. */
+  verb?: 'INSERT' | 'INSERT OR REPLACE';
+  /** Rows per statement (default 100). */
+  chunk?: number;
+  derived?: readonly DerivedColumn[];
+}
 
 /**
  * Inserts rows in chunks of multi-row VALUES statements. `derived` columns are computed in SQL
- * from the inserted values, named `v.<column>` (e.g. a key hashed from a text column): no extra
- * parameters, and one vectorised expression per chunk instead of one per row.
+ * from the inserted values (e.g. a key hashed from a text column): no extra parameters, and one
+ * vectorised expression per chunk instead of one per row.
  */
-export async function insertRows(
+export async function insertRows<R>(
   db: Db,
   table: string,
-  columns: ColumnSpec,
-  rows: readonly (readonly SqlParam[])[],
-  verb = 'INSERT',
-  chunk = 100,
-  derived: ColumnSpec = [],
+  columns: readonly Column<R>[],
+  rows: readonly R[],
+  opts: InsertOptions = {},
 ): Promise<void> {
-  const names = columns.map(([n]) => n).join(', ');
-  const tuple = `(${columns.map(([, p]) => p).join(', ')})`;
+  const verb = opts.verb ?? 'INSERT';
+  const chunk = opts.chunk ?? 100;
+  const derived = opts.derived ?? [];
+  const names = columns.map((c) => c.name).join(', ');
+  const tuple = `(${columns.map((c) => c.sql ?? '?').join(', ')})`;
   for (let i = 0; i < rows.length; i += chunk) {
     const part = rows.slice(i, i + chunk);
     const values = `VALUES ${part.map(() => tuple).join(', ')}`;
     const sql =
       derived.length === 0
         ? `${verb} INTO ${table} (${names}) ${values}`
-        : `${verb} INTO ${table} (${names}, ${derived.map(([n]) => n).join(', ')})
-           SELECT v.*, ${derived.map(([, e]) => e).join(', ')} FROM (${values}) v(${names})`;
-    await db.run(sql, part.flat());
+        : `${verb} INTO ${table} (${names}, ${derived.map((d) => d.name).join(', ')})
+           SELECT v.*, ${derived.map((d) => d.sql).join(', ')} FROM (${values}) v(${names})`;
+    await db.run(
+      sql,
+      part.flatMap((row) => columns.map((c) => c.value(row))),
+    );
   }
 }
 
+/** The properties of `R` whose values can be bound as they are. */
+export type ParamKeys<R> = { [K in keyof R]-?: R[K] extends SqlParam ? K : never }[keyof R] & string;
+
+/**
+ * A column whose value is the row's property of the same name (only properties that bind as they
+ * are, so a list or object column must say how it is encoded).
+ */
+export function col<R>(name: ParamKeys<R>, sql?: string): Column<R> {
+  return {
+    name,
+    // ParamKeys guarantees the property's type; TypeScript cannot narrow R[K] through it.
+    value: (row: R) => row[name] as SqlParam,
+    ...(sql === undefined ? {} : { sql }),
+  };
+}
 /** `IN (?, ?, …)` for a list of values. */
 export function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
