@@ -8,6 +8,7 @@ import { openDb, type Db } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
 import type { Config } from '../config/config.js';
+import { AliceError, ErrorCode } from '../domain/errors.js';
 import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
@@ -55,9 +56,23 @@ export class Container {
     this.closers.push(fn);
   }
 
-  async index(): Promise<Db> {
-    if (this.db !== undefined) return this.db;
+  /**
+   * The index, opened (and migrated when writable) on first use. A read-only container without an
+   * index file opens an empty one, unless `mustExist`: a search there would answer "no matches"
+   * for a library that is only not indexed yet.
+   */
+  async index(opts: { mustExist?: boolean } = {}): Promise<Db> {
     const file = this.config.searchDb;
+    if (
+      opts.mustExist === true &&
+      (this.db === undefined || this.db.file === ':memory:') &&
+      !fs.existsSync(file)
+    ) {
+      throw new AliceError(ErrorCode.INDEX_MISSING, `there is no index at ${file}`, {
+        hint: 'run `alice index rebuild` (or start the agent with `alice watch`) to build it from the library',
+      });
+    }
+    if (this.db !== undefined) return this.db;
     if (this.readOnly && !fs.existsSync(file)) this.db = await openDb(':memory:');
     else this.db = await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
     const db = this.db;
