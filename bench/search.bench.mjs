@@ -8,7 +8,9 @@
  * Generates `--rows` assets in a temp DuckDB file entirely in SQL (INSERT … SELECT FROM range):
  * 4 tags each from a 200-value vocabulary in 5 categories, prompts of 8–19 distinct words from a
  * 2,000-word vocabulary (a third of the words from the 50 most common), one present location,
- * and pHashes where every tenth asset is a 1–2-bit variant of its neighbour. Then it times, through
+ * and pHashes where every tenth asset is a 1–2-bit variant of its neighbour; the rows fill the
+ * columns the index's write path fills (asset ids, tag and term keys, document lengths), and tags
+ * and terms end sorted by key as after an `index rebuild`. Then it times, through
  * the package's `Search` class (the same code path as `alice search`), the p50/p95 of a tag query,
  * a prompt word query and `findSimilar`; and near-duplicate grouping of `--near` pHashes at t = 6
  * by multi-index hashing against brute force measured in the same run (brute force on a
@@ -22,7 +24,9 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { openDb } from '../dist/adapters/duckdb.adapter.js';
-import { migrate } from '../dist/adapters/index/schema.js';
+import { AssetRepository } from '../dist/adapters/index/asset.repository.js';
+import { indexKeySql, tagKeyTextSql } from '../dist/adapters/index/rows.js';
+import { docLenSql, migrate } from '../dist/adapters/index/schema.js';
 import { findNearDuplicates, findNearDuplicatesBruteForce } from '../dist/domain/near-duplicates.js';
 import { Search } from '../dist/index.js';
 
@@ -50,28 +54,36 @@ function rng(seed) {
   };
 }
 
+/** Bulk SQL over the same columns the index's write path fills (asset.repository.ts upsertAssets). */
+const TAG_KEY = indexKeySql(tagKeyTextSql('category', 'value_norm'));
 const GENERATE = [
   `CREATE TEMP TABLE words AS SELECT list('w' || x ORDER BY x) AS wl FROM range(2000) t(x)`,
   `CREATE TEMP TABLE vocab AS SELECT list(c || ':' || c || 'v' || x ORDER BY c, x) AS tl
      FROM (VALUES ('style'), ('subject'), ('color'), ('mood'), ('keywords')) cs(c), range(40) r(x)`,
-  `CREATE TEMP TABLE gen AS SELECT i, sha256(i::VARCHAR) AS h,
+  `CREATE TEMP TABLE gen AS SELECT i, nextval('asset_ids') AS asset_id, sha256(i::VARCHAR) AS h,
      list_distinct([ (hash(i * 7 + k) % 200)::INT + 1 FOR k IN range(4)]) AS tagidx,
      list_distinct([ (CASE WHEN hash(i * 13 + k) % 3 = 0 THEN hash(i * 13 + k) % 50 ELSE hash(i * 13 + k) % 2000 END)::INT + 1
                      FOR k IN range((8 + hash(i) % 12)::BIGINT)]) AS widx
      FROM range(?) t(i)`,
-  `INSERT INTO assets (content_hash, file_path, file_name, file_size, media_type, format, mime, width, height,
-       tags, prompt, source, model, created_at, first_seen, updated_at, status, warnings)
-     SELECT h, '/lib/' || (i % 1000) || '/img' || i || '.png', 'img' || i || '.png', 1000 + hash(i) % 5000000,
-       CASE WHEN i % 20 = 0 THEN 'video' ELSE 'image' END, CASE WHEN i % 3 = 0 THEN 'jpeg' ELSE 'png' END, NULL,
-       256 + (hash(i + 1) % 8) * 128, 256 + (hash(i + 2) % 8) * 128,
-       [tl[x] FOR x IN tagidx], array_to_string([wl[x] FOR x IN widx], ' '),
-       CASE WHEN i % 4 = 0 THEN 'comfyui' ELSE 'automatic1111' END, 'sdxl',
-       TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT),
-       TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT), NULL, 'present', []
-     FROM gen, words, vocab`,
-  `INSERT INTO asset_tags SELECT h, split_part(t, ':', 1), split_part(t, ':', 2), lower(split_part(t, ':', 2)), 'user'
-     FROM (SELECT content_hash AS h, unnest(tags) AS t FROM assets)`,
-  `INSERT INTO prompt_terms SELECT wl[x], h, 1 FROM (SELECT h, unnest(widx) AS x FROM gen), words`,
+  `INSERT INTO assets (asset_id, doc_len, content_hash, file_path, file_name, file_size, media_type, format, mime,
+       width, height, tags, prompt, source, model, created_at, first_seen, updated_at, status, warnings)
+     SELECT asset_id, ${docLenSql('prompt', 'NULL::VARCHAR')}, * EXCLUDE (asset_id) FROM (
+       SELECT asset_id, h, '/lib/' || (i % 1000) || '/img' || i || '.png', 'img' || i || '.png', 1000 + hash(i) % 5000000,
+         CASE WHEN i % 20 = 0 THEN 'video' ELSE 'image' END, CASE WHEN i % 3 = 0 THEN 'jpeg' ELSE 'png' END, NULL,
+         256 + (hash(i + 1) % 8) * 128, 256 + (hash(i + 2) % 8) * 128,
+         [tl[x] FOR x IN tagidx], array_to_string([wl[x] FOR x IN widx], ' ') AS prompt,
+         CASE WHEN i % 4 = 0 THEN 'comfyui' ELSE 'automatic1111' END, 'sdxl',
+         TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT),
+         TIMESTAMP '2024-01-01' + to_seconds((hash(i) % 31536000)::BIGINT), NULL, 'present', []
+       FROM gen, words, vocab)`,
+  `INSERT INTO asset_tags (asset_id, tag_key, category, value, value_norm, source)
+     SELECT asset_id, ${TAG_KEY}, category, value, value_norm, 'user' FROM (
+       SELECT asset_id, split_part(t, ':', 1) AS category, split_part(t, ':', 2) AS value,
+         lower(split_part(t, ':', 2)) AS value_norm
+       FROM (SELECT asset_id, unnest(tags) AS t FROM assets))`,
+  `INSERT INTO prompt_terms (term_key, asset_id, tf, term)
+     SELECT ${indexKeySql('term')}, asset_id, 1, term FROM (
+       SELECT asset_id, wl[x] AS term FROM (SELECT asset_id, unnest(widx) AS x FROM gen), words)`,
   `INSERT INTO locations SELECT file_path, content_hash, content_hash, '/lib', substr(file_path, 6), file_size, 0, 0,
      true, first_seen, first_seen, NULL FROM assets`,
   `INSERT INTO perceptual_hashes (content_hash, phash, phash_u64, dhash_u64, ahash_u64)
@@ -87,6 +99,8 @@ async function generate(file) {
   const db = await openDb(file);
   await migrate(db);
   for (const sql of GENERATE) await db.run(sql, sql.includes('range(?)') ? [ROWS] : []);
+  // An index rebuild writes every asset in one pass, which ends with tags and terms sorted by key.
+  await new AssetRepository(db).sortSearchTables({ force: true });
   await db.run('CHECKPOINT');
   const phashes = await db.all(
     `SELECT content_hash, phash FROM perceptual_hashes ORDER BY content_hash LIMIT ?`,

@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import { openDb, type Db } from './adapters/duckdb.adapter.js';
 import { AssetRepository } from './adapters/index/asset.repository.js';
+import { assertSchemaCurrent } from './adapters/index/schema.js';
 import { SearchRepository } from './adapters/index/search.repository.js';
 import { callAgent } from './app/agent-client.js';
 import { hashImageFile } from './app/ops/search.ops.js';
@@ -168,7 +169,14 @@ export class Search {
         hint: 'run `alice index rebuild` (or start the agent) to create it',
       });
     }
-    return new Search(new LocalBackend(await openDb(file, { readOnly: true }), config));
+    const db = await openDb(file, { readOnly: true });
+    try {
+      await assertSchemaCurrent(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Search(new LocalBackend(db, config));
   }
 
   /** Through the running agent when there is one, else like {@link Search.open}. */

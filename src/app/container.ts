@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
-import { migrate } from '../adapters/index/schema.js';
+import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
 import type { Config } from '../config/config.js';
+import { AliceError, ErrorCode } from '../domain/errors.js';
 import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
@@ -55,13 +56,34 @@ export class Container {
     this.closers.push(fn);
   }
 
-  async index(): Promise<Db> {
-    if (this.db !== undefined) return this.db;
+  /**
+   * The index, opened (and migrated when writable) on first use. A read-only container without an
+   * index file opens an empty one, unless `mustExist`: a search there would answer "no matches"
+   * for a library that is only not indexed yet.
+   */
+  async index(opts: { mustExist?: boolean } = {}): Promise<Db> {
     const file = this.config.searchDb;
+    if (
+      opts.mustExist === true &&
+      (this.db === undefined || this.db.file === ':memory:') &&
+      !fs.existsSync(file)
+    ) {
+      throw new AliceError(ErrorCode.INDEX_MISSING, `there is no index at ${file}`, {
+        hint: 'run `alice index rebuild` (or start the agent with `alice watch`) to build it from the library',
+      });
+    }
+    if (this.db !== undefined) return this.db;
     if (this.readOnly && !fs.existsSync(file)) this.db = await openDb(':memory:');
     else this.db = await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
-    if (!this.db.readOnly) await migrate(this.db);
-    return this.db;
+    const db = this.db;
+    try {
+      if (!db.readOnly) await migrate(db);
+      else if (db.file !== ':memory:') await assertSchemaCurrent(db);
+    } catch (err) {
+      this.closeIndex();
+      throw err;
+    }
+    return db;
   }
 
   /** Closes the index (used by rebuild before it swaps the file). */

@@ -11,6 +11,15 @@ import { CliContext, type GlobalOptions } from './context.js';
 import { print, printError, type Rendered } from './render.js';
 import { VERSION } from '../version.js';
 
+// A reader that stops early (`alice dupes --json | head -1`) closes the pipe: that ends the command
+// quietly, as it does for any Unix tool, instead of an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const program = new Command();
 program
   .name('alice')

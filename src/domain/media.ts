@@ -26,6 +26,14 @@ const EXTENSIONS: Readonly<Record<string, { type: MediaType; mime: string; forma
   ogg: { type: 'audio', mime: 'audio/ogg', format: 'ogg' },
 };
 
+/**
+ * Every format name a search can ask for: the file extensions alice indexes and the format names
+ * the index stores for them (`jpg` files are stored as `jpeg`), sorted.
+ */
+export const KNOWN_FORMATS: readonly string[] = [
+  ...new Set(Object.entries(EXTENSIONS).flatMap(([ext, info]) => [ext, info.format])),
+].sort();
+
 /** Directories alice never descends into. */
 export const IGNORED_DIRS: ReadonlySet<string> = new Set(['.metadata', '.alice', 'node_modules']);
 /** Partial-download and temp suffixes: ignored until renamed to their final name. */

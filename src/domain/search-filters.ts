@@ -204,6 +204,15 @@ function defaultSort(q: SearchQuery, prompt: PromptQuery | null): SortKey {
 
 /** Turns validated filters into a query plan. Throws INVALID_INPUT for values that do not parse. */
 export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
+  if (q.seed !== undefined && q.sort !== 'random') {
+    throw new AliceError(
+      ErrorCode.INVALID_INPUT,
+      '`seed` only orders a random sort; alone it would be ignored',
+      {
+        hint: 'to find images generated with a seed use --gen-seed (MCP: gen_seed); to shuffle reproducibly add --sort random',
+      },
+    );
+  }
   const prompt = q.prompt === undefined ? null : parsePromptQuery(q.prompt);
   return {
     allTags: (q.tags ?? []).map(parseTagMatch),

@@ -4,6 +4,7 @@
  * the BM25 parameters used to rank prompt matches. Pure: no I/O.
  */
 import { AliceError, ErrorCode } from './errors.js';
+import { KNOWN_FORMATS } from './media.js';
 import { tokenize } from './prompt-text.js';
 import { normaliseTagValue, parseTag } from './tags.js';
 
@@ -123,12 +124,24 @@ const FORMAT_ALIASES: Readonly<Record<string, readonly string[]>> = {
   heif: ['heif', 'heic'],
 };
 
-/** `png, .JPG` → `png, jpeg, jpg`; distinct, lowercased, aliases expanded. */
+/**
+ * `png, .JPG` → `png, jpeg, jpg`; distinct, lowercased, aliases expanded. A format alice never
+ * indexes could never match: it is an error that lists the known ones.
+ */
 export function normaliseFormats(formats: readonly string[]): string[] {
   const out = new Set<string>();
   for (const f of formats) {
     const key = f.trim().toLowerCase().replace(/^\./, '');
     if (key === '') continue;
+    if (!KNOWN_FORMATS.includes(key)) {
+      throw new AliceError(
+        ErrorCode.INVALID_INPUT,
+        `unknown format "${f.trim()}": no indexed file can have it`,
+        {
+          hint: `known formats: ${KNOWN_FORMATS.join(', ')}`,
+        },
+      );
+    }
     for (const v of FORMAT_ALIASES[key] ?? [key]) out.add(v);
   }
   return [...out];
@@ -144,13 +157,21 @@ function classToRegex(glob: string, i: number): [string, number] | undefined {
   return [`[${body.replace(/\\/g, '\\\\')}]`, close + 1];
 }
 
+/** Whether a `path` filter is a glob (`*`, `?`, `[…]`) rather than a plain folder or file path. */
+export function isGlob(text: string): boolean {
+  return /[*?[]/.test(text);
+}
+
 /**
- * Compiles a path glob to an RE2 pattern over the whole path. `*` and `?` stay within one path
+ * Compiles a path glob to an RE2 pattern over the whole path. A path without wildcards is a folder
+ * (or file): it matches itself and everything under it (`misc` = `misc` and `misc/**`). `*` and `?` stay within one path
  * segment, `**` crosses folders (`**` + `/` may match no folder at all), `[abc]`/`[!abc]` are
  * classes. A glob without `/` matches file names (`*.png`); a relative one matches at any depth
  * (`2024/*.png`); an absolute one matches from the root.
  */
-export function globToRegex(glob: string): string {
+export function globToRegex(input: string): string {
+  const plain = !isGlob(input);
+  const glob = plain && input.length > 1 ? input.replace(/\/+$/, '') : input;
   let re = '';
   let i = 0;
   while (i < glob.length) {
@@ -174,6 +195,7 @@ export function globToRegex(glob: string): string {
       i++;
     }
   }
+  if (plain) re += glob === '/' ? '.*' : '(?:/.*)?';
   return glob.startsWith('/') ? re : `(?:.*/)?${re}`;
 }
 

@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { errorMessage, isAliceError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import type { McpEnv } from './mcp-env.js';
@@ -63,7 +63,16 @@ async function callTool<S extends z.ZodRawShape>(
 }
 
 function registerSpec(server: McpServer, env: McpEnv, spec: ToolSpec<z.ZodRawShape>): void {
-  const inputSchema: z.ZodRawShape = spec.input(env.settings);
+  // Strict: an unknown argument (a typo, a filter this tool does not have) is an error, never
+  // silently dropped so that the call answers as if it had not been given.
+  const shape = spec.input(env.settings);
+  const known = Object.keys(shape).join(', ');
+  const inputSchema = z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown argument ${iss.keys.map((k) => `"${k}"`).join(', ')}; hint: ${spec.name} takes ${known === '' ? 'no arguments' : known}`
+        : undefined,
+  });
   server.registerTool(
     spec.name,
     {

@@ -175,9 +175,14 @@ describe('alice MCP tools (in-process)', () => {
   it('refuses paths outside the roots, relative paths and ambiguous references as tool errors', async () => {
     const outside = path.join(ws.dir, 'outside.png');
     await writeImage(outside, { seed: 9 });
-    for (const tool of ['get_asset', 'find_similar', 'tag_asset', 'select_for_project']) {
-      const args = { path: outside, add: ['x'], project: 'p', reason: 'r' };
-      expect(await errorOf(tool, args)).toMatch(
+    const extra: Record<string, Record<string, unknown>> = {
+      get_asset: {},
+      find_similar: {},
+      tag_asset: { add: ['x'] },
+      select_for_project: { project: 'p', reason: 'r' },
+    };
+    for (const [tool, more] of Object.entries(extra)) {
+      expect(await errorOf(tool, { path: outside, ...more })).toMatch(
         /^error \[OUTSIDE_ROOTS\]: path is outside the configured roots/,
       );
     }
@@ -192,6 +197,8 @@ describe('alice MCP tools (in-process)', () => {
     expect(await errorOf('search_images', { sort: 'sideways' })).toMatch(/sort/);
     expect(await errorOf('search_images', { since: 'not a date' })).toMatch(/^error \[INVALID_INPUT\]/);
     expect(await errorOf('tag_asset', { content_hash: hash['a.png'] })).toMatch(/nothing to do/);
+    // Unknown arguments are refused, not dropped (which would answer as if they had not been given).
+    expect(await errorOf('search_images', { tag: 'cyberpunk' })).toMatch(/unknown argument "tag".*tags/);
     expect((await data<SearchData>('search_images', {})).total).toBe(3);
   });
 

@@ -65,6 +65,16 @@ describe('globToRegex', () => {
     expect(matches('/lib/*', '/other/lib/a.png')).toBe(false);
   });
 
+  it('a path without wildcards is a folder: itself and everything under it', () => {
+    expect(matches('/lib/misc', '/lib/misc/a.png')).toBe(true);
+    expect(matches('/lib/misc/', '/lib/misc/deep/er/a.png')).toBe(true);
+    expect(matches('/lib/misc', '/lib/misc')).toBe(true);
+    expect(matches('/lib/misc', '/lib/miscellaneous/a.png')).toBe(false);
+    expect(matches('misc', '/lib/x/misc/a.png')).toBe(true);
+    expect(matches('misc', '/lib/notmisc/a.png')).toBe(false);
+    expect(matches('/', '/lib/a.png')).toBe(true);
+  });
+
   it('regex metacharacters are literal', () => {
     expect(matches('a+b (1).png', '/x/a+b (1).png')).toBe(true);
     expect(matches('a.png', '/x/aXpng')).toBe(false);
@@ -88,6 +98,7 @@ describe('tags, prompts, formats', () => {
 
   it('formats: aliases, dots and case', () => {
     expect(normaliseFormats(['PNG', '.jpg', 'heic'])).toEqual(['png', 'jpeg', 'jpg', 'heic', 'heif']);
+    expect(() => normaliseFormats(['png', 'banana'])).toThrow(/unknown format "banana"/);
   });
 
   it('BM25: rarer terms and higher frequency score more; longer documents less', () => {

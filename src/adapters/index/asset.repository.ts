@@ -2,16 +2,28 @@
  * Reads and writes assets, locations, aliases, tags and perceptual hashes in the index. All SQL for
  * these tables lives here; services speak in row objects.
  */
-import type { Db, SqlParam } from '../duckdb.adapter.js';
+import type { Db } from '../duckdb.adapter.js';
 import { termFrequencies } from '../../domain/prompt-text.js';
 import {
-  hexToU64,
+  ALIAS_COLUMNS,
+  ASSET_COLUMNS,
+  ASSET_DERIVED,
+  FILE_ERROR_COLUMNS,
+  LOCATION_COLUMNS,
+  PHASH_COLUMNS,
+  TAG_COLUMNS,
+  TAG_DERIVED,
+  type AliasInsert,
+  type TagInsert,
+} from './asset-columns.js';
+import { sortSearchTablesSql } from './schema.js';
+import {
+  indexKeySql,
   insertRows,
   placeholders,
   toIso,
   toNum,
   type AssetRow,
-  type ColumnSpec,
   type FileErrorRow,
   type LocationRow,
   type PhashRow,
@@ -25,93 +37,10 @@ export interface AssetEntry {
   aliases: string[];
 }
 
-const ASSET_COLUMNS: ColumnSpec = [
-  ['content_hash', '?'],
-  ['file_path', '?'],
-  ['file_name', '?'],
-  ['file_size', '?'],
-  ['media_type', '?'],
-  ['format', '?'],
-  ['mime', '?'],
-  ['width', '?'],
-  ['height', '?'],
-  ['duration', '?'],
-  ['tags', '?::JSON::VARCHAR[]'],
-  ['description', '?'],
-  ['prompt', '?'],
-  ['negative_prompt', '?'],
-  ['source', '?'],
-  ['model', '?'],
-  ['generation', '?::JSON'],
-  ['created_at', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['first_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['updated_at', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['derived_from', '?'],
-  ['embed_state', '?'],
-  ['status', '?'],
-  ['warnings', '?::JSON::VARCHAR[]'],
-];
-
-const LOCATION_COLUMNS: ColumnSpec = [
-  ['path', '?'],
-  ['content_hash', '?'],
-  ['byte_hash', '?'],
-  ['root', '?'],
-  ['rel_path', '?'],
-  ['size', '?'],
-  ['mtime_ms', '?'],
-  ['inode', '?'],
-  ['present', '?'],
-  ['first_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['last_seen', 'TRY_CAST(? AS TIMESTAMP)'],
-  ['missing_since', 'TRY_CAST(? AS TIMESTAMP)'],
-];
-
-function assetParams(a: AssetRow): SqlParam[] {
-  return [
-    a.content_hash,
-    a.file_path,
-    a.file_name,
-    a.file_size,
-    a.media_type,
-    a.format,
-    a.mime,
-    a.width,
-    a.height,
-    a.duration,
-    JSON.stringify(a.tags),
-    a.description,
-    a.prompt,
-    a.negative_prompt,
-    a.source,
-    a.model,
-    a.generation,
-    a.created_at,
-    a.first_seen,
-    a.updated_at,
-    a.derived_from,
-    a.embed_state,
-    a.status,
-    JSON.stringify(a.warnings),
-  ];
-}
-
-function locationParams(l: LocationRow): SqlParam[] {
-  return [
-    l.path,
-    l.content_hash,
-    l.byte_hash,
-    l.root,
-    l.rel_path,
-    l.size,
-    l.mtime_ms,
-    l.inode,
-    l.present,
-    l.first_seen,
-    l.last_seen,
-    l.missing_since,
-  ];
-}
+/** `meta` key: assets upserted since asset_tags and prompt_terms were last sorted by key. */
+const UNSORTED_KEY = 'unsorted_assets';
+/** Below this many unsorted assets the unsorted rows cost too little to scan to sort for. */
+const SORT_MIN_ASSETS = 5000;
 
 function chunks<T>(items: readonly T[], size = 500): T[][] {
   const out: T[][] = [];
@@ -119,7 +48,7 @@ function chunks<T>(items: readonly T[], size = 500): T[][] {
   return out;
 }
 
-const ASSET_SELECT = `SELECT * EXCLUDE (created_at, first_seen, updated_at, generation),
+const ASSET_SELECT = `SELECT * EXCLUDE (asset_id, doc_len, created_at, first_seen, updated_at, generation),
   strftime(created_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at,
   strftime(first_seen, '%Y-%m-%dT%H:%M:%S.%gZ') AS first_seen,
   strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS updated_at,
@@ -165,95 +94,135 @@ export class AssetRepository {
     return this.db.transaction(fn);
   }
 
-  /** Replaces everything the index holds for these assets (row, tags, hashes, aliases, terms). */
+  /**
+   * Replaces everything the index holds for these assets (row, tags, hashes, aliases, terms). An
+   * asset keeps its `asset_id` across upserts; a new one takes the next from the `asset_ids`
+   * sequence. Tags and terms are keyed by `asset_id`, so the search joins compare integers.
+   */
   async upsertAssets(entries: readonly AssetEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db.transaction(async () => {
       for (const part of chunks(entries)) {
         const hashes = part.map((e) => e.asset.content_hash);
+        const ids = await this.assetIds(hashes);
+        const old = [...ids.values()];
+        if (old.length > 0) {
+          const oldList = placeholders(old.length);
+          for (const table of ['asset_tags', 'prompt_terms']) {
+            await this.db.run(`DELETE FROM ${table} WHERE asset_id IN (${oldList})`, old);
+          }
+        }
         const inList = placeholders(hashes.length);
-        for (const table of ['assets', 'asset_tags', 'perceptual_hashes', 'prompt_terms', 'aliases']) {
+        for (const table of ['assets', 'perceptual_hashes', 'aliases']) {
           await this.db.run(`DELETE FROM ${table} WHERE content_hash IN (${inList})`, hashes);
         }
+        const fresh = hashes.filter((h) => !ids.has(h));
+        if (fresh.length > 0) {
+          const next = await this.db.all<{ id: bigint }>(`SELECT nextval('asset_ids') AS id FROM range(?)`, [
+            fresh.length,
+          ]);
+          fresh.forEach((h, i) => ids.set(h, Number(next[i]?.id)));
+        }
+        const idOf = (h: string): number => {
+          const id = ids.get(h);
+          if (id === undefined) throw new Error(`no asset_id for ${h}`);
+          return id;
+        };
         await insertRows(
           this.db,
           'assets',
           ASSET_COLUMNS,
-          part.map((e) => assetParams(e.asset)),
+          part.map((e) => ({ id: idOf(e.asset.content_hash), asset: e.asset })),
+          { derived: ASSET_DERIVED },
         );
-        await this.insertChildren(part);
+        await this.insertChildren(part, idOf);
       }
+      if ((await this.noteUnsorted(entries.length)) >= SORT_MIN_ASSETS) await this.sortSearchTables();
     });
   }
 
-  private async insertChildren(part: readonly AssetEntry[]): Promise<void> {
-    const tagRows = part.flatMap((e) =>
-      e.tags.map((t) => [t.content_hash, t.category, t.value, t.value_norm, t.source]),
+  /** Adds `n` to the assets written since the last sort of the search tables; returns the sum. */
+  private async noteUnsorted(n: number): Promise<number> {
+    const rows = await this.db.all(
+      `UPDATE meta SET value = CAST(COALESCE(TRY_CAST(value AS BIGINT), 0) + ? AS VARCHAR)
+       WHERE key = '${UNSORTED_KEY}' RETURNING value`,
+      [n],
     );
-    await insertRows(
-      this.db,
-      'asset_tags',
-      [
-        ['content_hash', '?'],
-        ['category', '?'],
-        ['value', '?'],
-        ['value_norm', '?'],
-        ['source', '?'],
-      ],
-      tagRows,
+    if (rows[0] !== undefined) return Number(rows[0]['value']);
+    await this.db.run(`INSERT INTO meta VALUES ('${UNSORTED_KEY}', ?)`, [String(n)]);
+    return n;
+  }
+
+  /**
+   * A tag or prompt term filter reads only the row groups of asset_tags and prompt_terms whose
+   * min/max key can match, as long as those tables are sorted by key. Upserts append to them; once
+   * the assets written since the last sort reach a tenth of all assets (and at least
+   * {@link SORT_MIN_ASSETS}), both tables are rewritten in key order, in the caller's transaction.
+   * An index rebuild writes every asset, so it ends with a sort. Returns whether it sorted.
+   */
+  async sortSearchTables(opts: { force?: boolean } = {}): Promise<boolean> {
+    const rows = await this.db.all(
+      `SELECT (SELECT TRY_CAST(value AS BIGINT) FROM meta WHERE key = '${UNSORTED_KEY}') AS unsorted,
+              (SELECT count(*) FROM assets) AS assets`,
     );
+    const unsorted = toNum(rows[0]?.['unsorted']) ?? 0;
+    const assets = toNum(rows[0]?.['assets']) ?? 0;
+    if (opts.force !== true && (unsorted < SORT_MIN_ASSETS || unsorted * 10 < assets)) return false;
+    await this.db.transaction(async () => {
+      for (const sql of sortSearchTablesSql()) await this.db.run(sql);
+      await this.db.run(`INSERT OR REPLACE INTO meta VALUES ('${UNSORTED_KEY}', '0')`);
+    });
+    return true;
+  }
+
+  /** `asset_id` of each of these assets that has a row (ids stay far below 2^53). */
+  private async assetIds(hashes: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ h: string; id: bigint | null }>(
+      `SELECT content_hash AS h, asset_id AS id FROM assets WHERE content_hash IN (${placeholders(hashes.length)})`,
+      hashes,
+    );
+    return new Map(rows.flatMap((r) => (r.id === null ? [] : [[r.h, Number(r.id)] as const])));
+  }
+
+  private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
+    const tagRows = part.flatMap((e) => {
+      const asset_id = idOf(e.asset.content_hash);
+      return e.tags.map((t): TagInsert => ({ ...t, asset_id }));
+    });
+    await insertRows(this.db, 'asset_tags', TAG_COLUMNS, tagRows, { derived: TAG_DERIVED });
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
-    await insertRows(
-      this.db,
-      'perceptual_hashes',
-      [
-        ['content_hash', '?'],
-        ['phash', '?'],
-        ['dhash', '?'],
-        ['ahash', '?'],
-        ['phash_u64', '?::UBIGINT'],
-        ['dhash_u64', '?::UBIGINT'],
-        ['ahash_u64', '?::UBIGINT'],
-      ],
-      ph.map((p) => [
-        p.content_hash,
-        p.phash,
-        p.dhash,
-        p.ahash,
-        hexToU64(p.phash),
-        hexToU64(p.dhash),
-        hexToU64(p.ahash),
-      ]),
+    await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
+    const aliasRows = part.flatMap((e) =>
+      e.aliases.map((alias_hash): AliasInsert => ({ alias_hash, content_hash: e.asset.content_hash })),
     );
-    const aliasRows = part.flatMap((e) => e.aliases.map((a) => [a, e.asset.content_hash]));
-    await insertRows(
-      this.db,
-      'aliases',
-      [
-        ['alias_hash', '?'],
-        ['content_hash', '?'],
-      ],
-      aliasRows,
-      'INSERT OR REPLACE',
-    );
-    const terms: SqlParam[][] = [];
+    await insertRows(this.db, 'aliases', ALIAS_COLUMNS, aliasRows, { verb: 'INSERT OR REPLACE' });
+    // The term index is the largest table (a dozen rows per asset): its rows go in as three
+    // JSON lists per statement, unnested by DuckDB, instead of thousands of bound parameters.
+    const ids: number[] = [];
+    const tfs: number[] = [];
+    const terms: string[] = [];
     for (const e of part) {
       const text = [e.asset.prompt ?? '', e.asset.description ?? ''].join(' ').trim();
       if (text === '') continue;
-      for (const [term, tf] of termFrequencies(text)) terms.push([term, e.asset.content_hash, tf]);
+      const id = idOf(e.asset.content_hash);
+      for (const [term, tf] of termFrequencies(text)) {
+        ids.push(id);
+        tfs.push(tf);
+        terms.push(term);
+      }
     }
-    await insertRows(
-      this.db,
-      'prompt_terms',
-      [
-        ['term', '?'],
-        ['content_hash', '?'],
-        ['tf', '?'],
-      ],
-      terms,
-      'INSERT',
-      300,
-    );
+    for (let i = 0; i < terms.length; i += 5000) {
+      await this.db.run(
+        `INSERT INTO prompt_terms (term_key, asset_id, tf, term)
+         SELECT ${indexKeySql('term')}, asset_id, tf, term FROM (SELECT
+           unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::INTEGER[]) AS tf)`,
+        [
+          JSON.stringify(terms.slice(i, i + 5000)),
+          JSON.stringify(ids.slice(i, i + 5000)),
+          JSON.stringify(tfs.slice(i, i + 5000)),
+        ],
+      );
+    }
   }
 
   async upsertLocations(rows: readonly LocationRow[]): Promise<void> {
@@ -262,7 +231,7 @@ export class AssetRepository {
       for (const part of chunks(rows)) {
         const paths = part.map((r) => r.path);
         await this.db.run(`DELETE FROM locations WHERE path IN (${placeholders(paths.length)})`, paths);
-        await insertRows(this.db, 'locations', LOCATION_COLUMNS, part.map(locationParams));
+        await insertRows(this.db, 'locations', LOCATION_COLUMNS, part);
       }
     });
   }
@@ -393,7 +362,9 @@ export class AssetRepository {
 
   async tagsOf(hash: string): Promise<TagRow[]> {
     return this.db.all<TagRow & Record<string, unknown>>(
-      `SELECT * FROM asset_tags WHERE content_hash = ? ORDER BY category, value`,
+      `SELECT a.content_hash, t.category, t.value, t.value_norm, t.source
+       FROM asset_tags t JOIN assets a ON a.asset_id = t.asset_id
+       WHERE a.content_hash = ? ORDER BY t.category, t.value`,
       [hash],
     );
   }
@@ -430,20 +401,7 @@ export class AssetRepository {
   async replaceFileErrors(root: string, rows: readonly FileErrorRow[]): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run(`DELETE FROM file_errors WHERE root = ?`, [root]);
-      const params = rows.map((r) => [r.path, r.root, r.code, r.message, r.at]);
-      await insertRows(
-        this.db,
-        'file_errors',
-        [
-          ['path', '?'],
-          ['root', '?'],
-          ['code', '?'],
-          ['message', '?'],
-          ['seen_at', 'TRY_CAST(? AS TIMESTAMP)'],
-        ],
-        params,
-        'INSERT OR REPLACE',
-      );
+      await insertRows(this.db, 'file_errors', FILE_ERROR_COLUMNS, rows, { verb: 'INSERT OR REPLACE' });
     });
   }
 

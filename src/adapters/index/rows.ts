@@ -1,4 +1,5 @@
 /** Row shapes of the index tables and small SQL helpers shared by the repositories. */
+import { createHash } from 'node:crypto';
 import type { Db, SqlParam } from '../duckdb.adapter.js';
 
 export interface AssetRow {
@@ -67,27 +68,78 @@ export interface FileErrorRow {
   at: string;
 }
 
-/** Column → SQL placeholder expression (casts for lists, JSON and timestamps). */
-export type ColumnSpec = readonly (readonly [name: string, placeholder: string])[];
+/**
+ * One column of an insert: its name, the value bound for a row, and the SQL the value is bound
+ * through (`?` unless it needs a cast). Name and value sit in one entry, so a table of columns
+ * cannot bind a value to the wrong column the way two parallel lists can when one is reordered.
+ */
+export interface Column<R> {
+  readonly name: string;
+  readonly value: (row: R) => SqlParam;
+  readonly sql?: string;
+}
 
-/** Inserts rows in chunks of multi-row VALUES statements. */
-export async function insertRows(
+/** A column computed in SQL from the inserted values, named `v.<column>` (see {@link insertRows}). */
+export interface DerivedColumn {
+  readonly name: string;
+  readonly sql: string;
+}
+
+export interface InsertOptions {
+  /** `INSERT` (default) or `INSERT OR REPLACE`. */
+  verb?: 'INSERT' | 'INSERT OR REPLACE';
+  /** Rows per statement (default 100). */
+  chunk?: number;
+  derived?: readonly DerivedColumn[];
+}
+
+/**
+ * Inserts rows in chunks of multi-row VALUES statements. `derived` columns are computed in SQL
+ * from the inserted values (e.g. a key hashed from a text column): no extra parameters, and one
+ * vectorised expression per chunk instead of one per row.
+ */
+export async function insertRows<R>(
   db: Db,
   table: string,
-  columns: ColumnSpec,
-  rows: readonly (readonly SqlParam[])[],
-  verb = 'INSERT',
-  chunk = 100,
+  columns: readonly Column<R>[],
+  rows: readonly R[],
+  opts: InsertOptions = {},
 ): Promise<void> {
-  const names = columns.map(([n]) => n).join(', ');
-  const tuple = `(${columns.map(([, p]) => p).join(', ')})`;
+  const verb = opts.verb ?? 'INSERT';
+  const chunk = opts.chunk ?? 100;
+  const derived = opts.derived ?? [];
+  const names = columns.map((c) => c.name).join(', ');
+  const tuple = `(${columns.map((c) => c.sql ?? '?').join(', ')})`;
   for (let i = 0; i < rows.length; i += chunk) {
     const part = rows.slice(i, i + chunk);
-    const sql = `${verb} INTO ${table} (${names}) VALUES ${part.map(() => tuple).join(', ')}`;
-    await db.run(sql, part.flat());
+    const values = `VALUES ${part.map(() => tuple).join(', ')}`;
+    const sql =
+      derived.length === 0
+        ? `${verb} INTO ${table} (${names}) ${values}`
+        : `${verb} INTO ${table} (${names}, ${derived.map((d) => d.name).join(', ')})
+           SELECT v.*, ${derived.map((d) => d.sql).join(', ')} FROM (${values}) v(${names})`;
+    await db.run(
+      sql,
+      part.flatMap((row) => columns.map((c) => c.value(row))),
+    );
   }
 }
 
+/** The properties of `R` whose values can be bound as they are. */
+export type ParamKeys<R> = { [K in keyof R]-?: R[K] extends SqlParam ? K : never }[keyof R] & string;
+
+/**
+ * A column whose value is the row's property of the same name (only properties that bind as they
+ * are, so a list or object column must say how it is encoded).
+ */
+export function col<R>(name: ParamKeys<R>, sql?: string): Column<R> {
+  return {
+    name,
+    // ParamKeys guarantees the property's type; TypeScript cannot narrow R[K] through it.
+    value: (row: R) => row[name] as SqlParam,
+    ...(sql === undefined ? {} : { sql }),
+  };
+}
 /** `IN (?, ?, …)` for a list of values. */
 export function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
@@ -102,6 +154,31 @@ export function toIso(v: unknown): string | null {
 export function toNum(v: unknown): number | null {
   if (v === null || v === undefined) return null;
   return typeof v === 'bigint' ? Number(v) : Number(v);
+}
+
+/**
+ * The integer key of an index term or tag: the first 60 bits of the SHA-256 of its UTF-8 text, as
+ * a positive BIGINT (decimal string, bound as `?::BIGINT`). Filtering a few million integers is
+ * several times cheaper than comparing strings; 60 bits make a collision between two distinct
+ * terms practically impossible. {@link indexKeySql} computes the same value in SQL.
+ */
+export function indexKey(text: string): string {
+  return BigInt(`0x${createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 15)}`).toString();
+}
+
+/** {@link indexKey} of a SQL VARCHAR expression, in SQL (migrations, bulk loads). */
+export function indexKeySql(expr: string): string {
+  return `('0x' || left(sha256(${expr}), 15))::BIGINT`;
+}
+
+/** The text whose {@link indexKey} is a tag's `tag_key`: category and normalised value. */
+export function tagKeyText(category: string, valueNorm: string): string {
+  return `${category}\u001f${valueNorm}`;
+}
+
+/** {@link tagKeyText} in SQL, over a category and a normalised value expression. */
+export function tagKeyTextSql(category: string, valueNorm: string): string {
+  return `(${category} || chr(31) || ${valueNorm})`;
 }
 
 export function hexToU64(hex: string): string {

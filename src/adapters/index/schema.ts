@@ -1,10 +1,60 @@
 /**
  * Index schema, versioned by ordered migrations (docs/index-schema.md). The index is a cache: a
  * schema it does not know is rebuilt, never patched by hand.
+ *
+ * DuckDB cannot create an index on a table the same transaction updated ("outstanding updates"),
+ * so a migration that adds a derived column to an indexed table copies it into a new table.
  */
 import type { Db } from '../duckdb.adapter.js';
+import { AliceError, ErrorCode } from '../../domain/errors.js';
+import { indexKeySql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
+ * (the document length of BM25, stored so ranking does not read every prompt).
+ */
+export function docLenSql(prompt: string, description: string): string {
+  return `list_sum([length(${prompt}), length(${description})])::BIGINT`;
+}
+
+/** Tags by asset (since version 2). `tag_key`: indexKey of category + U+001F + normalised value. */
+const ASSET_TAGS_COLUMNS = `(
+  asset_id BIGINT NOT NULL,
+  tag_key BIGINT NOT NULL,
+  category VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  value_norm VARCHAR NOT NULL,
+  source VARCHAR
+)`;
+
+/** The prompt/description term index (since version 2). `term_key`: indexKey of the term. */
+const PROMPT_TERMS_COLUMNS = `(
+  term_key BIGINT NOT NULL,
+  asset_id BIGINT NOT NULL,
+  tf INTEGER NOT NULL,
+  term VARCHAR NOT NULL
+)`;
+
+/**
+ * The tables a tag or prompt term filter reads, and the order they are kept in: sorted by key,
+ * DuckDB skips every row group whose min/max cannot hold the key asked for.
+ */
+const SORTED_TABLES = [
+  { table: 'asset_tags', columns: ASSET_TAGS_COLUMNS, order: 'tag_key, asset_id' },
+  { table: 'prompt_terms', columns: PROMPT_TERMS_COLUMNS, order: 'term_key, asset_id' },
+] as const;
+
+/** Statements that rewrite asset_tags and prompt_terms in key order (run them in a transaction). */
+export function sortSearchTablesSql(): string[] {
+  return SORTED_TABLES.flatMap(({ table, columns, order }) => [
+    `CREATE TABLE ${table}_sorted ${columns}`,
+    `INSERT INTO ${table}_sorted SELECT * FROM ${table} ORDER BY ${order}`,
+    `DROP TABLE ${table}`,
+    `ALTER TABLE ${table}_sorted RENAME TO ${table}`,
+  ]);
+}
 
 const MIGRATIONS: readonly (readonly string[])[] = [
   // 1: initial schema
@@ -71,6 +121,57 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE IF NOT EXISTS roots (path VARCHAR PRIMARY KEY, kind VARCHAR, state VARCHAR, last_scan TIMESTAMP)`,
     `CREATE TABLE IF NOT EXISTS file_errors (path VARCHAR PRIMARY KEY, root VARCHAR, code VARCHAR, message VARCHAR, seen_at TIMESTAMP)`,
   ],
+  // 2: integer asset ids for the search joins (tags, prompt terms), integer tag and term keys
+  // (both tables sorted by key), stored BM25 document lengths, an index on locations by asset.
+  [
+    `CREATE SEQUENCE IF NOT EXISTS asset_ids START 1`,
+    `CREATE TABLE assets_v2 (
+      asset_id BIGINT NOT NULL,
+      content_hash VARCHAR PRIMARY KEY,
+      file_path VARCHAR,
+      file_name VARCHAR,
+      file_size BIGINT,
+      media_type VARCHAR,
+      format VARCHAR,
+      mime VARCHAR,
+      width INTEGER,
+      height INTEGER,
+      duration DOUBLE,
+      tags VARCHAR[],
+      description VARCHAR,
+      prompt VARCHAR,
+      negative_prompt VARCHAR,
+      source VARCHAR,
+      model VARCHAR,
+      generation JSON,
+      created_at TIMESTAMP,
+      first_seen TIMESTAMP,
+      updated_at TIMESTAMP,
+      derived_from VARCHAR,
+      embed_state VARCHAR,
+      status VARCHAR,
+      warnings VARCHAR[],
+      doc_len BIGINT
+    )`,
+    `INSERT INTO assets_v2 SELECT nextval('asset_ids'), *, ${docLenSql('prompt', 'description')} FROM assets`,
+    `DROP TABLE assets`,
+    `ALTER TABLE assets_v2 RENAME TO assets`,
+    `CREATE INDEX assets_asset_id ON assets (asset_id)`,
+    `CREATE TABLE asset_tags_v2 ${ASSET_TAGS_COLUMNS}`,
+    `INSERT INTO asset_tags_v2
+     SELECT a.asset_id, ${indexKeySql(tagKeyTextSql('t.category', 't.value_norm'))}, t.category, t.value, t.value_norm, t.source
+     FROM asset_tags t JOIN assets a ON a.content_hash = t.content_hash ORDER BY 2, 1`,
+    `DROP TABLE asset_tags`,
+    `ALTER TABLE asset_tags_v2 RENAME TO asset_tags`,
+    `CREATE TABLE prompt_terms_v2 ${PROMPT_TERMS_COLUMNS}`,
+    `INSERT INTO prompt_terms_v2
+     SELECT ${indexKeySql('p.term')}, a.asset_id, p.tf, p.term
+     FROM prompt_terms p JOIN assets a ON a.content_hash = p.content_hash ORDER BY 1, 2`,
+    `DROP TABLE prompt_terms`,
+    `ALTER TABLE prompt_terms_v2 RENAME TO prompt_terms`,
+    `CREATE INDEX locations_content_hash ON locations (content_hash)`,
+    `INSERT OR REPLACE INTO meta VALUES ('unsorted_assets', '0')`,
+  ],
 ];
 
 export async function schemaVersion(db: Db): Promise<number> {
@@ -80,6 +181,22 @@ export async function schemaVersion(db: Db): Promise<number> {
   if (Number(tables[0]?.n ?? 0) === 0) return 0;
   const rows = await db.all<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`);
   return rows[0] === undefined ? 0 : Number(rows[0].value);
+}
+
+/**
+ * For a read-only connection, which cannot migrate: an index written by an older alice lacks
+ * columns this one queries, so it fails here with a hint rather than later with a SQL error.
+ */
+export async function assertSchemaCurrent(db: Db): Promise<void> {
+  const version = await schemaVersion(db);
+  if (version >= SCHEMA_VERSION) return;
+  throw new AliceError(
+    ErrorCode.INDEX_MISSING,
+    `the index ${db.file} has schema version ${version}; this alice reads version ${SCHEMA_VERSION}`,
+    {
+      hint: 'start the agent or run `alice index update` once: opening the index for writing upgrades it in place',
+    },
+  );
 }
 
 /** Applies every migration newer than the file's version. */

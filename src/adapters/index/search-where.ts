@@ -5,7 +5,7 @@
 import type { SqlParam } from '../duckdb.adapter.js';
 import type { ResolvedSearch } from '../../domain/search-filters.js';
 import type { TagMatch } from '../../domain/search-values.js';
-import { placeholders } from './rows.js';
+import { indexKey, placeholders, tagKeyText } from './rows.js';
 
 /** `COALESCE(created_at, first_seen)`: when an asset was made, or else first seen. */
 export const WHEN = 'COALESCE(a.created_at, a.first_seen)';
@@ -25,34 +25,44 @@ export class Where {
   }
 }
 
+/** Assets with any of these tags: by `tag_key` with a category, by normalised value without. */
 function tagCondition(tags: readonly TagMatch[], w: Where): string {
   const ors = tags.map((t) => {
     if (t.category === null) {
       w.params.push(t.value);
       return '(value_norm = ?)';
     }
-    w.params.push(t.value, t.category);
-    return '(value_norm = ? AND category = ?)';
+    w.params.push(indexKey(tagKeyText(t.category, t.value)));
+    return '(tag_key = ?::BIGINT)';
   });
-  return `SELECT content_hash FROM asset_tags WHERE ${ors.join(' OR ')}`;
+  return `SELECT asset_id FROM asset_tags WHERE ${ors.join(' OR ')}`;
 }
 
 function addTagFilters(q: ResolvedSearch, w: Where): void {
-  for (const t of q.allTags) w.parts.push(`a.content_hash IN (${tagCondition([t], w)})`);
-  if (q.anyTags.length > 0) w.parts.push(`a.content_hash IN (${tagCondition(q.anyTags, w)})`);
-  if (q.excludeTags.length > 0) w.parts.push(`a.content_hash NOT IN (${tagCondition(q.excludeTags, w)})`);
+  for (const t of q.allTags) w.parts.push(`a.asset_id IN (${tagCondition([t], w)})`);
+  if (q.anyTags.length > 0) w.parts.push(`a.asset_id IN (${tagCondition(q.anyTags, w)})`);
+  if (q.excludeTags.length > 0) w.parts.push(`a.asset_id NOT IN (${tagCondition(q.excludeTags, w)})`);
 }
 
-function addPromptFilters(q: ResolvedSearch, w: Where): void {
+/** `term_key IN (…)` for these terms, with their keys appended to `params`. */
+export function termKeysIn(terms: readonly string[], params: SqlParam[]): string {
+  params.push(...terms.map(indexKey));
+  return `term_key IN (${terms.map(() => '?::BIGINT').join(', ')})`;
+}
+
+function addPromptFilters(q: ResolvedSearch, w: Where, terms: boolean): void {
   if (q.prompt === null) return;
-  const { terms, phrases } = q.prompt;
-  if (terms.length > 0) {
-    w.add(
-      `a.content_hash IN (SELECT content_hash FROM prompt_terms WHERE term IN (${placeholders(terms.length)})
-        GROUP BY content_hash HAVING count(*) = ?)`,
-      ...terms,
-      terms.length,
+  const { phrases } = q.prompt;
+  if (terms && q.prompt.terms.length === 1) {
+    w.parts.push(
+      `a.asset_id IN (SELECT asset_id FROM prompt_terms WHERE ${termKeysIn(q.prompt.terms, w.params)})`,
     );
+  } else if (terms && q.prompt.terms.length > 1) {
+    w.parts.push(
+      `a.asset_id IN (SELECT asset_id FROM prompt_terms WHERE ${termKeysIn(q.prompt.terms, w.params)}
+        GROUP BY asset_id HAVING count(*) = ?)`,
+    );
+    w.params.push(q.prompt.terms.length);
   }
   for (const p of phrases) {
     w.add(`strpos(lower(concat_ws(' ', a.prompt, a.description)), ?) > 0`, p);
@@ -95,13 +105,16 @@ function addValueFilters(q: ResolvedSearch, w: Where): void {
   if (q.hasPrompt === false) w.add(`COALESCE(a.prompt, '') = ''`);
 }
 
-/** The WHERE clause over `assets a` for a resolved search. */
-export function whereOf(q: ResolvedSearch): Where {
+/**
+ * The WHERE clause over `assets a` for a resolved search. `terms: false` leaves out the prompt
+ * term condition, for a query that applies it itself (BM25 ranking joins the postings anyway).
+ */
+export function whereOf(q: ResolvedSearch, opts: { terms?: boolean } = {}): Where {
   const w = new Where();
   if (!q.includeMissing) w.add(`a.status = 'present'`);
   addValueFilters(q, w);
   addTagFilters(q, w);
-  addPromptFilters(q, w);
+  addPromptFilters(q, w, opts.terms ?? true);
   addLocationFilters(q, w);
   return w;
 }

@@ -3,11 +3,11 @@
  * neighbours, and the rows duplicate reports need. Every user value is a bound parameter; the only
  * text spliced into SQL comes from fixed tables in this file (column names, sort orders).
  */
-import type { Db } from '../duckdb.adapter.js';
+import type { Db, SqlParam } from '../duckdb.adapter.js';
 import { BM25_B, BM25_K1 } from '../../domain/search-values.js';
 import type { PerceptualKind, ResolvedSearch, SortKey } from '../../domain/search-filters.js';
 import { hexToU64, placeholders, toIso, toNum } from './rows.js';
-import { WHEN, whereOf } from './search-where.js';
+import { termKeysIn, WHEN, whereOf } from './search-where.js';
 
 /** One asset row as search returns it (before locations are attached). */
 export interface SearchRow {
@@ -53,12 +53,76 @@ const ISO = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`
 const ROW_COLUMNS = `a.content_hash, a.file_path, a.file_name, a.file_size, a.media_type, a.format,
   a.width, a.height, a.duration, a.tags, a.prompt, a.description, a.source, a.model,
   ${ISO('a.created_at')} AS created_at, ${ISO('a.first_seen')} AS first_seen, a.status`;
-const SORT_SQL: Readonly<Record<Exclude<SortKey, 'relevance' | 'random'>, string>> = {
-  newest: `${WHEN} DESC NULLS LAST, a.content_hash`,
-  oldest: `${WHEN} ASC NULLS LAST, a.content_hash`,
-  name: `lower(a.file_name), a.file_name, a.content_hash`,
-  size: `a.file_size DESC NULLS LAST, a.content_hash`,
+/** A sort order: expressions over `assets a` and their directions; ties go by content hash. */
+interface SortSpec {
+  readonly keys: readonly string[];
+  readonly dirs: readonly string[];
+}
+const SORTS: Readonly<Record<Exclude<SortKey, 'relevance' | 'random'>, SortSpec>> = {
+  newest: { keys: [WHEN], dirs: ['DESC NULLS LAST'] },
+  oldest: { keys: [WHEN], dirs: ['ASC NULLS LAST'] },
+  name: { keys: ['lower(a.file_name)', 'a.file_name'], dirs: ['', ''] },
+  size: { keys: ['a.file_size'], dirs: ['DESC NULLS LAST'] },
 };
+/** Relevance: BM25 score (`k0`), then newest first (`k1`). */
+const RELEVANCE: SortSpec = { keys: ['score', WHEN], dirs: ['DESC', 'DESC NULLS LAST'] };
+
+/** `ORDER BY` list over the sort keys `k0, k1, …` of relation `rel`. */
+function orderOf(spec: SortSpec, rel: string): string {
+  return spec.dirs.map((d, i) => `${rel}.k${i} ${d}`.trim()).join(', ');
+}
+
+/**
+ * The rest of a page query after the CTE `m(asset_id, k0, k1, …)` of every match with its sort
+ * keys: the rows of the page in the sort's order (content hash breaks ties) and the number of
+ * matches.
+ *
+ * The content hash is a 64-character string; sorting every match by it would read it for every
+ * match. So the first `offset + limit` matches are found by the sort keys alone, and only matches
+ * whose keys equal one of theirs (a set that holds the whole page, ties included) have their hash
+ * read. Full rows are then read for the page only. Parameters: offset + limit, limit, offset.
+ */
+function pageSql(spec: SortSpec, score: string): string {
+  const keys = spec.keys.map((_, i) => `k${i}`);
+  const same = keys.map((k) => `top.${k} IS NOT DISTINCT FROM m.${k}`).join(' AND ');
+  // `asset_id IN (SELECT … FROM <few rows>)` rather than a join: DuckDB then always builds its
+  // hash table on the few rows and looks the assets up, whatever it estimates their number to be.
+  return `,
+    top AS (SELECT ${keys.join(', ')} FROM m ORDER BY ${orderOf(spec, 'm')} LIMIT ?),
+    cand AS MATERIALIZED (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM top WHERE ${same})),
+    hashes AS (SELECT a.asset_id, a.content_hash AS h FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM cand)),
+    page AS MATERIALIZED (
+      SELECT cand.*, hashes.h FROM cand JOIN hashes ON hashes.asset_id = cand.asset_id
+      ORDER BY ${orderOf(spec, 'cand')}, hashes.h LIMIT ? OFFSET ?),
+    rows AS (SELECT a.asset_id, ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM page))
+    SELECT rows.* EXCLUDE (asset_id), ${score} AS score, (SELECT count(*) FROM m) AS total
+    FROM page JOIN rows ON rows.asset_id = page.asset_id
+    ORDER BY ${orderOf(spec, 'page')}, page.h`;
+}
+
+/** BM25 of one posting `pt` of a document of length `len`: its term's `idf`, the average length. */
+function bm25(idf: string, len: string, avglen: string): string {
+  return `${idf} * pt.tf * ${BM25_K1 + 1}
+    / (pt.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * ${len} / ${avglen}))`;
+}
+
+/**
+ * `(rid, d)`: each perceptual_hashes row id and the Hamming distance of its `col` to the bound
+ * query value. DuckDB's `bit_count` of a UBIGINT casts it to HUGEINT and counts bits one by one; the
+ * classic SWAR popcount (bits summed in pairs, nibbles, then bytes, whose sum mod 255 is the count
+ * as it is at most 64) takes a third less time over a million rows. One step per projection, so
+ * each intermediate is computed once.
+ */
+function hammingSql(col: string): string {
+  const m1 = '6148914691236517205::UBIGINT'; // 0x5555555555555555
+  const m2 = '3689348814741910323::UBIGINT'; // 0x3333333333333333
+  const m4 = '1085102592571150095::UBIGINT'; // 0x0f0f0f0f0f0f0f0f
+  return `SELECT rid, ((x + (x >> 4)) & ${m4}) % 255 AS d FROM (
+      SELECT rid, (x & ${m2}) + ((x >> 2) & ${m2}) AS x FROM (
+        SELECT rid, x - ((x >> 1) & ${m1}) AS x FROM (
+          SELECT rowid AS rid, xor(${col}, ?::UBIGINT) AS x FROM perceptual_hashes)))`;
+}
+
 const HASH_COLUMN: Readonly<Record<PerceptualKind, string>> = {
   phash: 'phash_u64',
   dhash: 'dhash_u64',
@@ -68,6 +132,15 @@ const HASH_COLUMN: Readonly<Record<PerceptualKind, string>> = {
 interface PageKey {
   h: string;
   score: unknown;
+}
+
+/**
+ * One page of matches and the number of matches in all (null when the page is empty: an offset
+ * past the end does not tell).
+ */
+export interface SearchPage {
+  rows: SearchRow[];
+  total: number | null;
 }
 
 function str(v: unknown): string {
@@ -106,57 +179,79 @@ export class SearchRepository {
     return toNum(rows[0]?.['n']) ?? 0;
   }
 
-  /**
-   * One page of matches in the requested order. Sorting touches only keys and sort columns; the
-   * full rows of the page are then read by primary key, which DuckDB serves from its index.
-   */
-  async page(q: ResolvedSearch): Promise<SearchRow[]> {
-    if (q.limit === 0) return [];
-    const keys =
+  /** One page of matches in the requested order and the number of matches, in one query. */
+  async page(q: ResolvedSearch): Promise<SearchPage> {
+    if (q.limit === 0) return { rows: [], total: null };
+    const query =
       q.sort === 'relevance' && q.prompt !== null && q.prompt.terms.length > 0
-        ? await this.rankedKeys(q)
-        : await this.sortedKeys(q);
-    return this.rowsInOrder(keys);
+        ? this.rankedPage(q)
+        : this.sortedPage(q);
+    const found = await this.db.all(query.sql, [...query.params, q.offset + q.limit, q.limit, q.offset]);
+    return { rows: found.map(toRow), total: found[0] === undefined ? null : toNum(found[0]['total']) };
   }
 
-  private async sortedKeys(q: ResolvedSearch): Promise<PageKey[]> {
+  private sortedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
     const w = whereOf(q);
-    const params = [...w.params];
-    let order: string;
+    const params: SqlParam[] = [];
+    let spec: SortSpec;
     if (q.sort === 'random') {
-      order = `hash(a.content_hash || ?), a.content_hash`;
+      spec = { keys: [`hash(a.content_hash || ?)`], dirs: [''] };
       params.push(q.seed);
     } else {
-      order = SORT_SQL[q.sort === 'relevance' ? 'newest' : q.sort];
+      spec = SORTS[q.sort === 'relevance' ? 'newest' : q.sort];
     }
-    return this.db.all<PageKey & Record<string, unknown>>(
-      `SELECT a.content_hash AS h, NULL::DOUBLE AS score FROM assets a WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-      [...params, q.limit, q.offset],
-    );
+    const cols = spec.keys.map((k, i) => `${k} AS k${i}`).join(', ');
+    params.push(...w.params);
+    return {
+      sql: `WITH m AS MATERIALIZED (SELECT a.asset_id, ${cols} FROM assets a WHERE ${w.sql})
+        ${pageSql(spec, 'NULL::DOUBLE')}`,
+      params,
+    };
   }
 
   /**
    * Ranks by BM25 over the prompt term index. Document length is the prompt + description length
-   * in characters relative to the library's average: proportional to the term count and far
-   * cheaper than summing every document's terms. Ties: newest first.
+   * in characters (`doc_len`) relative to the library's average: proportional to the term count
+   * and far cheaper than summing every document's terms. Ties: newest first. The postings of the
+   * query terms are read once (asset_tags and prompt_terms are sorted by key, so that reads only
+   * their row groups); an asset must have every term, as the term filter of other sorts requires.
    */
-  private async rankedKeys(q: ResolvedSearch): Promise<PageKey[]> {
+  private rankedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
     const terms = q.prompt?.terms ?? [];
-    const w = whereOf(q);
-    const len = `(length(COALESCE(a.prompt, '')) + length(COALESCE(a.description, '')))`;
-    const sql = `WITH
-      m AS (SELECT a.content_hash, ${len} AS len, ${WHEN} AS ts FROM assets a WHERE ${w.sql}),
-      pt AS (SELECT term, content_hash, tf FROM prompt_terms WHERE term IN (${placeholders(terms.length)})),
-      df AS (SELECT term, count(*) AS df FROM pt GROUP BY term),
-      stats AS (SELECT count(*) AS n, GREATEST(avg(${len}), 1) AS avglen FROM assets a
-                WHERE a.prompt IS NOT NULL OR a.description IS NOT NULL)
-      SELECT m.content_hash AS h,
-        sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5)) * pt.tf * ${BM25_K1 + 1}
-            / (pt.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * m.len / stats.avglen))) AS score
-      FROM pt JOIN m ON m.content_hash = pt.content_hash JOIN df ON df.term = pt.term, stats
-      GROUP BY m.content_hash, m.ts
-      ORDER BY score DESC, m.ts DESC NULLS LAST, m.content_hash LIMIT ? OFFSET ?`;
-    return this.db.all<PageKey & Record<string, unknown>>(sql, [...w.params, ...terms, q.limit, q.offset]);
+    const params: SqlParam[] = [];
+    const termsIn = termKeysIn(terms, params);
+    const w = whereOf(q, { terms: false });
+    const stats = `stats AS (SELECT count(doc_len) AS n, GREATEST(avg(doc_len), 1) AS avglen FROM assets)`;
+    const idf = (df: string): string => `ln(1 + (stats.n - ${df} + 0.5) / (${df} + 0.5)) AS idf`;
+    let sql: string;
+    if (terms.length === 1) {
+      // One term: one posting per asset, so no grouping; idf and average length in one row.
+      sql = `WITH
+        pt AS MATERIALIZED (SELECT asset_id, tf FROM prompt_terms WHERE ${termsIn}),
+        ${stats},
+        c AS (SELECT ${idf('df.n')}, stats.avglen FROM (SELECT count(*) AS n FROM pt) df, stats),
+        m AS MATERIALIZED (
+          SELECT a.asset_id, ${WHEN} AS k1, ${bm25('c.idf', 'a.doc_len', 'c.avglen')} AS k0
+          FROM pt JOIN assets a ON a.asset_id = pt.asset_id, c
+          WHERE ${w.sql})`;
+      params.push(...w.params);
+    } else {
+      // Several: the assets that have them all first, then the sum over their postings.
+      sql = `WITH
+        pt AS MATERIALIZED (SELECT term_key, asset_id, tf FROM prompt_terms WHERE ${termsIn}),
+        ${stats},
+        idf AS (SELECT pt.term_key, ${idf('count(*)')} FROM pt, stats GROUP BY pt.term_key, stats.n),
+        hit AS (SELECT asset_id FROM pt GROUP BY asset_id HAVING count(*) = ?),
+        ma AS MATERIALIZED (
+          SELECT a.asset_id, a.doc_len, ${WHEN} AS k1 FROM assets a
+          WHERE a.asset_id IN (SELECT asset_id FROM hit) AND ${w.sql}),
+        m AS MATERIALIZED (
+          SELECT ma.asset_id, ma.k1, sum(${bm25('idf.idf', 'ma.doc_len', 'stats.avglen')}) AS k0
+          FROM pt JOIN ma ON ma.asset_id = pt.asset_id JOIN idf ON idf.term_key = pt.term_key, stats
+          GROUP BY ma.asset_id, ma.k1)`;
+      params.push(terms.length, ...w.params);
+    }
+    return { sql: `${sql} ${pageSql(RELEVANCE, 'page.k0')}`, params };
   }
 
   private async rowsInOrder(keys: readonly PageKey[]): Promise<SearchRow[]> {
@@ -170,10 +265,10 @@ export class SearchRepository {
   /** Tag, media type and generator counts over every match (not just the page). */
   async facets(q: ResolvedSearch, topTags = 50): Promise<Facets> {
     const w = whereOf(q);
-    const m = `m AS (SELECT a.content_hash, a.media_type, a.source FROM assets a WHERE ${w.sql})`;
+    const m = `m AS (SELECT a.asset_id, a.media_type, a.source FROM assets a WHERE ${w.sql})`;
     const tags = await this.db.all(
-      `WITH ${m} SELECT t.category, min(t.value) AS value, count(DISTINCT t.content_hash) AS n
-       FROM asset_tags t JOIN m ON m.content_hash = t.content_hash
+      `WITH ${m} SELECT t.category, min(t.value) AS value, count(DISTINCT t.asset_id) AS n
+       FROM asset_tags t JOIN m ON m.asset_id = t.asset_id
        GROUP BY t.category, t.value_norm ORDER BY n DESC, t.category, t.value_norm LIMIT ?`,
       [...w.params, topTags],
     );
@@ -197,17 +292,21 @@ export class SearchRepository {
     };
   }
 
-  /** Present (or all) locations of these assets, by asset, paths sorted. */
+  /**
+   * Present (or all) locations of these assets, by asset, paths sorted. The only condition is on
+   * `content_hash`, so DuckDB looks the rows up in its index; `present` is checked here (with it
+   * in the WHERE clause DuckDB scans the whole table instead).
+   */
   async locationsOf(hashes: readonly string[], includeMissing: boolean): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (hashes.length === 0) return out;
-    const rows = await this.db.all<{ h: string; p: string }>(
-      `SELECT content_hash AS h, path AS p FROM locations
-       WHERE content_hash IN (${placeholders(hashes.length)}) ${includeMissing ? '' : 'AND present'}
-       ORDER BY path`,
+    const rows = await this.db.all<{ h: string; p: string; present: boolean }>(
+      `SELECT content_hash AS h, path AS p, present FROM locations
+       WHERE content_hash IN (${placeholders(hashes.length)}) ORDER BY path`,
       hashes,
     );
     for (const r of rows) {
+      if (!includeMissing && r.present !== true) continue;
       const list = out.get(r.h);
       if (list === undefined) out.set(r.h, [r.p]);
       else list.push(r.p);
@@ -235,15 +334,20 @@ export class SearchRepository {
     const value = hexToU64(hex);
     // Only the integer column is scanned; the query asset and missing assets are dropped from the
     // few candidates afterwards (rows read by primary key), asking for more only if too many went.
+    // The content hash (the tie-break) is read only for rows whose distance can make the cut.
     let want = opts.limit + 16;
     for (;;) {
       const keys = await this.db.all<PageKey & Record<string, unknown>>(
-        `SELECT content_hash AS h, bit_count(xor(${col}, ?::UBIGINT)) AS score FROM perceptual_hashes
-         WHERE bit_count(xor(${col}, ?::UBIGINT)) <= ? ORDER BY score, content_hash LIMIT ?`,
-        [value, value, opts.threshold, want],
+        `WITH s AS MATERIALIZED (SELECT rid, d FROM (${hammingSql(col)}) WHERE d <= ?),
+           cut AS (SELECT max(d) AS d FROM (SELECT d FROM s ORDER BY d LIMIT ?)),
+           c AS MATERIALIZED (SELECT s.* FROM s, cut WHERE s.d <= cut.d)
+         SELECT p.content_hash AS h, c.d AS score FROM c JOIN perceptual_hashes p ON p.rowid = c.rid
+         ORDER BY score, h LIMIT ?`,
+        [value, opts.threshold, want, want],
       );
-      const rows = (await this.rowsInOrder(keys)).filter(
-        (r) => r.content_hash !== opts.exclude && (opts.includeMissing || r.status === 'present'),
+      const others = keys.filter((k) => k.h !== opts.exclude);
+      const rows = (await this.rowsInOrder(others)).filter(
+        (r) => opts.includeMissing || r.status === 'present',
       );
       if (rows.length >= opts.limit || keys.length < want) return rows.slice(0, opts.limit);
       want *= 4;

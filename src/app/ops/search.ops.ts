@@ -17,7 +17,7 @@ export const hashImageFile: ImageHasher = async (file) => {
 export async function searchServiceOf(container: Container): Promise<SearchService> {
   const assets = await container.assetsService();
   return new SearchService({
-    repo: new SearchRepository(await container.index()),
+    repo: new SearchRepository(await container.index({ mustExist: true })),
     resolve: (ref, opts) => assets.resolve(ref, opts),
     hashImage: hashImageFile,
     projectRoots: container.config.roots.filter((r) => r.kind === 'project').map((r) => r.path),

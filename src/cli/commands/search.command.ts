@@ -3,6 +3,7 @@
  * one to one onto the search filter model (src/domain/search-filters.ts); validation happens in
  * the operation, so the CLI, the agent and scripts reject the same inputs with the same message.
  */
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type {
   DupesResponse,
@@ -76,7 +77,8 @@ export function filtersOf(o: SearchOptions): Record<string, unknown> {
   set('min_height', o.minHeight);
   set('max_height', o.maxHeight);
   set('orientation', o.orientation);
-  set('path', o.path);
+  // A plain folder is relative to where the command runs, like any other path argument.
+  set('path', o.path === undefined || /[*?[]/.test(o.path) ? o.path : path.resolve(o.path));
   set('project', o.project);
   set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
   set('include_missing', o.includeMissing);
@@ -191,7 +193,10 @@ function registerSearch(program: Command, run: Run): void {
     .option('--max-height <n>', 'maximum height in pixels', int)
     .option('--orientation <o>', 'landscape, portrait or square')
     .option('--format <list>', 'file formats, e.g. png,jpg (repeatable)', collect, [])
-    .option('--path <glob>', "path glob: '*.png' (file names), '2024/**' or '/abs/dir/**'")
+    .option(
+      '--path <dir|glob>',
+      "a folder (it and everything under it) or a path glob: '*.png' (file names), '2024/**', '/abs/dir/*.png'",
+    )
     .option('--project <name>', 'only assets inside this project folder')
     .option('--has-prompt', 'only assets with a generation prompt')
     .option('--without-prompt', 'only assets without a generation prompt')

@@ -3,6 +3,7 @@
  * (also for files outside the library, hashed on the fly), and duplicate reports with a suggested
  * keeper. Reads only: nothing here changes the library.
  */
+import fs from 'node:fs';
 import type { Facets, SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
   type SearchQuery,
   type SimilarQuery,
 } from '../../domain/search-filters.js';
+import { isGlob } from '../../domain/search-values.js';
 import type { PerceptualHashes } from '../../domain/sidecar.js';
 import { groupTags, parseTag, type TagsByCategory } from '../../domain/tags.js';
 import type { ResolvedRef } from './assets.service.js';
@@ -118,22 +120,39 @@ function resultOf(r: SearchRow, locations: Map<string, string[]>): SearchResult 
   return out;
 }
 
+/**
+ * An absolute `path` without wildcards names a folder (or file) on this machine: when it does not
+ * exist, no present asset can be under it, so that is an error rather than "no matches". (With
+ * `include_missing` a vanished folder can still hold missing assets.)
+ */
+function checkPathFilter(query: SearchQuery): void {
+  const p = query.path;
+  if (p === undefined || !p.startsWith('/') || isGlob(p) || query.include_missing) return;
+  if (fs.existsSync(p)) return;
+  throw new AliceError(ErrorCode.NOT_FOUND, `no such folder: ${p}`, {
+    hint: "--path takes a folder (it and everything under it) or a glob such as '*.png' or '2024/**'; add --include-missing to list assets whose files were there",
+  });
+}
+
 export class SearchService {
   constructor(private readonly deps: SearchServiceDeps) {}
 
   /** Filtered, sorted page of assets, the total over the library, and optionally facets. */
   async search(query: SearchQuery): Promise<SearchResponse> {
     const { repo } = this.deps;
+    checkPathFilter(query);
     const q = resolveSearch(query, {
       now: this.deps.clock.now(),
       projectRoots: this.deps.projectRoots,
       randomSeed: this.deps.randomSeed?.() ?? Math.random().toString(36).slice(2, 10),
     });
-    const rows = await repo.page(q);
+    const page = await repo.page(q);
+    const rows = page.rows;
     const total =
-      rows.length < q.limit && (rows.length > 0 || q.offset === 0)
+      page.total ??
+      (rows.length < q.limit && (rows.length > 0 || q.offset === 0)
         ? q.offset + rows.length
-        : await repo.count(q);
+        : await repo.count(q));
     const locations = await repo.locationsOf(
       rows.map((r) => r.content_hash),
       q.includeMissing,
@@ -177,6 +196,13 @@ export class SearchService {
     query: SimilarQuery,
     opts: { cwd?: string; confineToRoots?: boolean },
   ): Promise<{ content_hash: string | null; path: string | null; indexed: boolean; value: string }> {
+    // The common case, an asset's content hash: its stored hash is found without resolving the
+    // reference first (perceptual hashes exist only for assets, so this is what resolve gives).
+    const lower = query.ref.toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(lower)) {
+      const stored = await this.deps.repo.perceptualOf(lower, query.hash);
+      if (stored !== undefined) return { content_hash: lower, path: null, indexed: true, value: stored };
+    }
     const ref = await this.deps.resolve(query.ref, opts);
     const hash = ref.contentHash ?? null;
     const path = ref.path ?? null;
