@@ -14,11 +14,9 @@
  */
 import fs from 'node:fs';
 import { openDb, type Db } from './adapters/duckdb.adapter.js';
-import { AssetRepository } from './adapters/index/asset.repository.js';
 import { assertSchemaCurrent } from './adapters/index/schema.js';
-import { SearchRepository } from './adapters/index/search.repository.js';
 import { callAgent } from './app/agent-client.js';
-import { hashImageFile } from './app/ops/search.ops.js';
+import { searchServiceFor } from './app/container.js';
 import { loadConfig, type Config } from './config/config.js';
 import { AliceError, ErrorCode } from './domain/errors.js';
 import {
@@ -30,13 +28,11 @@ import {
   type SearchFilters,
   type SimilarParams,
 } from './domain/search-filters.js';
-import { AssetsService } from './services/search/assets.service.js';
-import { SYSTEM_CLOCK } from './ports.js';
-import {
+import type {
   SearchService,
-  type DupesResponse,
-  type SearchResponse,
-  type SimilarResponse,
+  DupesResponse,
+  SearchResponse,
+  SimilarResponse,
 } from './services/search/search.service.js';
 
 export type {
@@ -101,15 +97,7 @@ class LocalBackend implements Backend {
     private readonly db: Db,
     config: Config | undefined,
   ) {
-    const roots = config?.roots ?? [];
-    const assets = new AssetsService({ repo: new AssetRepository(db), roots });
-    this.service = new SearchService({
-      repo: new SearchRepository(db),
-      resolve: (ref, o) => assets.resolve(ref, o),
-      hashImage: hashImageFile,
-      projectRoots: roots.filter((r) => r.kind === 'project').map((r) => r.path),
-      clock: SYSTEM_CLOCK,
-    });
+    this.service = searchServiceFor(db, config?.roots ?? []);
   }
 
   search(filters: SearchFilters): Promise<SearchResponse> {

@@ -1,20 +1,52 @@
 /**
- * Composition root: builds every adapter and service once, opens the index lazily, closes all in
- * reverse order. Only the CLI imports this.
+ * Composition root: the one place services are built. Builds every adapter once, opens the index
+ * lazily, closes all in reverse order. Operations (app/ops), the agent (daemon.ts) and the package
+ * entry (src/index.ts) take their services from here.
  */
 import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
+import { writeFileAtomic } from '../adapters/fs.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
-import type { Config } from '../config/config.js';
+import { SearchRepository } from '../adapters/index/search.repository.js';
+import { isNetworkFs, mountOf } from '../adapters/mounts.adapter.js';
+import { watchTree } from '../adapters/watcher.adapter.js';
+import type { Config, RootConfig } from '../config/config.js';
 import { AliceError, ErrorCode } from '../domain/errors.js';
+import { isIgnoredDir } from '../domain/media.js';
 import { PROJECT_TAG_SOURCE, projectTagsForPath } from '../domain/project.js';
+import type { Lane } from '../pipeline/queue.js';
+import { MigrateService, type MigrateDeps } from '../services/migrate/migrate.service.js';
+import type { ProjectDeps } from '../services/project/project.service.js';
+import { ProjectService } from '../services/project/project.service.js';
 import { AssetsService } from '../services/search/assets.service.js';
+import { SearchService } from '../services/search/search.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
 import { NO_EVENTS, NO_LOG, SYSTEM_CLOCK, type Analyser, type EventSink, type Logger } from '../ports.js';
 import { ScanService } from '../services/scan/scan.service.js';
+import { EmbedService } from '../services/tagging/embed.service.js';
+import { TagService } from '../services/tagging/tag.service.js';
+import { IntegrityService } from '../services/verify/integrity.service.js';
 import { VerifyService } from '../services/verify/verify.service.js';
+import { StatusService, type StatusDoc } from '../services/watch/status.service.js';
+import { WatchService } from '../services/watch/watch.service.js';
+import { decodeCheckFor, hashImageFile } from './media-probes.js';
+
+/** Search over an index, for a container and for `Search.open` (an index file without settings). */
+export function searchServiceFor(db: Db, roots: readonly RootConfig[]): SearchService {
+  const assets = new AssetsService({ repo: new AssetRepository(db), roots });
+  return new SearchService({
+    repo: new SearchRepository(db),
+    resolve: (ref, opts) => assets.resolve(ref, opts),
+    hashImage: hashImageFile,
+    projectRoots: roots.filter((r) => r.kind === 'project').map((r) => r.path),
+    clock: SYSTEM_CLOCK,
+  });
+}
+
+/** What the agent says about itself in its status file. */
+export type AgentIdentity = Pick<StatusDoc, 'pid' | 'version' | 'started_at' | 'home' | 'socket' | 'index'>;
 
 export interface ContainerOptions {
   /** Open the index read-only (dry runs); a missing index is then an empty in-memory one. */
@@ -127,6 +159,119 @@ export class Container {
 
   async assetsService(): Promise<AssetsService> {
     return new AssetsService({ repo: await this.repo(), roots: this.config.roots });
+  }
+
+  async searchService(): Promise<SearchService> {
+    return searchServiceFor(await this.index({ mustExist: true }), this.config.roots);
+  }
+
+  async embedService(): Promise<EmbedService> {
+    const exif = this.exif;
+    if (exif === undefined) throw new Error('embedding needs the exiftool adapter (createContainer)');
+    return new EmbedService({
+      roots: this.config.roots,
+      repo: await this.repo(),
+      exif,
+      settings: this.config.settings.embedding,
+      decodeCheckFor,
+      events: this.events,
+      clock: SYSTEM_CLOCK,
+      logger: this.logger,
+    });
+  }
+
+  async tagService(): Promise<TagService> {
+    return new TagService({
+      assets: await this.assetsService(),
+      embed: await this.embedService(),
+      events: this.events,
+      clock: SYSTEM_CLOCK,
+    });
+  }
+
+  /** What the project use cases (select, unselect, export) and ProjectService need. */
+  async projectDeps(): Promise<ProjectDeps> {
+    return {
+      roots: this.config.roots,
+      repo: await this.repo(),
+      assets: await this.assetsService(),
+      clock: SYSTEM_CLOCK,
+    };
+  }
+
+  async projectService(): Promise<ProjectService> {
+    return new ProjectService(await this.projectDeps());
+  }
+
+  /** `steps`: the rebuild and embed operations the migration runs afterwards. */
+  async migrateService(steps: Pick<MigrateDeps, 'rebuild' | 'embed'>): Promise<MigrateService> {
+    const repo = await this.repo();
+    return new MigrateService({
+      roots: this.config.roots,
+      analyser: this.analyser,
+      events: this.events,
+      logger: this.logger,
+      clock: SYSTEM_CLOCK,
+      hashConcurrency: this.config.settings.pipeline.hash_concurrency,
+      locationsOf: (hash) => repo.locationsOf(hash),
+      ...steps,
+    });
+  }
+
+  /** The agent's status file writer; it samples the events backlog at each write. */
+  statusService(identity: AgentIdentity): StatusService {
+    return new StatusService(
+      this.config.paths.status,
+      (file, data, mode) => writeFileAtomic(file, data, mode),
+      identity,
+      (doc) => (doc.events_backlog = this.eventBacklog()),
+    );
+  }
+
+  /** The agent's watchers over every root, indexing through `lane`. */
+  watchService(opts: { status: StatusService; lane: Lane; logger: Logger }): WatchService {
+    const s = this.config.settings;
+    return new WatchService({
+      roots: this.config.roots,
+      settings: {
+        backend: s.watch.backend,
+        pollPaths: s.watch.poll_paths,
+        pollIntervalMs: s.watch.poll_interval_ms,
+        debounceMs: s.watch.debounce_ms,
+        settleMs: s.watch.settle_ms,
+        moveGraceS: s.watch.move_grace_s,
+        batchSize: s.pipeline.batch_size,
+      },
+      scanner: async () => this.scanService(await this.repo()),
+      lane: opts.lane,
+      watchTree: (root, onEvents, onError, backend) =>
+        watchTree(root, {
+          backend,
+          pollIntervalMs: s.watch.poll_interval_ms,
+          ignoreDir: isIgnoredDir,
+          onEvents: (ev) => onEvents(ev.map((e) => ({ kind: e.kind, path: e.path }))),
+          onError,
+        }),
+      isNetworkRoot: async (root) => {
+        const m = await mountOf(root);
+        return m !== undefined && isNetworkFs(m.fsType);
+      },
+      status: opts.status,
+      events: this.events,
+      logger: opts.logger,
+    });
+  }
+
+  /** The scheduled bit-rot check: a slice of the library per run, its cursor in the state dir. */
+  integrityService(): IntegrityService {
+    const s = this.config.settings;
+    return new IntegrityService({
+      repo: () => this.repo(),
+      stateFile: `${this.config.paths.state}/verify-cursor.json`,
+      budgetMs: s.verify.budget_minutes * 60_000,
+      cycleDays: s.verify.cycle_days,
+      events: this.events,
+    });
   }
 
   async close(): Promise<void> {

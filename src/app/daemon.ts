@@ -4,19 +4,14 @@
  */
 import fs from 'node:fs';
 import { scheduleJob, type CronJob } from '../adapters/cron.adapter.js';
-import { writeFileAtomic } from '../adapters/fs.adapter.js';
 import { createLogger } from '../adapters/logger.adapter.js';
-import { isNetworkFs, mountOf } from '../adapters/mounts.adapter.js';
 import { serveSocket, type SocketError, type SocketServer } from '../adapters/socket.adapter.js';
-import { watchTree } from '../adapters/watcher.adapter.js';
 import type { Config } from '../config/config.js';
 import { AliceError, ErrorCode, errorMessage, isAliceError } from '../domain/errors.js';
-import { isIgnoredDir } from '../domain/media.js';
 import { Lane, Priority } from '../pipeline/queue.js';
-import { IntegrityService } from '../services/verify/integrity.service.js';
 import type { Progress } from '../ports.js';
-import { StatusService } from '../services/watch/status.service.js';
-import { WatchService } from '../services/watch/watch.service.js';
+import type { StatusService } from '../services/watch/status.service.js';
+import type { WatchService } from '../services/watch/watch.service.js';
 import { VERSION } from '../version.js';
 import { callAgent } from './agent-client.js';
 import { createContainer } from './compose.js';
@@ -59,19 +54,14 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
     events: true,
     logger: log.child('index'),
   });
-  const status = new StatusService(
-    config.paths.status,
-    (file, data, mode) => writeFileAtomic(file, data, mode),
-    {
-      pid: process.pid,
-      version: VERSION,
-      started_at: new Date().toISOString(),
-      home: config.home,
-      socket: config.paths.socket,
-      index: config.searchDb,
-    },
-    (doc) => (doc.events_backlog = container.eventBacklog()),
-  );
+  const status = container.statusService({
+    pid: process.pid,
+    version: VERSION,
+    started_at: new Date().toISOString(),
+    home: config.home,
+    socket: config.paths.socket,
+    index: config.searchDb,
+  });
   status.start(s.agent.status_interval_s * 1000);
   const lane = new Lane('index', 1, (name, err) => {
     logger.error('job failed', { lane: name, error: errorMessage(err) });
@@ -152,37 +142,8 @@ class Agent {
       version: VERSION,
       roots: config.roots.map((r) => r.path),
     });
-    const s = config.settings;
     if (this.stopping) return;
-    this.watch = new WatchService({
-      roots: config.roots,
-      settings: {
-        backend: s.watch.backend,
-        pollPaths: s.watch.poll_paths,
-        pollIntervalMs: s.watch.poll_interval_ms,
-        debounceMs: s.watch.debounce_ms,
-        settleMs: s.watch.settle_ms,
-        moveGraceS: s.watch.move_grace_s,
-        batchSize: s.pipeline.batch_size,
-      },
-      scanner: async () => container.scanService(await container.repo()),
-      lane: this.lane,
-      watchTree: (root, onEvents, onError, backend) =>
-        watchTree(root, {
-          backend,
-          pollIntervalMs: s.watch.poll_interval_ms,
-          ignoreDir: isIgnoredDir,
-          onEvents: (ev) => onEvents(ev.map((e) => ({ kind: e.kind, path: e.path }))),
-          onError,
-        }),
-      isNetworkRoot: async (root) => {
-        const m = await mountOf(root);
-        return m !== undefined && isNetworkFs(m.fsType);
-      },
-      status,
-      events: container.events,
-      logger,
-    });
+    this.watch = container.watchService({ status, lane: this.lane, logger });
     await this.watch.start();
     if (this.stopping) return;
     this.schedule();
@@ -201,13 +162,7 @@ class Agent {
         onError,
       ),
     );
-    const integrity = new IntegrityService({
-      repo: () => this.container.repo(),
-      stateFile: `${this.config.paths.state}/verify-cursor.json`,
-      budgetMs: s.verify.budget_minutes * 60_000,
-      cycleDays: s.verify.cycle_days,
-      events: this.container.events,
-    });
+    const integrity = this.container.integrityService();
     this.jobs.push(
       scheduleJob(
         'verify',

@@ -5,8 +5,6 @@
  */
 import { Command, CommanderError } from 'commander';
 import { setupCli } from './commands/register.js';
-import { registerIndexCommands } from './commands/index.command.js';
-import { registerShowCommand } from './commands/show.command.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { print, printError, type Rendered } from './render.js';
 import { VERSION } from '../version.js';
@@ -50,8 +48,6 @@ async function run(fn: (ctx: CliContext) => Promise<Rendered>): Promise<void> {
   }
 }
 
-registerIndexCommands(program, run);
-registerShowCommand(program, run);
 setupCli(program, run);
 
 try {

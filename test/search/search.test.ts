@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssetRepository } from '../../src/adapters/index/asset.repository.js';
 import { SearchRepository } from '../../src/adapters/index/search.repository.js';
-import { hashImageFile } from '../../src/app/ops/search.ops.js';
+import { hashImageFile } from '../../src/app/media-probes.js';
 import { AliceError } from '../../src/domain/errors.js';
 import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
 import { AssetsService } from '../../src/services/search/assets.service.js';

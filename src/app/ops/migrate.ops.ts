@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { isInside } from '../../config/paths.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexRebuild } from '../index-ops.js';
-import { MigrateService } from '../../services/migrate/migrate.service.js';
-import { SYSTEM_CLOCK } from '../../ports.js';
+import type { MigrateService } from '../../services/migrate/migrate.service.js';
 import { op, type OpContext } from './op.js';
 import { TAG_OPS } from './tag.ops.js';
 
@@ -18,17 +17,9 @@ function exportFile(ctx: OpContext, from: string | undefined): string | undefine
   return file;
 }
 
-async function migrateService(ctx: OpContext): Promise<MigrateService> {
+function migrateService(ctx: OpContext): Promise<MigrateService> {
   const c = ctx.container;
-  const repo = await c.repo();
-  return new MigrateService({
-    roots: c.config.roots,
-    analyser: c.analyser,
-    events: c.events,
-    logger: c.logger,
-    clock: SYSTEM_CLOCK,
-    hashConcurrency: c.config.settings.pipeline.hash_concurrency,
-    locationsOf: (hash) => repo.locationsOf(hash),
+  return c.migrateService({
     rebuild: async ({ progress }) =>
       (await indexRebuild(c, { dryRun: false, verify: false, progress })).summary,
     // The same operation as `alice embed --all`; it reopens the index the rebuild swapped in.

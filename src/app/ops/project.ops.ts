@@ -4,27 +4,22 @@
  */
 import { z } from 'zod';
 import { validateProjectName } from '../../domain/project.js';
-import { SYSTEM_CLOCK } from '../../ports.js';
 import { exportProject } from '../../services/project/project-export.js';
 import { selectAssets } from '../../services/project/project-select.js';
 import { unselectAssets } from '../../services/project/project-unselect.js';
-import {
-  ProjectService,
-  type CallerOptions,
-  type ProjectDeps,
-} from '../../services/project/project.service.js';
+import type { CallerOptions, ProjectDeps, ProjectService } from '../../services/project/project.service.js';
 import type { Container } from '../container.js';
 import { op, type OpContext } from './op.js';
 
 /** Checks the project name first, so a bad name is refused before the index is opened. */
-async function projectDeps(container: Container, name?: string): Promise<ProjectDeps> {
+function projectDeps(container: Container, name: string): Promise<ProjectDeps> {
+  validateProjectName(name);
+  return container.projectDeps();
+}
+
+function projectService(container: Container, name?: string): Promise<ProjectService> {
   if (name !== undefined) validateProjectName(name);
-  return {
-    roots: container.config.roots,
-    repo: await container.repo(),
-    assets: await container.assetsService(),
-    clock: SYSTEM_CLOCK,
-  };
+  return container.projectService();
 }
 
 function caller(ctx: OpContext, p: { path?: string | undefined }): CallerOptions {
@@ -59,20 +54,18 @@ export const PROJECT_OPS = {
         ctx,
         p.name,
         'created',
-        new ProjectService(await projectDeps(ctx.container, p.name)).create(p.name, {
+        (await projectService(ctx.container, p.name)).create(p.name, {
           ...caller(ctx, p),
           description: p.description,
         }),
       ),
   ),
-  'project.list': op(z.object({}), false, async (ctx) =>
-    new ProjectService(await projectDeps(ctx.container)).list(),
-  ),
+  'project.list': op(z.object({}), false, async (ctx) => (await projectService(ctx.container)).list()),
   'project.show': op(z.object({ name, path: where }), false, async (ctx, p) =>
-    new ProjectService(await projectDeps(ctx.container, p.name)).show(p.name, caller(ctx, p)),
+    (await projectService(ctx.container, p.name)).show(p.name, caller(ctx, p)),
   ),
   'project.verify': op(z.object({ name, path: where }), false, async (ctx, p) =>
-    new ProjectService(await projectDeps(ctx.container, p.name)).verify(p.name, caller(ctx, p)),
+    (await projectService(ctx.container, p.name)).verify(p.name, caller(ctx, p)),
   ),
   'project.select': op(
     z.object({ name, refs, why: z.string().trim().min(1), role: z.string().min(1).optional(), path: where }),

@@ -1,13 +1,15 @@
-/** Registers every feature's commands, so features plug in without touching main.ts. */
+/** The one place commands are registered (in `alice --help` order), so main.ts never changes for a feature. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerAgentCommands } from './agent.command.js';
 import { registerEventsCommands } from './events.command.js';
+import { registerIndexCommands } from './index.command.js';
 import { registerServiceCommands } from './service.command.js';
 import { registerMcpCommand } from './mcp.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerProjectCommands } from './project.command.js';
 import { registerSearchCommands } from './search.command.js';
+import { registerShowCommand } from './show.command.js';
 import { registerTagCommands } from './tag.command.js';
 import type { Rendered } from '../render.js';
 
@@ -15,7 +17,8 @@ export function setupCli(
   program: Command,
   run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
 ): void {
-  // Features register their commands here.
+  registerIndexCommands(program, run);
+  registerShowCommand(program, run);
   registerAgentCommands(program, run);
   registerEventsCommands(program, run);
   registerServiceCommands(program, run);
