@@ -3,7 +3,7 @@
  * operation through the running agent when there is one, or in-process otherwise.
  */
 import path from 'node:path';
-import type { OperationName } from '../app/operations.js';
+import type { OperationName, OperationResult } from '../app/operations.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { isValidCronExpression } from '../domain/cron-expr.js';
 import { NO_PROGRESS, type Progress } from '../ports.js';
@@ -33,12 +33,15 @@ export class CliContext {
     return this.cached;
   }
 
-  /** Runs an operation: through the agent if it is running, else in-process. */
-  async invoke<T = unknown>(
-    op: OperationName,
+  /**
+   * Runs an operation: through the agent if it is running, else in-process. The result type is
+   * the operation's (the agent runs the same table and answers with that value as JSON).
+   */
+  async invoke<N extends OperationName>(
+    op: N,
     params: Record<string, unknown>,
     local: { direct?: boolean } = {},
-  ): Promise<T> {
+  ): Promise<OperationResult<N>> {
     const config = this.config();
     // Loaded on demand: the index, image and metadata libraries are slow to import.
     const { callAgent } = await import('../app/agent-client.js');
@@ -46,7 +49,7 @@ export class CliContext {
     const { createContainer } = await import('../app/compose.js');
     if (local.direct !== true) {
       const remote = await callAgent(config, op, params, undefined, { confine: false });
-      if (remote !== undefined) return remote.result as T;
+      if (remote !== undefined) return remote.result as OperationResult<N>;
     }
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
     const container = await createContainer(config, { readOnly: !writes, events: writes });
@@ -55,7 +58,7 @@ export class CliContext {
         { container, progress: this.progress, cwd: process.cwd(), remote: false },
         op,
         params,
-      )) as T;
+      )) as OperationResult<N>;
     } finally {
       await container.close();
     }

@@ -12,17 +12,18 @@ export interface OpContext {
   readonly remote: boolean;
 }
 
-export interface Operation<P> {
+/** An operation taking parameters `P` (after its schema parsed them) and resolving to `R`. */
+export interface Operation<P, R = unknown> {
   readonly params: z.ZodType<P>;
   /** Writes the library: in-process runs need a writable index. */
   readonly writes: boolean;
-  run(ctx: OpContext, params: P): Promise<unknown>;
+  run(ctx: OpContext, params: P): Promise<R>;
 }
 
-export function op<P>(
+export function op<P, R>(
   params: z.ZodType<P>,
   writes: boolean,
-  run: (ctx: OpContext, params: P) => Promise<unknown>,
-): Operation<P> {
+  run: (ctx: OpContext, params: P) => Promise<R>,
+): Operation<P, R> {
   return { params, writes, run };
 }

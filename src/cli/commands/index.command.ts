@@ -57,7 +57,7 @@ export function registerIndexCommands(
     .option('--dry-run', 'report what would happen; write nothing')
     .action((o: { verify?: boolean; dryRun?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<{ summary: ScanSummary; verify?: VerifyReport }>('index.rebuild', {
+        const r = await ctx.invoke('index.rebuild', {
           dryRun: o.dryRun === true,
           verify: o.verify === true,
         });
@@ -76,7 +76,7 @@ export function registerIndexCommands(
     )
     .action((o: { dryRun?: boolean; allowMassDelete?: boolean }) =>
       run(async (ctx) => {
-        const s = await ctx.invoke<ScanSummary>('index.update', {
+        const s = await ctx.invoke('index.update', {
           dryRun: o.dryRun === true,
           allowMassDelete: o.allowMassDelete === true,
         });
@@ -91,7 +91,7 @@ export function registerIndexCommands(
     .option('--full', 're-hash every file (default: a sample, verify.sample_ratio)')
     .action((o: { full?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<VerifyReport>('index.verify', { full: o.full === true });
+        const r = await ctx.invoke('index.verify', { full: o.full === true });
         return { data: r, text: verifyText(r), exitCode: r.clean ? 0 : 1 };
       }),
     );

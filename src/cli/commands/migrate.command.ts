@@ -88,7 +88,7 @@ export function registerMigrateCommand(program: Command, run: Run): void {
     .option('--no-rebuild', 'do not rebuild the index afterwards')
     .action((o: { dryRun?: boolean; from?: string; embed: boolean; rebuild: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<MigrateReport>('migrate', {
+        const r = await ctx.invoke('migrate', {
           dryRun: o.dryRun === true,
           ...(o.from === undefined ? {} : { from: path.resolve(o.from) }),
           embed: o.embed,

@@ -1,7 +1,6 @@
 /** `alice project create|list|show|select|unselect|export|verify`. `--json` prints the op result. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { ExportResult } from '../../services/project/project-export.js';
 import type { SelectResult } from '../../services/project/project-select.js';
 import type { UnselectItem } from '../../services/project/project-unselect.js';
 import type {
@@ -94,7 +93,7 @@ function registerReadCommands(project: Command, run: Run): void {
     .description('list the projects in the project roots')
     .action(() =>
       run(async (ctx) => {
-        const rows = await ctx.invoke<ProjectSummary[]>('project.list', {});
+        const rows = await ctx.invoke('project.list', {});
         return { data: rows, text: listText(rows) };
       }),
     );
@@ -105,7 +104,7 @@ function registerReadCommands(project: Command, run: Run): void {
     .description('selections with their reasons, counts, and what is missing from the library')
     .action((name: string, o: { path?: string }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<ProjectShow>('project.show', { name, ...absOpt(o.path) });
+        const r = await ctx.invoke('project.show', { name, ...absOpt(o.path) });
         return { data: r, text: showText(r) };
       }),
     );
@@ -116,7 +115,7 @@ function registerReadCommands(project: Command, run: Run): void {
     .description('report selections whose content no longer exists anywhere in the library (exit 1)')
     .action((name: string, o: { path?: string }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<ProjectVerify>('project.verify', { name, ...absOpt(o.path) });
+        const r = await ctx.invoke('project.verify', { name, ...absOpt(o.path) });
         return { data: r, text: verifyText(r), exitCode: r.ok ? 0 : 1 };
       }),
     );
@@ -136,10 +135,7 @@ function registerWriteCommands(project: Command, run: Run): void {
           ...absOpt(o.path),
           ...(o.description === undefined ? {} : { description: o.description }),
         };
-        const r = await ctx.invoke<{ name: string; path: string; warnings: string[] }>(
-          'project.create',
-          params,
-        );
+        const r = await ctx.invoke('project.create', params);
         return {
           data: r,
           text: [`created project ${r.name} at ${r.path}`, ...r.warnings.map((w) => `warning: ${w}`)],
@@ -163,7 +159,7 @@ function registerWriteCommands(project: Command, run: Run): void {
           ...(o.role === undefined ? {} : { role: o.role }),
           ...absOpt(o.path),
         };
-        const r = await ctx.invoke<SelectResult>('project.select', params);
+        const r = await ctx.invoke('project.select', params);
         return { data: r, text: selectText(r) };
       }),
     );
@@ -175,10 +171,7 @@ function registerWriteCommands(project: Command, run: Run): void {
     .description('remove selections and their file in selected/ (when it still holds that content)')
     .action((name: string, refs: string[], o: { path?: string }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<{ name: string; unselected: number; results: UnselectItem[] }>(
-          'project.unselect',
-          { name, refs: refs.map(absRef), ...absOpt(o.path) },
-        );
+        const r = await ctx.invoke('project.unselect', { name, refs: refs.map(absRef), ...absOpt(o.path) });
         return { data: r, text: unselectText(r) };
       }),
     );
@@ -191,7 +184,7 @@ function registerWriteCommands(project: Command, run: Run): void {
     .action((name: string, o: { to?: string; path?: string }) =>
       run(async (ctx) => {
         const params = { name, ...absOpt(o.path), ...(o.to === undefined ? {} : { to: path.resolve(o.to) }) };
-        const r = await ctx.invoke<ExportResult>('project.export', params);
+        const r = await ctx.invoke('project.export', params);
         const text = [
           `exported ${plural(r.files, 'file')} (${r.bytes} bytes) to ${r.dir}`,
           `manifest: ${r.manifest_path}`,

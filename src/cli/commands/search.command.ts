@@ -211,7 +211,7 @@ function registerSearch(program: Command, run: Run): void {
     .option('--facets', 'also count tags, types and generators over all matches')
     .action((o: SearchOptions) =>
       run(async (ctx) => {
-        const res = await ctx.invoke<SearchResponse>('search', filtersOf(o));
+        const res = await ctx.invoke('search', filtersOf(o));
         return { data: res, text: searchText(res, o.offset ?? 0) };
       }),
     );
@@ -234,7 +234,7 @@ function registerSimilar(program: Command, run: Run): void {
           if (o.hash !== undefined) params['hash'] = o.hash;
           if (o.limit !== undefined) params['limit'] = o.limit;
           if (o.includeMissing === true) params['include_missing'] = true;
-          const res = await ctx.invoke<SimilarResponse>('similar', params);
+          const res = await ctx.invoke('similar', params);
           return { data: res, text: similarText(res) };
         }),
     );
@@ -252,7 +252,7 @@ function registerDupes(program: Command, run: Run): void {
       run(async (ctx) => {
         const params: Record<string, unknown> = { near: o.near === true };
         if (o.threshold !== undefined) params['threshold'] = o.threshold;
-        const res = await ctx.invoke<DupesResponse>('dupes', params);
+        const res = await ctx.invoke('dupes', params);
         return { data: res, text: dupesText(res) };
       }),
     );

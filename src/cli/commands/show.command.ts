@@ -34,7 +34,7 @@ export function registerShowCommand(
     .description("print an asset's sidecar, locations and index row")
     .action((ref: string) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<AssetRecord>('asset.show', { ref: absRef(ref) });
+        const r = await ctx.invoke('asset.show', { ref: absRef(ref) });
         return { data: r, text: showText(r) };
       }),
     );

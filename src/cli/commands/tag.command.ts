@@ -80,7 +80,7 @@ function registerTag(program: Command, run: Run): void {
           throw new AliceError(ErrorCode.INVALID_INPUT, `alice tag ${mode}: give at least one --tag`, {
             hint: mode === 'set' ? 'or --clear to remove every tag' : 'e.g. --tag style:cyberpunk --tag cat',
           });
-        const r = await ctx.invoke<ChangeResult>(`tag.${mode}`, { refs: refs.map(absRef), tags: o.tag });
+        const r = await ctx.invoke(`tag.${mode}`, { refs: refs.map(absRef), tags: o.tag });
         return changeRendered(r);
       }),
     );
@@ -98,7 +98,7 @@ function registerDescribe(program: Command, run: Run): void {
       run(async (ctx) => {
         if (text === undefined && o.clear !== true)
           throw new AliceError(ErrorCode.INVALID_INPUT, 'alice describe: give the text, or --clear');
-        const r = await ctx.invoke<ChangeResult>('asset.describe', {
+        const r = await ctx.invoke('asset.describe', {
           ref: absRef(ref),
           text: o.clear === true ? '' : (text ?? ''),
         });
@@ -116,7 +116,7 @@ function registerEmbed(program: Command, run: Run): void {
     .option('-n, --dry-run', 'report what would be written, change nothing')
     .action((refs: string[], o: { all?: boolean; dryRun?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.invoke<EmbedReport>('metadata.embed', {
+        const r = await ctx.invoke('metadata.embed', {
           refs: refs.map(absRef),
           all: o.all === true,
           dryRun: o.dryRun === true,
