@@ -34,15 +34,15 @@ function mapOpenError(file: string, err: unknown): Error {
     });
   }
   if (
-    /not a valid DuckDB database|corrupt|checksum|invalid .*(header|block)|serialization|unable to read|catalog/i.test(
+    /not a valid DuckDB database|corrupt|checksum|invalid .*(header|block)|serialization|unable to read|catalog|could not read enough bytes|failure while replaying WAL/i.test(
       msg,
     )
   ) {
     return new AliceError(
       ErrorCode.INDEX_CORRUPT,
-      `the index ${file} is damaged: ${msg.split('\n')[0] ?? msg}`,
+      `the index ${file} is damaged (${damageKind(msg)}) and cannot be read`,
       {
-        hint: 'run `alice index rebuild`: the index is only a cache and is recreated from the files and sidecars',
+        hint: 'start the agent (`alice watch` or `alice service start`): it sets the damaged file aside and rebuilds it; or run `alice index rebuild`. The index is only a cache, recreated from the files and sidecars',
         cause: err,
       },
     );
@@ -50,8 +50,22 @@ function mapOpenError(file: string, err: unknown): Error {
   return err instanceof Error ? err : new Error(msg);
 }
 
-/** Damage found by a query (a block read after a successful open), as opposed to a bug in SQL. */
-const DAMAGED_RE = /corrupt database file|does not match stored checksum|not a valid DuckDB database/i;
+/** DuckDB's message in a few words, without its raw `IO Error: …` text. */
+function damageKind(msg: string): string {
+  if (/could not read enough bytes/i.test(msg)) return 'the file is shorter than it should be: truncated';
+  if (/WAL/.test(msg)) return 'its write-ahead log is torn';
+  if (/not a valid DuckDB database/i.test(msg)) return 'not a DuckDB file';
+  if (/checksum/i.test(msg)) return 'a block fails its checksum: overwritten';
+  return 'unreadable';
+}
+
+/**
+ * Damage found by a query (a block read after a successful open), as opposed to a bug in SQL: a
+ * block whose checksum is wrong (garbage written into the file), a block past the end (a
+ * truncated file), a torn WAL.
+ */
+const DAMAGED_RE =
+  /corrupt database file|corrupt WAL|does not match stored checksum|not a valid DuckDB database|could not read enough bytes|failure while replaying WAL/i;
 
 /** DuckDB reports a full disk (ENOSPC, EDQUOT) only in the message text. */
 const DISK_FULL_RE = /No space left on device|Disk quota exceeded/i;
