@@ -109,6 +109,27 @@ class DuckDb implements Db {
     } catch (err) {
       throw mapRunError(this.file, err);
     }
+    this.ownerOnlyWal();
+  }
+
+  private walIno = -1;
+
+  /**
+   * DuckDB creates the WAL with the process's default mode (0644 under the usual umask) on the
+   * first write after each checkpoint; it holds prompts, paths and tags, so it is made 0600 right
+   * after the write that created it (one stat per write; a chmod only for a new WAL).
+   */
+  private ownerOnlyWal(): void {
+    if (this.readOnly || this.file === ':memory:') return;
+    try {
+      const wal = `${this.file}.wal`;
+      const st = fs.statSync(wal);
+      if (st.ino === this.walIno && (st.mode & 0o077) === 0) return;
+      if ((st.mode & 0o077) !== 0) fs.chmodSync(wal, 0o600);
+      this.walIno = st.ino;
+    } catch {
+      // no WAL right now (checkpointed), or it went between the stat and the chmod
+    }
   }
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
@@ -129,6 +150,7 @@ class DuckDb implements Db {
       try {
         const out = await this.inside.run(true, fn);
         await this.conn.run('COMMIT');
+        this.ownerOnlyWal();
         return out;
       } catch (err) {
         await this.conn.run('ROLLBACK').catch(() => undefined);
@@ -157,10 +179,19 @@ export interface OpenDbOptions {
   threads?: number;
 }
 
+/** chmod 0600, where the file system keeps modes (not on some network shares: ignored there). */
+function ownerOnly(file: string): void {
+  try {
+    fs.chmodSync(file, 0o600);
+  } catch {
+    // a file system without Unix modes
+  }
+}
+
 /** Opens (and for writers creates) the DuckDB file. `:memory:` gives a throwaway database. */
 export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db> {
   const readOnly = opts.readOnly ?? false;
-  if (file !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const options: Record<string, string> = {};
   if (readOnly) options['access_mode'] = 'READ_ONLY';
   if (opts.memoryLimit !== undefined) options['memory_limit'] = opts.memoryLimit;
@@ -172,6 +203,8 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     throw mapOpenError(file, err);
   }
   try {
+    // Owner-only: the index holds prompts, paths and tags (DuckDB creates it 0644).
+    if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
     return new DuckDb(file, readOnly, instance, conn);
   } catch (err) {

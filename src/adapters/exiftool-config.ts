@@ -53,8 +53,8 @@ export async function prepareExiftoolHome(stateDir?: string): Promise<ExiftoolHo
   const dir = temporary
     ? await mkdtemp(path.join(os.tmpdir(), 'alice-exiftool-'))
     : path.join(stateDir, 'exiftool');
-  if (!temporary) await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, EXIFTOOL_CONFIG_NAME), exiftoolConfigText(), { mode: 0o644 });
+  if (!temporary) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dir, EXIFTOOL_CONFIG_NAME), exiftoolConfigText(), { mode: 0o600 });
   return {
     dir,
     dispose: async () => {

@@ -38,7 +38,12 @@ function toSocketError(err: unknown): SocketError {
 }
 
 export async function runAgent(config: Config, opts: AgentOptions): Promise<number> {
-  fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // Owner-only state: every folder alice keeps under $ALICE_HOME is 0700 (tightened on each start
+  // for installs made before), every file in them 0600.
+  for (const dir of [config.home, config.paths.logs, config.paths.events, config.paths.state]) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+  }
   if ((await callAgent(config, 'agent.ping', {}, 2000).catch(() => undefined)) !== undefined) {
     throw new AliceError(ErrorCode.AGENT_RUNNING, `an agent is already running for ${config.home}`, {
       hint: 'see `alice status`',
