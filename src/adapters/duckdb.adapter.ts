@@ -34,15 +34,15 @@ function mapOpenError(file: string, err: unknown): Error {
     });
   }
   if (
-    /not a valid DuckDB database|corrupt|checksum|invalid .*(header|block)|serialization|unable to read|catalog/i.test(
+    /not a valid DuckDB database|corrupt|checksum|invalid .*(header|block)|serialization|unable to read|catalog|could not read enough bytes|failure while replaying WAL/i.test(
       msg,
     )
   ) {
     return new AliceError(
       ErrorCode.INDEX_CORRUPT,
-      `the index ${file} is damaged: ${msg.split('\n')[0] ?? msg}`,
+      `the index ${file} is damaged (${damageKind(msg)}) and cannot be read`,
       {
-        hint: 'run `alice index rebuild`: the index is only a cache and is recreated from the files and sidecars',
+        hint: 'start the agent (`alice watch` or `alice service start`): it sets the damaged file aside and rebuilds it; or run `alice index rebuild`. The index is only a cache, recreated from the files and sidecars',
         cause: err,
       },
     );
@@ -50,8 +50,22 @@ function mapOpenError(file: string, err: unknown): Error {
   return err instanceof Error ? err : new Error(msg);
 }
 
-/** Damage found by a query (a block read after a successful open), as opposed to a bug in SQL. */
-const DAMAGED_RE = /corrupt database file|does not match stored checksum|not a valid DuckDB database/i;
+/** DuckDB's message in a few words, without its raw `IO Error: …` text. */
+function damageKind(msg: string): string {
+  if (/could not read enough bytes/i.test(msg)) return 'the file is shorter than it should be: truncated';
+  if (/WAL/.test(msg)) return 'its write-ahead log is torn';
+  if (/not a valid DuckDB database/i.test(msg)) return 'not a DuckDB file';
+  if (/checksum/i.test(msg)) return 'a block fails its checksum: overwritten';
+  return 'unreadable';
+}
+
+/**
+ * Damage found by a query (a block read after a successful open), as opposed to a bug in SQL: a
+ * block whose checksum is wrong (garbage written into the file), a block past the end (a
+ * truncated file), a torn WAL.
+ */
+const DAMAGED_RE =
+  /corrupt database file|corrupt WAL|does not match stored checksum|not a valid DuckDB database|could not read enough bytes|failure while replaying WAL/i;
 
 /** DuckDB reports a full disk (ENOSPC, EDQUOT) only in the message text. */
 const DISK_FULL_RE = /No space left on device|Disk quota exceeded/i;
@@ -95,6 +109,27 @@ class DuckDb implements Db {
     } catch (err) {
       throw mapRunError(this.file, err);
     }
+    this.ownerOnlyWal();
+  }
+
+  private walIno = -1;
+
+  /**
+   * DuckDB creates the WAL with the process's default mode (0644 under the usual umask) on the
+   * first write after each checkpoint; it holds prompts, paths and tags, so it is made 0600 right
+   * after the write that created it (one stat per write; a chmod only for a new WAL).
+   */
+  private ownerOnlyWal(): void {
+    if (this.readOnly || this.file === ':memory:') return;
+    try {
+      const wal = `${this.file}.wal`;
+      const st = fs.statSync(wal);
+      if (st.ino === this.walIno && (st.mode & 0o077) === 0) return;
+      if ((st.mode & 0o077) !== 0) fs.chmodSync(wal, 0o600);
+      this.walIno = st.ino;
+    } catch {
+      // no WAL right now (checkpointed), or it went between the stat and the chmod
+    }
   }
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
@@ -115,6 +150,7 @@ class DuckDb implements Db {
       try {
         const out = await this.inside.run(true, fn);
         await this.conn.run('COMMIT');
+        this.ownerOnlyWal();
         return out;
       } catch (err) {
         await this.conn.run('ROLLBACK').catch(() => undefined);
@@ -143,10 +179,19 @@ export interface OpenDbOptions {
   threads?: number;
 }
 
+/** chmod 0600, where the file system keeps modes (not on some network shares: ignored there). */
+function ownerOnly(file: string): void {
+  try {
+    fs.chmodSync(file, 0o600);
+  } catch {
+    // a file system without Unix modes
+  }
+}
+
 /** Opens (and for writers creates) the DuckDB file. `:memory:` gives a throwaway database. */
 export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db> {
   const readOnly = opts.readOnly ?? false;
-  if (file !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const options: Record<string, string> = {};
   if (readOnly) options['access_mode'] = 'READ_ONLY';
   if (opts.memoryLimit !== undefined) options['memory_limit'] = opts.memoryLimit;
@@ -158,6 +203,8 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     throw mapOpenError(file, err);
   }
   try {
+    // Owner-only: the index holds prompts, paths and tags (DuckDB creates it 0644).
+    if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
     return new DuckDb(file, readOnly, instance, conn);
   } catch (err) {

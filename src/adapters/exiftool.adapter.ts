@@ -18,7 +18,7 @@ import {
 import { type EmbeddedRead } from '../domain/embedded-metadata.js';
 import { embeddedFromExiftool } from '../domain/exiftool-json.js';
 import { errorMessage } from '../domain/errors.js';
-import { prepareExiftoolHome, type ExiftoolHome } from './exiftool-config.js';
+import { EXIFTOOL_PARENT_ENV, prepareExiftoolHome, type ExiftoolHome } from './exiftool-config.js';
 import {
   copyToTemp,
   finishTemp,
@@ -140,7 +140,7 @@ export class ExiftoolAdapter {
     ]);
     this.#home = home;
     return new Pool({
-      exiftoolEnv: { EXIFTOOL_HOME: home.dir },
+      exiftoolEnv: { EXIFTOOL_HOME: home.dir, [EXIFTOOL_PARENT_ENV]: String(process.pid) },
       maxProcs: this.#options.maxProcs,
       taskTimeoutMillis: this.#options.taskTimeoutMillis,
       // MWG composites would rewrite tags alice did not ask for; minor errors stay visible.

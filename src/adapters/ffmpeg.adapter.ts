@@ -4,7 +4,7 @@
  * `file:<absolute path>` so a name starting with `-` or containing `:` is never read as an option
  * or protocol. A missing ffmpeg is an expected outcome (`no perceptual hash: ffmpeg not found`).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve as resolvePath } from 'node:path';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { analyseImage, type ImageDecodeOptions } from './sharp.adapter.js';
@@ -62,10 +62,37 @@ interface RunResult {
 
 const MAX_STDERR = 64 * 1024;
 
+/**
+ * No orphans: on Linux each ffmpeg/ffprobe starts under `setpriv --pdeathsig KILL` (util-linux),
+ * so the kernel kills it the moment the agent dies, however it dies (kill -9 included). setpriv
+ * execs the command (same pid, so timeouts still kill the right process). Where setpriv or the
+ * option is missing, the command runs directly (it still ends at its timeout or on a closed pipe).
+ */
+let deathSignalWrapper: string | null | undefined;
+function pdeathsigWrapper(): string | null {
+  if (deathSignalWrapper !== undefined) return deathSignalWrapper;
+  deathSignalWrapper = null;
+  if (process.platform === 'linux') {
+    const probe = spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    });
+    if (probe.status === 0) deathSignalWrapper = 'setpriv';
+  }
+  return deathSignalWrapper;
+}
+
+/** setpriv's own words when it cannot start the command: the command is not installed. */
+const SETPRIV_NOT_FOUND = /setpriv: failed to execute .*No such file or directory/i;
+
 /** Runs a command to completion; never rejects. */
 function run(cmd: string, args: readonly string[], o: FfmpegOptions): Promise<RunResult> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrapper = pdeathsigWrapper();
+    const child =
+      wrapper === null
+        ? spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(wrapper, ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -94,6 +121,7 @@ function run(cmd: string, args: readonly string[], o: FfmpegOptions): Promise<Ru
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (wrapper !== null && code === 127 && SETPRIV_NOT_FOUND.test(stderr)) status = 'not_found';
       done({ status, code, stdout: Buffer.concat(chunks), stderr });
     });
   });

@@ -2,6 +2,8 @@
  * One logger factory (winston): JSON lines to `<logs>/agent.log`, rotated daily and by size, kept
  * `max_days`; readable lines on a terminal. Modules get child loggers.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import type { Logger } from '../ports.js';
@@ -30,7 +32,18 @@ function wrap(w: winston.Logger): Logger {
   };
 }
 
+/** The rotation library writes its audit file (`.<hash>-audit.json`) with the default mode. */
+function tightenAuditFiles(dir: string): void {
+  try {
+    for (const name of fs.readdirSync(dir))
+      if (name.endsWith('-audit.json')) fs.chmodSync(path.join(dir, name), 0o600);
+  } catch {
+    // the folder is not there yet: nothing to tighten
+  }
+}
+
 export function createLogger(opts: LoggerOptions): LoggerHandle {
+  fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const file = new DailyRotateFile({
     dirname: opts.dir,
     filename: 'agent-%DATE%.log',
@@ -42,6 +55,8 @@ export function createLogger(opts: LoggerOptions): LoggerHandle {
     options: { mode: 0o600 },
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
   });
+  file.on('new', () => setImmediate(() => tightenAuditFiles(opts.dir)));
+  tightenAuditFiles(opts.dir);
   const transports: winston.transport[] = [file];
   if (opts.console) {
     transports.push(

@@ -17,7 +17,7 @@ import { callAgent } from './agent-client.js';
 import { createContainer } from './compose.js';
 import type { Container } from './container.js';
 import { OPERATIONS, isOperationName, runOperation } from './operations.js';
-import { prepareIndex } from './index-startup.js';
+import { isIndexCorrupt, prepareIndex, rebuildIndex, setDamagedIndexAside } from './index-startup.js';
 
 const STOP_BUDGET_MS = 8000;
 
@@ -33,7 +33,12 @@ function toSocketError(err: unknown): SocketError {
 }
 
 export async function runAgent(config: Config, opts: AgentOptions): Promise<number> {
-  fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // Owner-only state: every folder alice keeps under $ALICE_HOME is 0700 (tightened on each start
+  // for installs made before), every file in them 0600.
+  for (const dir of [config.home, config.paths.logs, config.paths.events, config.paths.state]) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+  }
   if ((await callAgent(config, 'agent.ping', {}, 2000).catch(() => undefined)) !== undefined) {
     throw new AliceError(ErrorCode.AGENT_RUNNING, `an agent is already running for ${config.home}`, {
       hint: 'see `alice status`',
@@ -63,7 +68,10 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
     index: config.searchDb,
   });
   status.start(s.agent.status_interval_s * 1000);
+  // The agent is built after its lane; a damaged index found by a lane job goes to it.
+  const hooks = { onIndexError: (_err: unknown): boolean => false };
   const lane = new Lane('index', 1, (name, err) => {
+    if (hooks.onIndexError(err)) return;
     logger.error('job failed', { lane: name, error: errorMessage(err) });
     status.recordError({
       path: '',
@@ -72,6 +80,7 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
     });
   });
   const agent = new Agent(config, container, status, lane, logger);
+  hooks.onIndexError = (err) => agent.onIndexError(err);
   try {
     await agent.start();
   } catch (err) {
@@ -227,8 +236,37 @@ class Agent {
       cwd: confine ? '/' : cwd,
       remote: confine,
     };
-    if (!OPERATIONS[op].writes) return runOperation(ctx, op, params);
-    return this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);
+    try {
+      if (!OPERATIONS[op].writes) return await runOperation(ctx, op, params);
+      return await this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);
+    } catch (err) {
+      if (!this.onIndexError(err)) throw err;
+      throw new AliceError(ErrorCode.INDEX_CORRUPT, 'the index was damaged and is being rebuilt', {
+        hint: 'try again in a moment: the agent set the damaged file aside and is rebuilding it from the files and sidecars',
+        cause: err,
+      });
+    }
+  }
+
+  private recovering: Promise<void> | undefined;
+
+  /**
+   * A query found the index damaged while the agent runs (damage the startup probe did not reach,
+   * or that happened since): set the file aside and rebuild it once, in the index lane. Returns
+   * true when `err` was such damage.
+   */
+  onIndexError(err: unknown): boolean {
+    if (!isIndexCorrupt(err)) return false;
+    if (this.recovering !== undefined || this.stopping) return true;
+    const { container, logger, status } = this;
+    this.recovering = this.lane
+      .run(async () => {
+        setDamagedIndexAside(container, logger, status, err);
+        await rebuildIndex(container, logger, status, this.startupProgress);
+      }, Priority.HIGH)
+      .catch((e: unknown) => logger.error('rebuilding the damaged index failed', { error: errorMessage(e) }))
+      .finally(() => (this.recovering = undefined));
+    return true;
   }
 
   /** `reason` is published in `agent.stopped`: the signal, or why the agent gave up. */

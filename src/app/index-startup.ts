@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AliceError, ErrorCode } from '../domain/errors.js';
+import { AliceError, ErrorCode, errorMessage } from '../domain/errors.js';
 import { indexRebuild } from './index-ops.js';
 import type { Logger, Progress } from '../ports.js';
 import type { StatusService } from '../services/watch/status.service.js';
@@ -20,22 +20,12 @@ export async function prepareIndex(
   let needsRebuild = !fs.existsSync(file);
   if (!needsRebuild) {
     try {
-      const counts = await (await container.repo()).counts();
-      needsRebuild = counts.assets === 0;
+      const repo = await container.repo();
+      needsRebuild = (await repo.counts()).assets === 0;
+      if (!needsRebuild) await repo.probeReadable();
     } catch (err) {
-      if (!(err instanceof AliceError) || err.code !== ErrorCode.INDEX_CORRUPT) throw err;
-      container.closeIndex();
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      fs.renameSync(file, aside);
-      fs.rmSync(`${file}.wal`, { force: true });
-      logger.warn('the index was damaged: kept aside and rebuilt from files and sidecars', {
-        kept_as: aside,
-      });
-      status.recordError({
-        path: file,
-        code: ErrorCode.INDEX_CORRUPT,
-        message: `damaged index kept as ${aside}; rebuilt`,
-      });
+      if (!isIndexCorrupt(err)) throw err;
+      setDamagedIndexAside(container, logger, status, err);
       needsRebuild = true;
     }
   }
@@ -43,11 +33,59 @@ export async function prepareIndex(
     sweepSidecarTemps(container, logger);
     return;
   }
+  await rebuildIndex(container, logger, status, progress);
+  sweepSidecarTemps(container, logger);
+}
+
+/** True for the error DuckDB damage maps to (truncated file, garbage, torn WAL). */
+export function isIndexCorrupt(err: unknown): err is AliceError {
+  return err instanceof AliceError && err.code === ErrorCode.INDEX_CORRUPT;
+}
+
+/** Rebuilds the index from files and sidecars, with the agent's state showing it. */
+export async function rebuildIndex(
+  container: Container,
+  logger: Logger,
+  status: StatusService,
+  progress: Progress,
+): Promise<void> {
+  const before = status.doc.state;
   status.setState('scanning');
   logger.info('building the index from files and sidecars');
   const r = await indexRebuild(container, { dryRun: false, verify: false, progress });
   logger.info('index rebuilt', { assets: r.summary.assets, files: r.summary.files_seen });
-  sweepSidecarTemps(container, logger);
+  if (before !== 'starting') status.setState(before);
+}
+
+/**
+ * Moves a damaged index and its WAL aside as `<file>.corrupt-<time>` (and `.wal`), never deleting
+ * them (they may help a bug report), and says so in the log, the status and an `index.damaged`
+ * event. The caller rebuilds.
+ */
+export function setDamagedIndexAside(
+  container: Container,
+  logger: Logger,
+  status: StatusService,
+  err: unknown,
+): string {
+  const file = container.config.searchDb;
+  container.closeIndex();
+  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  if (fs.existsSync(file)) fs.renameSync(file, aside);
+  if (fs.existsSync(`${file}.wal`)) fs.renameSync(`${file}.wal`, `${aside}.wal`);
+  const raw = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  const error = errorMessage(raw).split('\n')[0] ?? '';
+  logger.warn('the index was damaged: kept aside and rebuilt from files and sidecars', {
+    kept_as: aside,
+    error,
+  });
+  status.recordError({
+    path: file,
+    code: ErrorCode.INDEX_CORRUPT,
+    message: `damaged index kept as ${aside}; rebuilt (${error})`,
+  });
+  container.events.emit('index.damaged', { index: file, kept_as: aside, error });
+  return aside;
 }
 
 /**

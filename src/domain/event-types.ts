@@ -19,6 +19,7 @@ export const EventType = {
   ROOT_OFFLINE: 'root.offline',
   ROOT_ONLINE: 'root.online',
   INDEX_REBUILT: 'index.rebuilt',
+  INDEX_DAMAGED: 'index.damaged',
   PROJECT_UPDATED: 'project.updated',
   AGENT_STARTED: 'agent.started',
   AGENT_STOPPED: 'agent.stopped',
@@ -54,6 +55,8 @@ export interface EventPayloads {
   'root.offline': { root: string; reason: string };
   'root.online': { root: string };
   'index.rebuilt': { assets: number; roots: string[]; duration_ms: number };
+  /** The index could not be read (truncated, garbage, torn WAL): set aside as `kept_as`, rebuilt. */
+  'index.damaged': { index: string; kept_as: string; error: string };
   'project.updated': { project: string; path: string; changes: string[] };
   'agent.started': { version: string; roots: string[] };
   /** `drained`: every queued path was indexed before it stopped. */

@@ -44,8 +44,8 @@ export async function listDayFiles(dir: string): Promise<string[]> {
 
 /** Appends complete lines. Each call's text is written with as few single writes as its size allows. */
 export async function appendLines(file: string, lines: readonly string[]): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fsp.open(file, 'a', 0o644);
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const handle = await fsp.open(file, 'a', 0o600);
   try {
     for (const chunk of groupLines(lines)) {
       const buf = Buffer.from(chunk, 'utf8');
@@ -146,8 +146,8 @@ export async function readClock(dir: string): Promise<string | undefined> {
 export async function writeClock(dir: string, id: string): Promise<void> {
   const current = await readClock(dir);
   if (current !== undefined && current >= id) return;
-  await fsp.mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${CLOCK_FILE}.${process.pid}.${randomBytes(3).toString('hex')}`);
-  await fsp.writeFile(tmp, `${id}\n`);
+  await fsp.writeFile(tmp, `${id}\n`, { mode: 0o600 });
   await fsp.rename(tmp, path.join(dir, CLOCK_FILE));
 }

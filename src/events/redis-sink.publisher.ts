@@ -128,8 +128,8 @@ export class RedisSink implements EventPublisher {
       throw err;
     }
     const tmp = `${this.opts.outboxFile}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-    await fsp.mkdir(path.dirname(tmp), { recursive: true });
-    await fsp.writeFile(tmp, rest);
+    await fsp.mkdir(path.dirname(tmp), { recursive: true, mode: 0o700 });
+    await fsp.writeFile(tmp, rest, { mode: 0o600 });
     await fsp.rename(tmp, this.opts.outboxFile);
   }
 

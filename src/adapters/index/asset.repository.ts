@@ -430,4 +430,19 @@ export class AssetRepository {
       errors: toNum(r['errors']) ?? 0,
     };
   }
+
+  /**
+   * Reads every row of every table once (a hash of each whole row), so damage anywhere in the file
+   * (a checksum mismatch, a block past a truncated end) surfaces now as INDEX_CORRUPT instead of
+   * at the first query that happens to touch that block.
+   */
+  async probeReadable(): Promise<void> {
+    const tables = await this.db.all<{ name: string }>(
+      `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary`,
+    );
+    for (const t of tables) {
+      const q = `"${t.name.replace(/"/g, '""')}"`;
+      await this.db.all(`SELECT count(*) AS n, max(hash(${q})) AS h FROM ${q}`);
+    }
+  }
 }
