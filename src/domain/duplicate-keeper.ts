@@ -8,6 +8,10 @@ export interface KeeperCandidate {
   readonly id: string;
   readonly width: number | null;
   readonly height: number | null;
+  /** Container format (`jpeg`, `png`, `webp`, …); null when unknown. */
+  readonly format: string | null;
+  /** Bytes on disk. */
+  readonly fileSize: number;
   readonly tagCount: number;
   readonly hasPrompt: boolean;
   readonly hasDescription: boolean;
@@ -34,9 +38,28 @@ function seenRank(c: KeeperCandidate): number {
   return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
 }
 
+/** Formats whose pixels are stored without loss (WebP and HEIF can be either: counted lossy). */
+const LOSSLESS_FORMATS = new Set(['png', 'tiff', 'tif', 'bmp', 'gif', 'ppm', 'pgm', 'pbm', 'qoi', 'exr']);
+
+/** 1 for a lossless container, 0 for a lossy or unknown one. */
+export function losslessRank(c: KeeperCandidate): number {
+  return c.format !== null && LOSSLESS_FORMATS.has(c.format.toLowerCase()) ? 1 : 0;
+}
+
+function sameFormat(a: KeeperCandidate, b: KeeperCandidate): boolean {
+  return a.format !== null && b.format !== null && a.format.toLowerCase() === b.format.toLowerCase();
+}
+
+/** Larger file first, only between two files of the same format (less compression, same codec). */
+function sizeOrder(a: KeeperCandidate, b: KeeperCandidate): number {
+  return sameFormat(a, b) ? b.fileSize - a.fileSize : 0;
+}
+
 function compare(a: KeeperCandidate, b: KeeperCandidate): number {
   return (
     pixels(b) - pixels(a) ||
+    losslessRank(b) - losslessRank(a) ||
+    sizeOrder(a, b) ||
     metadataScore(b) - metadataScore(a) ||
     seenRank(a) - seenRank(b) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
@@ -54,22 +77,34 @@ function metadataText(c: KeeperCandidate): string {
   return parts.join(', ');
 }
 
+function formatName(c: KeeperCandidate): string {
+  return c.format ?? 'unknown format';
+}
+
+/** The rule that put `best` before `next`, in words (the same order as {@link compare}). */
 function reasonFor(best: KeeperCandidate, next: KeeperCandidate | undefined): string {
   if (next === undefined) return 'only member';
   if (pixels(best) !== pixels(next)) return `largest resolution: ${size(best)} (next ${size(next)})`;
+  if (losslessRank(best) !== losslessRank(next)) {
+    return `same resolution; lossless over lossy: ${formatName(best)} (next ${formatName(next)})`;
+  }
+  if (sizeOrder(best, next) !== 0) {
+    return `same resolution and format (${formatName(best)}); larger file, less compressed: ${best.fileSize} bytes (next ${next.fileSize})`;
+  }
   if (metadataScore(best) !== metadataScore(next)) {
-    return `same resolution; richest metadata: ${metadataText(best)} (next ${metadataText(next)})`;
+    return `same resolution and encoding; richest metadata: ${metadataText(best)} (next ${metadataText(next)})`;
   }
   if (seenRank(best) !== seenRank(next)) {
-    return `same resolution and metadata; seen first: ${best.firstSeen ?? '?'} (next ${next.firstSeen ?? 'never'})`;
+    return `same resolution, encoding and metadata; seen first: ${best.firstSeen ?? '?'} (next ${next.firstSeen ?? 'never'})`;
   }
-  return 'identical on resolution, metadata and first-seen date; first by content hash';
+  return 'identical on resolution, encoding, metadata and first-seen date; first by content hash';
 }
 
 /**
- * Suggests a keeper: largest resolution, then richest metadata (tags + prompt + description),
- * then seen first, then the smallest id so the choice is stable. The reason names the criterion
- * that separated the keeper from the runner-up.
+ * Suggests the keeper a photographer would: the highest resolution, then lossless over lossy, then
+ * the larger file of the same format (less compression), then the richest metadata (tags + prompt
+ * + description), then the one seen first, then the smallest id so the choice is stable. The
+ * reason names the rule that separated the keeper from the runner-up.
  */
 export function chooseKeeper(candidates: readonly KeeperCandidate[]): KeeperChoice {
   const sorted = [...candidates].sort(compare);

@@ -152,6 +152,8 @@ describe('keeper', () => {
     id,
     width: w,
     height: w,
+    format: 'png',
+    fileSize: 1000,
     tagCount: tags,
     hasPrompt: prompt,
     hasDescription: false,

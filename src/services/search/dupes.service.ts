@@ -75,6 +75,8 @@ function candidateOf(r: SearchRow): KeeperCandidate {
     id: r.content_hash,
     width: r.width,
     height: r.height,
+    format: r.format,
+    fileSize: r.file_size,
     tagCount: r.tags.length,
     hasPrompt: (r.prompt ?? '') !== '',
     hasDescription: (r.description ?? '') !== '',
