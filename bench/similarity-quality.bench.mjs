@@ -23,13 +23,21 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { analyseImage } from '../dist/adapters/sharp.adapter.js';
-import { hammingHex } from '../dist/domain/perceptual-hash.js';
+import { hammingHex, hexToBigInt } from '../dist/domain/perceptual-hash.js';
+import { nearDistance } from '../dist/domain/near-duplicates.js';
 import { OUT_DIR, arg, rng } from './lib.mjs';
 
 const BASES = arg('bases', 100);
 const SEED = arg('seed', 1);
 const THRESHOLDS = [4, 6, 8, 10];
-const KINDS = ['phash', 'dhash', 'ahash'];
+// `phash+crops`: what `alice dupes --near` compares (full pHash, and crop pHashes against full).
+const KINDS = ['phash+crops', 'phash', 'dhash', 'ahash'];
+
+function distance(kind, a, b) {
+  if (kind !== 'phash+crops') return hammingHex(a[kind], b[kind]);
+  const item = (h) => ({ id: '', hash: hexToBigInt(h.phash), crops: (h.phash_crops ?? []).map(hexToBigInt) });
+  return nearDistance(item(a), item(b));
+}
 const VARIANTS = ['resize', 'jpeg70', 'bright', 'crop5'];
 
 /** A random scene as a PNG buffer: gradient, 6–20 shapes, grey noise. */
@@ -101,11 +109,10 @@ function measure(bases, vars) {
   for (const kind of KINDS) {
     table[kind] = {};
     for (const v of VARIANTS) {
-      const own = bases.map((b, i) => hammingHex(b[kind], vars[i][v][kind]));
+      const own = bases.map((b, i) => distance(kind, b, vars[i][v]));
       const others = [];
       for (let i = 0; i < bases.length; i++)
-        for (let j = 0; j < bases.length; j++)
-          if (i !== j) others.push(hammingHex(bases[i][kind], vars[j][v][kind]));
+        for (let j = 0; j < bases.length; j++) if (i !== j) others.push(distance(kind, bases[i], vars[j][v]));
       table[kind][v] = Object.fromEntries(
         THRESHOLDS.map((t) => [
           t,
@@ -118,7 +125,7 @@ function measure(bases, vars) {
     }
     const pairs = [];
     for (let i = 0; i < bases.length; i++)
-      for (let j = i + 1; j < bases.length; j++) pairs.push(hammingHex(bases[i][kind], bases[j][kind]));
+      for (let j = i + 1; j < bases.length; j++) pairs.push(distance(kind, bases[i], bases[j]));
     table[kind].unrelated_bases = Object.fromEntries(
       THRESHOLDS.map((t) => [t, { false_positive_rate: pairs.filter((d) => d <= t).length / pairs.length }]),
     );

@@ -14,6 +14,12 @@ import { hammingHalves, popcount32, toHalves } from './perceptual-hash.js';
 export interface HashItem {
   readonly id: string;
   readonly hash: bigint;
+  /**
+   * pHashes of the item's centred crops (sidecar `perceptual.phash_crops`). When present, two
+   * items are also near when one's crop hash is within the threshold of the other's full hash:
+   * that is how a cropped copy finds its original.
+   */
+  readonly crops?: readonly bigint[];
 }
 
 /** Two items within the threshold; `a` comes before `b` in the input. */
@@ -277,8 +283,75 @@ function groupsOf(items: readonly HashItem[], d: Distinct, sets: DisjointSets): 
 }
 
 /**
+ * Distance of two items: the Hamming distance of their full hashes, or, when smaller, of one's
+ * crop hash to the other's full hash (crop against crop is not compared: it adds nothing the full
+ * hashes do not say).
+ */
+export function nearDistance(a: HashItem, b: HashItem): number {
+  let d = hamming(a.hash, b.hash);
+  for (const c of a.crops ?? []) d = Math.min(d, hamming(c, b.hash));
+  for (const c of b.crops ?? []) d = Math.min(d, hamming(a.hash, c));
+  return d;
+}
+
+function hamming(a: bigint, b: bigint): number {
+  const x = toHalves(BigInt.asUintN(64, a));
+  const y = toHalves(BigInt.asUintN(64, b));
+  return hammingHalves(x.hi, x.lo, y.hi, y.lo);
+}
+
+/**
+ * Node pairs of `d` (distinct full hashes) whose full hashes, or one's crop hash and the other's
+ * full hash, are within `t`. Each node's crops are those of its first item (identical full
+ * hashes are already one node). Every full and crop hash goes into one multi-index search; a
+ * found pair of two full hashes or of a crop and a full hash of different nodes counts.
+ */
+function cropTolerantPairs(items: readonly HashItem[], d: Distinct, t: number): number[] {
+  const owner: number[] = [];
+  const isCrop: boolean[] = [];
+  const flat: HashItem[] = [];
+  d.members.forEach((m, u) => {
+    const first = items[m[0] ?? 0];
+    flat.push({ id: '', hash: BigInt(d.hi[u] ?? 0) * 2n ** 32n + BigInt(d.lo[u] ?? 0) });
+    owner.push(u);
+    isCrop.push(false);
+    for (const c of first?.crops ?? []) {
+      flat.push({ id: '', hash: c });
+      owner.push(u);
+      isCrop.push(true);
+    }
+  });
+  const e = collapse(flat);
+  const best = new Map<number, number>();
+  const n = d.members.length;
+  const note = (x: number, y: number, dist: number): void => {
+    const u = owner[x] ?? 0;
+    const v = owner[y] ?? 0;
+    if (u === v || (isCrop[x] === true && isCrop[y] === true)) return;
+    const key = u < v ? u * n + v : v * n + u;
+    const had = best.get(key);
+    if (had === undefined || dist < had) best.set(key, dist);
+  };
+  const triples = t === 0 ? [] : multiIndexPairs(e, t);
+  for (let i = 0; i < triples.length; i += 3) {
+    const dist = triples[i + 2] ?? 0;
+    for (const x of e.members[triples[i] ?? 0] ?? []) {
+      for (const y of e.members[triples[i + 1] ?? 0] ?? []) note(x, y, dist);
+    }
+  }
+  // Equal hashes from different nodes (a crop hash equal to another image's full hash).
+  for (const m of e.members) {
+    for (let i = 0; i < m.length; i++) for (let j = i + 1; j < m.length; j++) note(m[i] ?? 0, m[j] ?? 0, 0);
+  }
+  const out: number[] = [];
+  for (const [key, dist] of best) out.push(Math.floor(key / n), key % n, dist);
+  return out;
+}
+
+/**
  * Near-duplicate pairs and groups by multi-index hashing: about a second for 100,000 pHashes at
- * t = 6 on one core (see bench). Results equal {@link findNearDuplicatesBruteForce}.
+ * t = 6 on one core (see bench). Items with `crops` are also compared crop-to-full
+ * ({@link nearDistance}). Results equal {@link findNearDuplicatesBruteForce}.
  */
 export function findNearDuplicates(
   items: readonly HashItem[],
@@ -286,7 +359,12 @@ export function findNearDuplicates(
 ): NearDuplicateResult {
   const { threshold, maxPairs } = resolve(opts);
   const distinct = collapse(items);
-  const triples = threshold === 0 ? [] : multiIndexPairs(distinct, threshold);
+  const withCrops = items.some((i) => (i.crops?.length ?? 0) > 0);
+  const triples = withCrops
+    ? cropTolerantPairs(items, distinct, threshold)
+    : threshold === 0
+      ? []
+      : multiIndexPairs(distinct, threshold);
   return finish(items, distinct, triples, maxPairs);
 }
 
@@ -297,10 +375,16 @@ export function findNearDuplicatesBruteForce(
 ): NearDuplicateResult {
   const { threshold, maxPairs } = resolve(opts);
   const d = collapse(items);
+  const withCrops = items.some((i) => (i.crops?.length ?? 0) > 0);
   const triples: number[] = [];
   for (let u = 0; u < d.hi.length; u++) {
     for (let v = u + 1; v < d.hi.length; v++) {
-      const dist = hammingHalves(d.hi[u] ?? 0, d.lo[u] ?? 0, d.hi[v] ?? 0, d.lo[v] ?? 0);
+      const a = items[d.members[u]?.[0] ?? 0];
+      const b = items[d.members[v]?.[0] ?? 0];
+      const dist =
+        withCrops && a !== undefined && b !== undefined
+          ? nearDistance(a, b)
+          : hammingHalves(d.hi[u] ?? 0, d.lo[u] ?? 0, d.hi[v] ?? 0, d.lo[v] ?? 0);
       if (dist <= threshold) triples.push(u, v, dist);
     }
   }

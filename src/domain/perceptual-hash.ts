@@ -217,9 +217,40 @@ export function perceptualHash(grey: GreyImage): string {
   return bitsToHex(low.map((v) => v > median));
 }
 
-/** All three hashes of one greyscale image. */
+/**
+ * Sides (fractions of width and height) of the centred crops whose pHashes are kept next to the
+ * full image's: an image cropped by 2.5 % on each side shows the centre 95 % of the original, so
+ * its pHash is close to the original's 95 % crop pHash (docs/perceptual-hashes.md).
+ */
+export const CROP_SCALES: readonly number[] = Object.freeze([0.95, 0.9]);
+
+/** The centred `scale` × `scale` part of an image (at least 1 × 1 pixel). */
+export function centreCrop(grey: GreyImage, scale: number): GreyImage {
+  const width = Math.max(1, Math.round(grey.width * scale));
+  const height = Math.max(1, Math.round(grey.height * scale));
+  const x0 = Math.floor((grey.width - width) / 2);
+  const y0 = Math.floor((grey.height - height) / 2);
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = (y + y0) * grey.width + x0;
+    data.set(grey.data.subarray(from, from + width), y * width);
+  }
+  return { data, width, height };
+}
+
+/** pHashes of the centred crops in {@link CROP_SCALES}, in that order. */
+export function cropHashes(grey: GreyImage): string[] {
+  return CROP_SCALES.map((s) => perceptualHash(centreCrop(grey, s)));
+}
+
+/** All three hashes of one greyscale image, and the pHashes of its centred crops. */
 export function computeHashes(grey: GreyImage): PerceptualHashes {
-  return { phash: perceptualHash(grey), dhash: differenceHash(grey), ahash: averageHash(grey) };
+  return {
+    phash: perceptualHash(grey),
+    dhash: differenceHash(grey),
+    ahash: averageHash(grey),
+    phash_crops: cropHashes(grey),
+  };
 }
 
 /** Is `s` a 64-bit perceptual hash in hex form (16 lowercase hex digits)? */

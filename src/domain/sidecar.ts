@@ -39,6 +39,11 @@ export interface PerceptualHashes {
   phash: string;
   dhash: string;
   ahash: string;
+  /**
+   * pHashes of the centred 95 % and 90 % crops (optional: older sidecars lack it, format stays "4.0");
+   * near-duplicate grouping compares them with other images' full pHashes to catch crops.
+   */
+  phash_crops?: string[];
 }
 
 export interface EmbedState {
@@ -104,7 +109,15 @@ const sidecarSchema = z
       }),
     }),
     generation: z.looseObject({ source: z.string() }).nullable().optional(),
-    perceptual: z.object({ phash: z.string(), dhash: z.string(), ahash: z.string() }).nullable().optional(),
+    perceptual: z
+      .object({
+        phash: z.string(),
+        dhash: z.string(),
+        ahash: z.string(),
+        phash_crops: z.array(z.string()).optional(),
+      })
+      .nullable()
+      .optional(),
     warnings: z.array(z.string()).optional(),
   })
   .loose();

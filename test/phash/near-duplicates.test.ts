@@ -3,6 +3,7 @@ import {
   blockLayout,
   findNearDuplicates,
   findNearDuplicatesBruteForce,
+  nearDistance,
   nearestWithin,
   type HashItem,
   type NearDuplicateResult,
@@ -159,5 +160,51 @@ describe('nearestWithin', () => {
       { id: 'd3', distance: 3 },
     ]);
     expect(nearestWithin(0n, items, 6, 2).map((h) => h.id)).toEqual(['d0', 'd1a']);
+  });
+});
+
+describe('findNearDuplicates with crop hashes', () => {
+  /** Random items with two crop hashes each, plus "crops": items whose full hash is near another's crop hash. */
+  function cropCorpus(n: number, seed: number): HashItem[] {
+    const r = rng(seed);
+    const items: HashItem[] = Array.from({ length: n }, (_, i) => ({
+      id: `r${i}`,
+      hash: random64(r),
+      crops: [random64(r), random64(r)],
+    }));
+    for (let i = 0; i < n / 10; i++) {
+      const src = items[Math.floor(r() * n)]!;
+      const crop = src.crops![Math.floor(r() * 2)]!;
+      items.push({
+        id: `c${i}`,
+        hash: flip(r, crop, Math.floor(r() * 9)),
+        crops: [random64(r), random64(r)],
+      });
+    }
+    // Identical full hashes, and an item without crops.
+    items.push({ id: 'dup', hash: items[0]!.hash, crops: items[0]!.crops! });
+    items.push({ id: 'bare', hash: flip(r, items[1]!.crops![0]!, 2) });
+    return items;
+  }
+
+  it.each([0, 3, 6, 8])('equals brute force at t=%i (pairs, distances and groups)', (t) => {
+    const items = cropCorpus(1500, 41 + t);
+    const fast = findNearDuplicates(items, { threshold: t });
+    const slow = findNearDuplicatesBruteForce(items, { threshold: t });
+    expect(pairKeys(fast)).toEqual(pairKeys(slow));
+    expect(fast.groups).toEqual(slow.groups);
+    if (t >= 6) expect(fast.pairs.some((p) => p.a === 'r1' && p.b === 'bare')).toBe(true);
+  });
+
+  it('a crop hash near a full hash joins; two crop hashes alone do not', () => {
+    const full = 0x0123456789abcdefn;
+    const a: HashItem = { id: 'a', hash: full, crops: [0xffff0000ffff0000n] };
+    const b: HashItem = { id: 'b', hash: full ^ 0xff00ff00ff00ff00n, crops: [a.hash ^ 0b111n] };
+    const c: HashItem = { id: 'c', hash: 0x5555aaaa5555aaaan, crops: [0xffff0000ffff0001n] };
+    expect(nearDistance(a, b)).toBe(3);
+    expect(nearDistance(a, c)).toBeGreaterThan(6);
+    const res = findNearDuplicates([a, b, c], { threshold: 6 });
+    expect(res.groups).toEqual([['a', 'b']]);
+    expect(res.pairs).toEqual([{ a: 'a', b: 'b', distance: 3 }]);
   });
 });

@@ -140,11 +140,12 @@ describe('hashes of images whose bits are known by construction', () => {
     expect(perceptualHash(rightBright)).toBe('aa00000000000000');
   });
 
-  it('computeHashes returns all three', () => {
+  it('computeHashes returns all three, and the crop pHashes', () => {
     expect(computeHashes(constant)).toEqual({
       phash: '8000000000000000',
       dhash: '0000000000000000',
       ahash: '0000000000000000',
+      phash_crops: ['8000000000000000', '8000000000000000'],
     });
   });
 });

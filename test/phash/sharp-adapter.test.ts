@@ -9,7 +9,8 @@ import {
   thumbnail,
   type ImageAnalysisResult,
 } from '../../src/adapters/sharp.adapter.js';
-import { hammingHex } from '../../src/domain/perceptual-hash.js';
+import { nearDistance } from '../../src/domain/near-duplicates.js';
+import { CROP_SCALES, hammingHex, hexToBigInt } from '../../src/domain/perceptual-hash.js';
 import { pattern, rawImage, scene } from './fixtures.js';
 
 let dir: string;
@@ -27,7 +28,8 @@ afterAll(async () => {
 
 function hashesOf(r: ImageAnalysisResult): { phash: string; dhash: string; ahash: string } {
   if (!r.ok) throw new Error(`expected ok, got ${r.kind}: ${r.reason}`);
-  return r.hashes;
+  const { phash, dhash, ahash } = r.hashes;
+  return { phash, dhash, ahash };
 }
 
 async function writePng(name: string, img: sharp.Sharp): Promise<string> {
@@ -177,5 +179,44 @@ describe('thumbnail', () => {
     const png = await readFile(scenePath);
     await writeFile(cut, png.subarray(0, png.length >> 1));
     expect(await thumbnail(cut, 128)).toMatchObject({ ok: false, kind: 'corrupt' });
+  });
+});
+
+describe('analyseImage: crop hashes', () => {
+  const item = (id: string, r: ImageAnalysisResult) => {
+    if (!r.ok) throw new Error(r.reason);
+    return {
+      id,
+      hash: hexToBigInt(r.hashes.phash),
+      crops: (r.hashes.phash_crops ?? []).map(hexToBigInt),
+    };
+  };
+
+  it('a 5 % and a 10 % centre crop are near their original; an unrelated scene is not', async () => {
+    const original = await scene(3, 512);
+    const cropBy = (f: number) =>
+      sharp(original)
+        .extract({
+          left: Math.round(512 * f),
+          top: Math.round(512 * f),
+          width: 512 - 2 * Math.round(512 * f),
+          height: 512 - 2 * Math.round(512 * f),
+        })
+        .png()
+        .toBuffer();
+    const o = await analyseImage(original);
+    expect(o.ok && o.hashes.phash_crops).toHaveLength(CROP_SCALES.length);
+    const base = item('o', o);
+    const c5 = item('c5', await analyseImage(await cropBy(0.025)));
+    const c10 = item('c10', await analyseImage(await cropBy(0.05)));
+    const other = item('x', await analyseImage(await scene(4, 512)));
+    expect(nearDistance(base, c5)).toBeLessThanOrEqual(6);
+    expect(nearDistance(c5, base)).toBe(nearDistance(base, c5));
+    expect(nearDistance(base, c10)).toBeLessThanOrEqual(6);
+    // Without the crop hashes the crops are further away than the full hashes allow.
+    expect(nearDistance({ id: 'o', hash: base.hash }, { id: 'c10', hash: c10.hash })).toBeGreaterThan(
+      nearDistance(base, c10),
+    );
+    expect(nearDistance(base, other)).toBeGreaterThan(10);
   });
 });

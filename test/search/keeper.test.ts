@@ -22,6 +22,12 @@ beforeAll(async () => {
   const original = await makeImage({ seed: 7, width: 640, height: 480, format: 'jpeg', quality: 92 });
   const q70 = await sharp(original).jpeg({ quality: 70 }).toBuffer();
   const half = await sharp(original).resize(320, 240).jpeg({ quality: 92 }).toBuffer();
+  // 5 % cut from every side: the full pHashes are too far apart, the crop hashes bring it in.
+  const crop = await sharp(original)
+    .extract({ left: 32, top: 24, width: 576, height: 432 })
+    .jpeg({ quality: 92 })
+    .toBuffer();
+  const unrelated = await makeImage({ seed: 8, width: 640, height: 480, format: 'jpeg' });
   // The re-encode and the resize were seen first, and the resize carries more metadata: neither
   // may outweigh resolution and compression.
   index = await buildIndex(path.join(dir, 'data', 'search.duckdb'), { lib, projects: path.join(dir, 'p') }, [
@@ -36,6 +42,8 @@ beforeAll(async () => {
       firstSeen: '2021-01-01T00:00:00.000Z',
     },
     { key: 'original', file: 'b/original.jpg', bytes: original, analyse: true },
+    { key: 'crop', file: 'c/crop.jpg', bytes: crop, analyse: true },
+    { key: 'unrelated', file: 'c/other.jpg', bytes: unrelated, analyse: true },
   ]);
   index.db.close();
   const settings = path.join(dir, 'settings.yaml');
@@ -49,11 +57,17 @@ afterAll(async () => {
 });
 
 describe('near-duplicate keeper', () => {
-  it('of {original JPEG, its q70 re-encode, its 50% resize} is the original, and says why', async () => {
+  it('of {original JPEG, its q70 re-encode, its 50% resize, a 10% crop} is the original, and says why', async () => {
     const res = await search.dupes({ near: true });
     expect(res.near).toHaveLength(1);
     const [g] = res.near;
-    expect(g?.members.map((m) => index.keyOf(m.content_hash)).sort()).toEqual(['half', 'original', 'q70']);
+    expect(g?.members.map((m) => index.keyOf(m.content_hash)).sort()).toEqual([
+      'crop',
+      'half',
+      'original',
+      'q70',
+    ]);
+    expect(g?.members.every((m) => m.distance <= 6)).toBe(true);
     expect(g?.keeper).toBe(index.hashOf('original'));
     expect(g?.reason).toMatch(
       /^same resolution and format \(jpeg\); larger file, less compressed: \d+ bytes \(next \d+\)$/,

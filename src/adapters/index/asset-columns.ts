@@ -85,6 +85,17 @@ export const PHASH_COLUMNS: readonly Column<PhashRow>[] = [
   { name: 'ahash_u64', value: (p) => hexToU64(p.ahash), sql: '?::UBIGINT' },
 ];
 
+/** A row of `phash_crops`: the centred-crop pHashes of one asset, space-separated hex. */
+export interface CropInsert {
+  content_hash: string;
+  hashes: string;
+}
+
+export const CROP_COLUMNS: readonly Column<CropInsert>[] = [
+  col<CropInsert>('content_hash'),
+  col<CropInsert>('hashes'),
+];
+
 export interface AliasInsert {
   alias_hash: string;
   content_hash: string;

@@ -10,10 +10,12 @@ import {
   ASSET_DERIVED,
   FILE_ERROR_COLUMNS,
   LOCATION_COLUMNS,
+  CROP_COLUMNS,
   PHASH_COLUMNS,
   TAG_COLUMNS,
   TAG_DERIVED,
   type AliasInsert,
+  type CropInsert,
   type TagInsert,
 } from './asset-columns.js';
 import { sortSearchTablesSql } from './schema.js';
@@ -113,7 +115,7 @@ export class AssetRepository {
           }
         }
         const inList = placeholders(hashes.length);
-        for (const table of ['assets', 'perceptual_hashes', 'aliases']) {
+        for (const table of ['assets', 'perceptual_hashes', 'phash_crops', 'aliases']) {
           await this.db.run(`DELETE FROM ${table} WHERE content_hash IN (${inList})`, hashes);
         }
         const fresh = hashes.filter((h) => !ids.has(h));
@@ -192,6 +194,12 @@ export class AssetRepository {
     await insertRows(this.db, 'asset_tags', TAG_COLUMNS, tagRows, { derived: TAG_DERIVED });
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
     await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
+    const crops = ph.flatMap((p): CropInsert[] =>
+      p.phash_crops === undefined || p.phash_crops.length === 0
+        ? []
+        : [{ content_hash: p.content_hash, hashes: p.phash_crops.join(' ') }],
+    );
+    await insertRows(this.db, 'phash_crops', CROP_COLUMNS, crops);
     const aliasRows = part.flatMap((e) =>
       e.aliases.map((alias_hash): AliasInsert => ({ alias_hash, content_hash: e.asset.content_hash })),
     );

@@ -58,6 +58,8 @@ export interface PhashRow {
   phash: string;
   dhash: string;
   ahash: string;
+  /** pHashes of the centred crops (sidecar `perceptual.phash_crops`); absent in older sidecars. */
+  phash_crops?: readonly string[];
 }
 
 export interface FileErrorRow {

@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -172,6 +172,9 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE INDEX locations_content_hash ON locations (content_hash)`,
     `INSERT OR REPLACE INTO meta VALUES ('unsorted_assets', '0')`,
   ],
+  // 3 (issue 16): pHashes of centred crops, space-separated hex (sidecar perceptual.phash_crops).
+  // A table of its own: DuckDB cannot add a column to a table with a primary key.
+  [`CREATE TABLE IF NOT EXISTS phash_crops (content_hash VARCHAR PRIMARY KEY, hashes VARCHAR NOT NULL)`],
 ];
 
 export async function schemaVersion(db: Db): Promise<number> {

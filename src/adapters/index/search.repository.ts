@@ -41,6 +41,8 @@ export interface Facets {
 export interface PhashEntry {
   content_hash: string;
   phash: string;
+  /** pHashes of the centred crops, space-separated hex; null when the sidecar had none. */
+  crops: string | null;
 }
 
 export interface CopyRow {
@@ -357,7 +359,9 @@ export class SearchRepository {
   /** pHashes of every present asset, for near-duplicate grouping. */
   async presentPhashes(): Promise<PhashEntry[]> {
     return this.db.all<PhashEntry & Record<string, unknown>>(
-      `SELECT p.content_hash, p.phash FROM perceptual_hashes p JOIN assets a ON a.content_hash = p.content_hash
+      `SELECT p.content_hash, p.phash, c.hashes AS crops FROM perceptual_hashes p
+       JOIN assets a ON a.content_hash = p.content_hash
+       LEFT JOIN phash_crops c ON c.content_hash = p.content_hash
        WHERE a.status = 'present' AND p.phash IS NOT NULL ORDER BY p.content_hash`,
     );
   }

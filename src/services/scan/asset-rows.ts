@@ -89,8 +89,16 @@ export function assetRowOf(sidecar: Sidecar, primaryPath: string | null, present
 export function phashRowOf(sidecar: Sidecar): PhashRow | null {
   const p = sidecar.perceptual;
   if (p === null || p === undefined) return null;
-  const ok = [p.phash, p.dhash, p.ahash].every((h) => /^[0-9a-f]{16}$/.test(h));
-  return ok ? { content_hash: sidecar.content_hash, phash: p.phash, dhash: p.dhash, ahash: p.ahash } : null;
+  const hex = (h: string): boolean => /^[0-9a-f]{16}$/.test(h);
+  if (![p.phash, p.dhash, p.ahash].every(hex)) return null;
+  const row: PhashRow = {
+    content_hash: sidecar.content_hash,
+    phash: p.phash,
+    dhash: p.dhash,
+    ahash: p.ahash,
+  };
+  const crops = (p.phash_crops ?? []).filter(hex);
+  return crops.length > 0 ? { ...row, phash_crops: crops } : row;
 }
 
 export function entryOf(sidecar: Sidecar, primaryPath: string | null, present: boolean): AssetEntry {

@@ -5,8 +5,7 @@
  */
 import type { SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
 import { chooseKeeper, chooseKeeperCopy, type KeeperCandidate } from '../../domain/duplicate-keeper.js';
-import { findNearDuplicates } from '../../domain/near-duplicates.js';
-import { hammingHex } from '../../domain/perceptual-hash.js';
+import { findNearDuplicates, nearDistance, type HashItem } from '../../domain/near-duplicates.js';
 import type { DupesQuery } from '../../domain/search-filters.js';
 
 export interface ExactGroup {
@@ -27,7 +26,7 @@ export interface NearMember {
   tag_count: number;
   has_prompt: boolean;
   first_seen: string | null;
-  /** pHash distance to the keeper. */
+  /** pHash distance to the keeper (crop-tolerant: see docs/perceptual-hashes.md). */
   distance: number;
 }
 
@@ -100,18 +99,25 @@ function memberOf(r: SearchRow, distance: number): NearMember {
 
 async function nearGroups(repo: SearchRepository, threshold: number): Promise<NearGroup[]> {
   const entries = await repo.presentPhashes();
-  const phashOf = new Map(entries.map((e) => [e.content_hash, e.phash]));
-  const { groups } = findNearDuplicates(
-    entries.map((e) => ({ id: e.content_hash, hash: BigInt(`0x${e.phash}`) })),
-    { threshold, maxPairs: 0 },
-  );
+  const items: HashItem[] = entries.map((e) => ({
+    id: e.content_hash,
+    hash: BigInt(`0x${e.phash}`),
+    crops: (e.crops ?? '')
+      .split(' ')
+      .filter((h) => /^[0-9a-f]{16}$/.test(h))
+      .map((h) => BigInt(`0x${h}`)),
+  }));
+  const itemOf = new Map(items.map((i) => [i.id, i]));
+  const { groups } = findNearDuplicates(items, { threshold, maxPairs: 0 });
   const rows = new Map((await repo.rowsOf(groups.flat())).map((r) => [r.content_hash, r]));
   return groups.map((ids) => {
     const members = ids.flatMap((id) => rows.get(id) ?? []);
     const choice = chooseKeeper(members.map(candidateOf));
-    const keeperHash = phashOf.get(choice.keeper) ?? '';
-    const distance = (r: SearchRow): number =>
-      hammingHex(keeperHash, phashOf.get(r.content_hash) ?? keeperHash);
+    const keeper = itemOf.get(choice.keeper);
+    const distance = (r: SearchRow): number => {
+      const other = itemOf.get(r.content_hash);
+      return keeper === undefined || other === undefined ? 0 : nearDistance(keeper, other);
+    };
     return {
       keeper: choice.keeper,
       keeper_path: rows.get(choice.keeper)?.file_path ?? null,
