@@ -12,6 +12,8 @@ import { extractGeneration } from '../domain/generation/index.js';
 import { DEFAULT_VOCABULARY } from '../domain/default-vocabulary.js';
 import { mergeVocabularies, parseVocabulary, tagsFromPrompt, type Vocabulary } from '../domain/vocabulary.js';
 import { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
+import { probeMetadata } from '../adapters/metadata-probe.adapter.js';
+import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-probe.js';
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
@@ -30,9 +32,17 @@ export interface ComposeOptions {
   logger?: Logger;
 }
 
+/**
+ * Embedded metadata of one file. A PNG, JPEG or WebP whose header shows no EXIF, XMP, IPTC,
+ * comment or non-generator text (most generated images) is not sent to exiftool at all: the
+ * header scan costs one or a few reads, an exiftool round trip much more.
+ */
 function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
-  return async (file) => {
-    const read = await exif.readEmbedded(file);
+  return async (file, mediaInfo) => {
+    const probe = await probeMetadata(file, mediaInfo.format).catch((): MetadataVerdict => ({
+      kind: 'unknown',
+    }));
+    const read = probe.kind === 'none' ? embeddedFromHeader(probe) : await exif.readEmbedded(file);
     const media: MediaFacts = {};
     if (read.width !== undefined) media.width = read.width;
     if (read.height !== undefined) media.height = read.height;

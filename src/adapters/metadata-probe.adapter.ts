@@ -1,0 +1,72 @@
+/**
+ * Reads just enough of a file's header to decide whether exiftool has anything to read
+ * (src/domain/metadata-probe.ts decides). JPEG: the first 256 KiB (metadata segments precede the
+ * image data); WebP: 30 bytes; PNG: a walk over the chunk headers that seeks over the image data.
+ * I/O errors reject: the caller then reads the file with exiftool, which reports them.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import {
+  jpegVerdict,
+  pngVerdict,
+  webpVerdict,
+  type MetadataVerdict,
+  type PngChunkSeen,
+} from '../domain/metadata-probe.js';
+
+const JPEG_HEAD_BYTES = 256 * 1024;
+/** A PNG with more chunks than this is read with exiftool rather than walked further. */
+const MAX_PNG_CHUNKS = 100_000;
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
+async function pngProbe(handle: FileHandle): Promise<MetadataVerdict> {
+  const { size } = await handle.stat();
+  const sig = await readAt(handle, 0, 8);
+  if (sig.length < 8 || sig[1] !== 0x50 || sig[2] !== 0x4e || sig[3] !== 0x47) return { kind: 'unknown' };
+  const chunks: PngChunkSeen[] = [];
+  let ihdr: Uint8Array | undefined;
+  let pos = 8;
+  for (let n = 0; n < MAX_PNG_CHUNKS && pos + 12 <= size; n++) {
+    // The header, and the first 80 bytes of the body: a text chunk's keyword (1–79 bytes + NUL).
+    const head = await readAt(handle, pos, 8 + 80);
+    if (head.length < 8) break;
+    const length =
+      ((head[0] ?? 0) * 2 ** 24 + ((head[1] ?? 0) << 16) + ((head[2] ?? 0) << 8) + (head[3] ?? 0)) >>> 0;
+    const type = String.fromCharCode(...head.subarray(4, 8));
+    if (!/^[A-Za-z]{4}$/.test(type) || pos + 12 + length > size) return { kind: 'unknown' };
+    const body = head.subarray(8, 8 + Math.min(length, 80));
+    if (type === 'IHDR') ihdr = body;
+    const nul = body.indexOf(0);
+    const keyword =
+      (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') && nul > 0
+        ? String.fromCharCode(...body.subarray(0, nul))
+        : undefined;
+    chunks.push(keyword === undefined ? { type } : { type, keyword });
+    if (type === 'IEND') return pngVerdict(chunks, true, ihdr);
+    pos += 12 + length;
+  }
+  return pngVerdict(chunks, false, ihdr);
+}
+
+/** What the header of `file` (of sharp/alice format `format`) says about embedded metadata. */
+export async function probeMetadata(file: string, format: string | null): Promise<MetadataVerdict> {
+  const f = format?.toLowerCase();
+  if (f !== 'png' && f !== 'jpeg' && f !== 'jpg' && f !== 'webp') return { kind: 'some' };
+  const handle = await open(file, 'r');
+  try {
+    if (f === 'png') return await pngProbe(handle);
+    if (f === 'webp') return webpVerdict(await readAt(handle, 0, 30));
+    return jpegVerdict(await readAt(handle, 0, JPEG_HEAD_BYTES));
+  } finally {
+    await handle.close();
+  }
+}
