@@ -59,3 +59,33 @@ export interface Clock {
 }
 
 export const SYSTEM_CLOCK: Clock = { now: () => new Date() };
+
+/**
+ * Time for code that waits: the current time in ms and one-shot timers. Real timers never keep
+ * the process alive; tests pass a fake one and advance it instead of sleeping.
+ */
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => unknown, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const SYSTEM_TIMERS: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** What the watcher needs to know about a path. */
+export interface EntryStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  mtimeMs: number;
+  dev: number;
+}
+
+/** stat and lstat that answer undefined for a path that does not exist; other errors throw. */
+export interface StatPort {
+  stat(p: string): Promise<EntryStat | undefined>;
+  lstat(p: string): Promise<EntryStat | undefined>;
+}

@@ -1,8 +1,10 @@
 /** File-system helpers: atomic writes (temp, fsync, rename) and a bounded, symlink-safe tree walk. */
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AliceError, ErrorCode, errnoCode } from '../domain/errors.js';
+import type { EntryStat, StatPort } from '../ports.js';
 
 /** ENOSPC/EDQUOT as `DISK_FULL` with a hint; other errors unchanged. */
 export function diskFullError(file: string, err: unknown): unknown {
@@ -199,3 +201,33 @@ export async function readFileLimited(
     await handle.close();
   }
 }
+
+function entryStat(st: Stats): EntryStat {
+  return { isFile: st.isFile(), isDirectory: st.isDirectory(), mtimeMs: st.mtimeMs, dev: st.dev };
+}
+
+/** Gone: the path or one of its parent folders does not exist. */
+function isGone(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The real file system for the watcher's StatPort. */
+export const NODE_STAT: StatPort = {
+  stat: async (p) => {
+    try {
+      return entryStat(await fs.stat(p));
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+  },
+  lstat: async (p) => {
+    try {
+      return entryStat(await fs.lstat(p));
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+  },
+};

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
-import { writeFileAtomic } from '../adapters/fs.adapter.js';
+import { NODE_STAT, writeFileAtomic } from '../adapters/fs.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
 import { SearchRepository } from '../adapters/index/search.repository.js';
@@ -23,7 +23,15 @@ import { ProjectService } from '../services/project/project.service.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { SearchService } from '../services/search/search.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
-import { NO_EVENTS, NO_LOG, SYSTEM_CLOCK, type Analyser, type EventSink, type Logger } from '../ports.js';
+import {
+  NO_EVENTS,
+  NO_LOG,
+  SYSTEM_CLOCK,
+  SYSTEM_TIMERS,
+  type Analyser,
+  type EventSink,
+  type Logger,
+} from '../ports.js';
 import { ScanService } from '../services/scan/scan.service.js';
 import { EmbedService } from '../services/tagging/embed.service.js';
 import { TagService } from '../services/tagging/tag.service.js';
@@ -259,6 +267,8 @@ export class Container {
       status: opts.status,
       events: this.events,
       logger: opts.logger,
+      timers: SYSTEM_TIMERS,
+      files: NODE_STAT,
     });
   }
 

@@ -2,9 +2,9 @@
  * Per-root watching state: which backend, whether the root is online, and its device id (a
  * different device under the same path means a disk was unmounted or remounted).
  */
-import fs from 'node:fs/promises';
 import type { RootConfig } from '../../config/config.js';
 import { errnoCode, errorMessage } from '../../domain/errors.js';
+import type { StatPort } from '../../ports.js';
 import type { RootStatus } from './status.service.js';
 
 export interface WatchHandlePort {
@@ -27,17 +27,19 @@ export interface RootProbe {
   reason?: string;
 }
 
-export async function probeRoot(path: string): Promise<RootProbe> {
+/** A root is online when it is a reachable folder; any error reaching it means offline, not missing. */
+export async function probeRoot(files: StatPort, path: string): Promise<RootProbe> {
   try {
-    const st = await fs.stat(path);
-    return st.isDirectory()
+    const st = await files.stat(path);
+    if (st === undefined) return { online: false, dev: undefined, reason: 'the folder does not exist' };
+    return st.isDirectory
       ? { online: true, dev: st.dev }
       : { online: false, dev: undefined, reason: 'not a folder' };
   } catch (err) {
     return {
       online: false,
       dev: undefined,
-      reason: `cannot stat the root (${errnoCode(err) ?? errorMessage(err)})`,
+      reason: `cannot reach the folder (${errnoCode(err) ?? errorMessage(err)})`,
     };
   }
 }

@@ -3,7 +3,6 @@
  * coalesces changes into batches, processes them through the scan service in one index lane,
  * holds deletions for a grace window (so a move is a move), and keeps roots' online state.
  */
-import fs from 'node:fs/promises';
 import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
@@ -14,10 +13,10 @@ import {
   type Change,
   type ChangeKind,
 } from '../../domain/change-set.js';
-import { errorMessage } from '../../domain/errors.js';
+import { errnoCode, errorMessage } from '../../domain/errors.js';
 import { Debouncer } from '../../pipeline/debouncer.js';
 import { Priority, type Lane } from '../../pipeline/queue.js';
-import type { EventSink, Logger, Progress } from '../../ports.js';
+import type { EventSink, Logger, Progress, StatPort, Timers } from '../../ports.js';
 import { INOTIFY_HINT, probeRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
 import type { ScanService, ScanSummary } from '../scan/scan.service.js';
 import type { StatusService } from './status.service.js';
@@ -34,14 +33,8 @@ const BURST_SWEEP_MIN = 50;
 /** A root is swept at most this often while a burst goes on; one sweep always follows its end. */
 const SWEEP_GAP_MS = 5000;
 
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The tick: deletions past the grace window expire, roots going and coming are noticed. */
+const TICK_MS = 1000;
 
 export interface WatchSettings {
   backend: 'auto' | 'native' | 'poll';
@@ -68,6 +61,10 @@ export interface WatchDeps {
   status: StatusService;
   events: EventSink;
   logger: Logger;
+  /** The clock and timers for debouncing, grace windows, retries, sweeps and the tick. */
+  timers: Timers;
+  /** stat for settling files, probing roots and re-checking deletions. */
+  files: StatPort;
 }
 
 export class WatchService {
@@ -83,7 +80,7 @@ export class WatchService {
   private readonly failed = new Set<string>();
   private readonly watches: RootWatch[];
   private readonly debouncer: Debouncer;
-  private healthTimer: NodeJS.Timeout | undefined;
+  private healthTimer: unknown;
   private stopped = false;
   /** The catch-up scan's progress: throws once stopping, so a long catch-up ends at its next file. */
   private readonly catchUpProgress: Progress = {
@@ -104,8 +101,11 @@ export class WatchService {
       dev: undefined,
       degraded: undefined,
     }));
-    this.debouncer = new Debouncer(deps.settings.debounceMs, deps.settings.debounceMs * 10, () =>
-      this.flush(),
+    this.debouncer = new Debouncer(
+      deps.settings.debounceMs,
+      deps.settings.debounceMs * 10,
+      () => this.flush(),
+      deps.timers,
     );
   }
 
@@ -121,8 +121,7 @@ export class WatchService {
     this.updateRootStatus();
     await this.deps.lane.run(() => this.catchUp());
     if (this.stopped) return;
-    this.healthTimer = setInterval(() => void this.tick(), 1000);
-    this.healthTimer.unref();
+    this.scheduleTick();
     status.setState(this.watches.some((w) => w.degraded !== undefined) ? 'degraded' : 'watching');
   }
 
@@ -140,7 +139,7 @@ export class WatchService {
   }
 
   private async startRoot(w: RootWatch, announce: boolean): Promise<void> {
-    const probe = await probeRoot(w.root.path);
+    const probe = await probeRoot(this.deps.files, w.root.path);
     w.online = probe.online;
     w.dev = probe.dev;
     if (!w.online) {
@@ -235,14 +234,16 @@ export class WatchService {
   private scheduleSweep(root: RootConfig): void {
     if (this.sweepScheduled.has(root.path) || this.stopped) return;
     this.sweepScheduled.add(root.path);
-    const wait = Math.max(0, (this.lastSweep.get(root.path) ?? 0) + SWEEP_GAP_MS - Date.now());
-    setTimeout(() => {
+    const { timers } = this.deps;
+    const last = this.lastSweep.get(root.path);
+    const wait = last === undefined ? 0 : Math.max(0, last + SWEEP_GAP_MS - timers.now());
+    timers.setTimeout(() => {
       this.deps.lane.submit(async () => {
         this.sweepScheduled.delete(root.path);
-        this.lastSweep.set(root.path, Date.now());
+        this.lastSweep.set(root.path, timers.now());
         await this.sweep(root);
       }, Priority.LOW);
-    }, wait).unref();
+    }, wait);
   }
 
   /** Files under `root` the index lacks and no event named: they go through the normal path. */
@@ -266,17 +267,17 @@ export class WatchService {
 
   private async settle(batch: Map<string, ChangeKind>): Promise<Map<string, ChangeKind>> {
     const ready = new Map<string, ChangeKind>();
-    const cutoff = Date.now() - this.deps.settings.settleMs;
+    const cutoff = this.deps.timers.now() - this.deps.settings.settleMs;
     for (const [p, kind] of batch) {
-      try {
-        const st = await fs.stat(p);
-        if (st.isFile() && st.mtimeMs > cutoff) {
-          coalesce(this.pending, [{ kind, path: p }]);
-          this.debouncer.touch();
-          continue;
-        }
-      } catch {
-        // gone: the scan compares it with the index
+      // Gone (undefined) or unreadable: the scan compares it with the index and reports errors.
+      const st = await this.deps.files.stat(p).catch((err: unknown) => {
+        this.deps.logger.debug('cannot stat a changed path', { path: p, code: errnoCode(err) });
+        return undefined;
+      });
+      if (st?.isFile === true && st.mtimeMs > cutoff) {
+        coalesce(this.pending, [{ kind, path: p }]);
+        this.debouncer.touch();
+        continue;
       }
       ready.set(p, kind);
     }
@@ -296,7 +297,7 @@ export class WatchService {
       pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
       deferMissing: true,
     });
-    const now = Date.now();
+    const now = this.deps.timers.now();
     const next = new Map<string, { row: LocationRow; since: number }>();
     for (const row of summary.vanished_pending)
       next.set(row.path, { row, since: this.pendingDeletes.get(row.path)?.since ?? now });
@@ -316,13 +317,13 @@ export class WatchService {
       }
       this.retries.set(e.path, n);
       const delay = Math.min(30_000, 250 * 2 ** n);
-      setTimeout(
+      this.deps.timers.setTimeout(
         () =>
           this.onEvents(this.rootOf(e.path) ?? (this.deps.roots[0] as RootConfig), [
             { kind: 'update', path: e.path },
           ]),
         delay,
-      ).unref();
+      );
     }
   }
 
@@ -357,6 +358,14 @@ export class WatchService {
   /** Once a second: expire deletions past the grace window, and watch roots come and go. */
   private ticking = false;
 
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    this.healthTimer = this.deps.timers.setTimeout(async () => {
+      await this.tick();
+      this.scheduleTick();
+    }, TICK_MS);
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped || this.ticking) return;
     this.ticking = true;
@@ -374,7 +383,8 @@ export class WatchService {
     status.doc.queue.batches = lane.waiting;
     status.doc.queue.in_flight = lane.inFlight;
     const graceMs = this.deps.settings.moveGraceS * 1000;
-    const due = [...this.pendingDeletes.values()].filter((d) => Date.now() - d.since >= graceMs);
+    const now = this.deps.timers.now();
+    const due = [...this.pendingDeletes.values()].filter((d) => now - d.since >= graceMs);
     if (due.length > 0) {
       for (const d of due) this.pendingDeletes.delete(d.row.path);
       lane.submit(async () => {
@@ -382,7 +392,9 @@ export class WatchService {
         for (const { row } of due) {
           if (!this.watches.some((w) => w.online && row.root === w.root.path)) continue;
           // Re-created at the same path within the window: its own event decides, not the timer.
-          if (await pathExists(row.path)) continue;
+          // Unreadable (EACCES, EIO) is not gone either: nothing is marked missing on a doubt.
+          const st = await this.deps.files.lstat(row.path).catch(() => 'unknown' as const);
+          if (st !== undefined) continue;
           rows.push(row);
         }
         if (rows.length === 0) return;
@@ -396,7 +408,7 @@ export class WatchService {
   private async checkRoots(): Promise<void> {
     let changed = false;
     for (const w of this.watches) {
-      const probe = await probeRoot(w.root.path);
+      const probe = await probeRoot(this.deps.files, w.root.path);
       if (w.online && (!probe.online || probe.dev !== w.dev)) {
         changed = true;
         w.online = false;
@@ -425,7 +437,7 @@ export class WatchService {
   async stop(timeoutMs: number): Promise<boolean> {
     if (this.stopped) return true;
     this.stopped = true;
-    if (this.healthTimer !== undefined) clearInterval(this.healthTimer);
+    if (this.healthTimer !== undefined) this.deps.timers.clearTimeout(this.healthTimer);
     this.debouncer.stop();
     for (const w of this.watches) await w.handle?.close().catch(() => undefined);
     const drained = await this.deps.lane.drain(timeoutMs);
