@@ -9,7 +9,9 @@ import { MCP_OPS } from './ops/mcp.ops.js';
 import { MIGRATE_OPS } from './ops/migrate.ops.js';
 import { PROJECT_OPS } from './ops/project.ops.js';
 import { SEARCH_OPS } from './ops/search.ops.js';
+import { SERVE_OPS } from './ops/serve.ops.js';
 import { TAG_OPS } from './ops/tag.ops.js';
+import { TRASH_OPS } from './ops/trash.ops.js';
 import type { OpContext, Operation } from './ops/op.js';
 
 export type { OpContext, Operation } from './ops/op.js';
@@ -20,7 +22,9 @@ export const OPERATIONS = {
   ...MIGRATE_OPS,
   ...PROJECT_OPS,
   ...SEARCH_OPS,
+  ...SERVE_OPS,
   ...TAG_OPS,
+  ...TRASH_OPS,
 };
 
 export type OperationName = keyof typeof OPERATIONS;
