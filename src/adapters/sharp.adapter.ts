@@ -78,7 +78,7 @@ export type DecodeCheckResult = { readonly ok: true } | ImageFailure;
 export interface Thumbnail {
   readonly ok: true;
   readonly data: Buffer;
-  readonly mime: 'image/jpeg';
+  readonly mime: 'image/jpeg' | 'image/webp';
   readonly width: number;
   readonly height: number;
 }
@@ -219,6 +219,30 @@ export async function thumbnail(
       .jpeg({ quality: 80 })
       .toBuffer({ resolveWithObject: true });
     return { ok: true, data, mime: 'image/jpeg', width: info.width, height: info.height };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
+
+/**
+ * A WebP thumbnail (longest side ≤ `side`, clamped to 16…1024) of an image file or of bytes such
+ * as a video frame, for the web page's grid and previews.
+ */
+export async function webpThumbnail(
+  input: string | Buffer,
+  side: number,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<ThumbnailResult> {
+  const o = merge(opts);
+  const px = Math.round(Math.min(Math.max(side, MIN_THUMBNAIL_SIZE), MAX_THUMBNAIL_SIZE));
+  try {
+    const { data, info } = await (
+      await open(input, o)
+    )
+      .resize(px, px, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 78, effort: 2 })
+      .toBuffer({ resolveWithObject: true });
+    return { ok: true, data, mime: 'image/webp', width: info.width, height: info.height };
   } catch (err) {
     return failure(err, o);
   }

@@ -18,6 +18,7 @@ import { createContainer } from './compose.js';
 import type { Container } from './container.js';
 import { OPERATIONS, isOperationName, runOperation } from './operations.js';
 import { isIndexCorrupt, prepareIndex, rebuildIndex, setDamagedIndexAside } from './index-startup.js';
+import type { WebServer } from './web-server.js';
 
 const STOP_BUDGET_MS = 8000;
 
@@ -98,6 +99,7 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
 
 class Agent {
   private socket: SocketServer | undefined;
+  private web: WebServer | undefined;
   private readonly jobs: CronJob[] = [];
   private watch: WatchService | undefined;
   private resolveStopped: (code: number) => void = () => undefined;
@@ -152,11 +154,26 @@ class Agent {
       roots: config.roots.map((r) => r.path),
     });
     if (this.stopping) return;
+    if (config.settings.serve.enabled) await this.startWeb();
+    if (this.stopping) return;
     this.watch = container.watchService({ status, lane: this.lane, logger });
     await this.watch.start();
     if (this.stopping) return;
     this.schedule();
     logger.info('agent watching', { roots: config.roots.map((r) => r.path), pid: process.pid });
+  }
+
+  /** `serve.enabled`: the web page, running operations in this process like socket requests. */
+  private async startWeb(): Promise<void> {
+    const { startWebServer } = await import('./web-server.js');
+    this.web = await startWebServer(
+      this.config,
+      async (op, params) => ({ result: await this.handle(op, params, true, '/'), via: 'agent' }),
+      {
+        log: (level, message) => this.logger[level](message),
+      },
+    );
+    this.logger.info('serving the web page', { url: this.web.url });
   }
 
   private schedule(): void {
@@ -280,6 +297,7 @@ class Agent {
     await this.starting?.catch(() => undefined);
     if (!drained) this.logger.warn('stop budget reached: unfinished paths are picked up by the next start');
     for (const job of this.jobs) await job.stop().catch(() => undefined);
+    await this.web?.close();
     await this.socket?.close();
     this.container.events.emit('agent.stopped', { reason, drained });
     this.status.setState('stopped');

@@ -88,6 +88,20 @@ export const DEFAULT_SETTINGS = {
     thumbnails: 4,
     thumbnail_px: 256,
   },
+  serve: {
+    /** The agent (`alice watch`) also serves the web page, as `alice serve` does. */
+    enabled: false,
+    port: 7878,
+    /**
+     * Address to bind instead of 127.0.0.1 and ::1 (e.g. `0.0.0.0` or a LAN address). Needs a token
+     * in the environment variable named by `token_env`; every request without it is refused.
+     */
+    host: null as string | null,
+    /** Environment variable holding the access token required when `host` is set. */
+    token_env: 'ALICE_SERVE_TOKEN',
+    /** Thumbnails made at once (sharp/ffmpeg); more wait in a bounded queue. */
+    thumbnail_concurrency: 2,
+  },
 };
 
 export type Settings = typeof DEFAULT_SETTINGS;

@@ -84,6 +84,15 @@ export const settingsSchema = z
         thumbnail_px: positiveInt,
       })
       .partial(),
+    serve: z
+      .strictObject({
+        enabled: z.boolean(),
+        port: z.number().int().min(0).max(65535),
+        host: z.string().min(1).nullable(),
+        token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+        thumbnail_concurrency: positiveInt,
+      })
+      .partial(),
   })
   .partial();
 

@@ -271,6 +271,12 @@ describe('result shape and facets', () => {
     expect(res.facets?.generators).toEqual({ ComfyUI: 1, automatic1111: 1, midjourney: 1 });
     expect(res.facets?.tags[0]).toEqual({ tag: 'style:cyberpunk', count: 2 });
     expect(res.facets?.tags).toContainEqual({ tag: 'subject:forest', count: 1 });
+    const sum = (r: Record<string, number> | undefined): number =>
+      Object.values(r ?? {}).reduce((a, b) => a + b, 0);
+    expect(res.facets?.models['SDXL Base 1.0']).toBe(1);
+    expect(sum(res.facets?.formats)).toBe(3);
+    expect(Object.keys(res.facets?.months ?? {}).every((k) => /^\d{4}-\d{2}$/.test(k))).toBe(true);
+    expect(sum(res.facets?.months)).toBe(3);
     expect((await run({})).facets).toBeUndefined();
   });
 });

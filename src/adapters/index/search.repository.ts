@@ -36,6 +36,11 @@ export interface Facets {
   tags: { tag: string; count: number }[];
   media_types: Record<string, number>;
   generators: Record<string, number>;
+  /** Model names (top 50). */
+  models: Record<string, number>;
+  formats: Record<string, number>;
+  /** `YYYY-MM` of when each asset was made (or first seen). */
+  months: Record<string, number>;
 }
 
 export interface PhashEntry {
@@ -267,7 +272,8 @@ export class SearchRepository {
   /** Tag, media type and generator counts over every match (not just the page). */
   async facets(q: ResolvedSearch, topTags = 50): Promise<Facets> {
     const w = whereOf(q);
-    const m = `m AS (SELECT a.asset_id, a.media_type, a.source FROM assets a WHERE ${w.sql})`;
+    const m = `m AS (SELECT a.asset_id, a.media_type, a.source, a.model, a.format,
+      strftime(COALESCE(a.created_at, a.first_seen), '%Y-%m') AS month FROM assets a WHERE ${w.sql})`;
     const tags = await this.db.all(
       `WITH ${m} SELECT t.category, min(t.value) AS value, count(DISTINCT t.asset_id) AS n
        FROM asset_tags t JOIN m ON m.asset_id = t.asset_id
@@ -277,6 +283,10 @@ export class SearchRepository {
     const kinds = await this.db.all(
       `WITH ${m} SELECT 'media' AS kind, media_type AS key, count(*) AS n FROM m GROUP BY media_type
        UNION ALL SELECT 'source', COALESCE(source, 'unknown'), count(*) FROM m GROUP BY 2
+       UNION ALL (SELECT 'model', model, count(*) AS n FROM m WHERE model IS NOT NULL
+         GROUP BY 2 ORDER BY n DESC, 2 LIMIT 50)
+       UNION ALL SELECT 'format', COALESCE(format, 'unknown'), count(*) FROM m GROUP BY 2
+       UNION ALL SELECT 'month', month, count(*) FROM m WHERE month IS NOT NULL GROUP BY 2
        ORDER BY kind, n DESC, key`,
       w.params,
     );
@@ -291,6 +301,9 @@ export class SearchRepository {
       })),
       media_types: byKind('media'),
       generators: byKind('source'),
+      models: byKind('model'),
+      formats: byKind('format'),
+      months: byKind('month'),
     };
   }
 

@@ -9,6 +9,7 @@ import { registerMcpCommand } from './mcp.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerProjectCommands } from './project.command.js';
 import { registerSearchCommands } from './search.command.js';
+import { registerServeCommand } from './serve.command.js';
 import { registerShowCommand } from './show.command.js';
 import { registerTagCommands } from './tag.command.js';
 import type { Rendered } from '../render.js';
@@ -26,5 +27,6 @@ export function setupCli(
   registerMigrateCommand(program, run);
   registerMcpCommand(program, run);
   registerSearchCommands(program, run);
+  registerServeCommand(program, run);
   registerTagCommands(program, run);
 }
