@@ -14,6 +14,7 @@ const LAYERS = {
   events: { allow: ['events', 'adapters', 'domain', 'config', 'ports'] },
   services: { allow: ['services', 'adapters', 'domain', 'config', 'pipeline', 'ports', 'version'] },
   mcp: { allow: ['mcp', 'domain', 'config', 'version'], types: ['services', 'ports'] },
+  web: { allow: ['web', 'domain', 'config', 'version'], types: ['services', 'ports'] },
   app: {
     allow: [
       'app',
@@ -24,6 +25,7 @@ const LAYERS = {
       'config',
       'pipeline',
       'mcp',
+      'web',
       'ports',
       'version',
     ],
@@ -41,6 +43,7 @@ const TOP = [
   'domain',
   'events',
   'mcp',
+  'web',
   'pipeline',
   'services',
   'ports',
