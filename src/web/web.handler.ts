@@ -91,7 +91,15 @@ export class WebHandler {
 
   private async route(req: WebRequest): Promise<WebResponse> {
     const p = req.path;
-    if (p.startsWith('/api/')) return apiRoute(this.env, this.known, req);
+    if (p.startsWith('/api/')) {
+      const t0 = performance.now();
+      const res = await apiRoute(this.env, this.known, req);
+      // Server time of the call (operation included), for the page's devtools and the bench.
+      return {
+        ...res,
+        headers: { ...res.headers, 'server-timing': `op;dur=${(performance.now() - t0).toFixed(1)}` },
+      };
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed');
     if (PAGE_ROUTES.test(p)) return this.shell(req);
     if (p.startsWith('/static/')) return this.staticFile(p.slice('/static/'.length));
