@@ -81,6 +81,32 @@ function similarityRows(j) {
 }
 
 /** Rows for a finished external bench. */
+/** Rows of bench/serve.bench.mjs: the web page's goals (issue 18). */
+function serveRows(j) {
+  const n = j.assets.toLocaleString('en');
+  return [
+    {
+      section: 'serve',
+      metric: `web page: first 100 thumbnails complete, warm cache, ${n} assets`,
+      value: j.warm_page_p50_ms,
+      unit: 'ms',
+      goal: '≤ 1500 ms',
+      pass: j.assets >= 10_000 ? j.warm_page_p50_ms <= 1500 : undefined,
+      detail: `p95 ${j.warm_page_p95_ms.toFixed(0)} ms over ${j.runs} page opens (search + 100 thumbnails, 6 at a time); cold ${j.cold_page_ms.toFixed(0)} ms`,
+    },
+    {
+      section: 'serve',
+      metric: `web page: search server time (facets on), ${n} assets`,
+      value: j.search_server_p50_ms,
+      unit: 'ms',
+      goal: '≤ 150 ms',
+      pass: j.assets >= 10_000 ? j.search_server_p50_ms <= 150 : undefined,
+      detail: `p95 ${j.search_server_p95_ms.toFixed(1)} ms (Server-Timing); round trip p50 ${j.search_roundtrip_p50_ms.toFixed(1)} ms`,
+    },
+  ];
+}
+
 export function externalRows(name, json) {
+  if (name === 'serve') return serveRows(json);
   return name === 'search' ? searchRows(json) : similarityRows(json);
 }

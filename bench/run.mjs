@@ -36,6 +36,7 @@ const opts = {
   idleSeconds: arg('idle-seconds', q(30, 10)),
   searchRows: arg('search-rows', q(1_000_000, 20_000)),
   bases: arg('bases', q(100, 20)),
+  serveAssets: arg('serve-assets', q(10_000, 1000)),
   only: arg('only', '', true).split(',').filter(Boolean),
   skip: arg('skip', '', true).split(',').filter(Boolean),
 };
@@ -154,6 +155,7 @@ async function main() {
     ['--rows', String(opts.searchRows), '--near', String(Math.min(100_000, opts.searchRows))],
     'search.json',
   );
+  await externalSection('serve', 'serve.bench.mjs', ['--assets', String(opts.serveAssets)], 'serve.json');
   await externalSection(
     'similarity',
     'similarity-quality.bench.mjs',

@@ -48,6 +48,11 @@ export class ThumbnailService {
 
   constructor(private readonly deps: ThumbnailDeps) {}
 
+  /** Thumbnails being made and waiting to be made. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
   /** Where a thumbnail of this hash and size lives once made. */
   cachePath(hash: string, size: ThumbSize): string {
     return path.join(this.deps.dir, hash.slice(0, 2), `${hash}-${THUMB_SIZES[size]}.webp`);
