@@ -129,16 +129,33 @@ function nearScore(groups, t, manifest, root) {
     if (hit) byKind[f.variant].found++;
   }
   let wrong = 0;
+  let wrongPairs = 0;
   for (const g of groups) {
     const fams = g.map((p) => t.byPath.get(p)?.family);
     for (const f of fams) if (fams.some((o) => o !== f)) wrong++;
+    for (let i = 0; i < fams.length; i++)
+      for (let j = i + 1; j < fams.length; j++) if (fams[i] !== fams[j]) wrongPairs++;
   }
   const images = manifest.files.filter((f) => f.kind !== 'video').length;
+  // Pairs of images from different families: the denominator of the false-positive pair rate.
+  const famSizes = new Map();
+  for (const f of manifest.files.filter((x) => x.kind !== 'video'))
+    famSizes.set(f.family, (famSizes.get(f.family) ?? 0) + 1);
+  const samePairs = [...famSizes.values()].reduce((s, n) => s + (n * (n - 1)) / 2, 0);
+  const unrelatedPairs = (images * (images - 1)) / 2 - samePairs;
+  const all = Object.values(byKind);
+  const allFound = all.reduce((s, k) => s + k.found, 0);
+  const allTotal = all.reduce((s, k) => s + k.total, 0);
+  const worstKind = Math.min(...all.map((k) => (k.total ? k.found / k.total : 1)));
   const main = ['resize50', 'jpeg70', 'bright10'].map((k) => byKind[k] ?? { found: 0, total: 0 });
   const found = main.reduce((s, k) => s + k.found, 0);
   const total = main.reduce((s, k) => s + k.total, 0);
   return {
     recall: total ? found / total : NaN,
+    recallAll: allTotal ? allFound / allTotal : NaN,
+    worstKind,
+    wrongPairs,
+    fpPairShare: unrelatedPairs ? wrongPairs / unrelatedPairs : 0,
     byKind,
     wrongImages: wrong,
     fpShare: wrong / images,
@@ -147,7 +164,7 @@ function nearScore(groups, t, manifest, root) {
 }
 
 /** Near duplicates: `alice dupes --near` vs `findimagedupes` (default threshold 90%). */
-export async function nearDupesBench({ home, root, manifest, runs }) {
+export async function nearDupesBench({ home, root, manifest, runs, rebuildSeconds, files }) {
   const t = truth(manifest, root);
   fs.rmSync(path.join(root, '.metadata'), { recursive: true, force: true });
   const a = await timed(runs, () => alice(home, ['dupes', '--near']));
@@ -187,6 +204,20 @@ export async function nearDupesBench({ home, root, manifest, runs }) {
     ratio: p ? p.seconds / a.seconds : undefined,
     samples: { alice_s: a.samples, peer_s: p?.samples },
   });
+  if (p && rebuildSeconds !== undefined) {
+    // Both read and fingerprint every image from scratch: the first index against the peer.
+    rows.push({
+      section: 'dupes',
+      metric: 'first index rebuild files/s (vs findimagedupes -R on the same files)',
+      value: files / rebuildSeconds,
+      unit: 'files/s',
+      peer: 'findimagedupes',
+      peer_value: files / p.seconds,
+      ratio: p.seconds / rebuildSeconds,
+      goal: '≥ 1.5×',
+      pass: p.seconds / rebuildSeconds >= 1.5,
+    });
+  }
   rows.push({
     section: 'dupes',
     metric: 'near dupes recall: resize/JPEG q70/brightness',
@@ -197,6 +228,26 @@ export async function nearDupesBench({ home, root, manifest, runs }) {
     pass: as.recall >= 0.95,
     detail: `alice ${kinds(as)}${ps ? `; findimagedupes ${kinds(ps)}` : ''}`,
     samples: { alice: as, peer: ps },
+  });
+  rows.push({
+    section: 'dupes',
+    metric: `near dupes recall, worst variant kind (crop5 included; seed ${manifest.params?.seed ?? 1})`,
+    value: as.worstKind * 100,
+    unit: '%',
+    ...peerCols(ps ? ps.worstKind * 100 : undefined),
+    goal: '≥ 98%',
+    pass: as.worstKind >= 0.98,
+    detail: `all kinds: alice ${(as.recallAll * 100).toFixed(1)}%${ps ? `, findimagedupes ${(ps.recallAll * 100).toFixed(1)}%` : ''}`,
+  });
+  rows.push({
+    section: 'dupes',
+    metric: 'near dupes false-positive pairs: unrelated pairs put in one group',
+    value: as.fpPairShare * 100,
+    unit: '%',
+    ...peerCols(ps ? ps.fpPairShare * 100 : undefined),
+    goal: '≤ 0.01%',
+    pass: as.fpPairShare <= 0.0001,
+    detail: `alice ${as.wrongPairs} pairs${ps ? `, findimagedupes ${ps.wrongPairs}` : ''}`,
   });
   rows.push({
     section: 'dupes',

@@ -26,6 +26,7 @@ const opts = {
   quick,
   runs: arg('runs', q(3, 1)),
   images: arg('images', q(2000, 200)),
+  seed: arg('seed', 1),
   videos: arg('videos', q(3, 1)),
   bigGb: arg('big-gb', q(2, 0.25)),
   noopFiles: arg('noop-files', q(10_000, 1000)),
@@ -101,7 +102,7 @@ async function main() {
     await section(
       'corpus',
       async () => {
-        corpus = await buildCorpus({ images: opts.images, videos: opts.videos });
+        corpus = await buildCorpus({ images: opts.images, videos: opts.videos, seed: opts.seed });
         files = corpus.manifest.files.map((f) => path.join(corpus.root, f.rel));
         bytes = corpus.manifest.files.reduce((s, f) => s + f.bytes, 0);
         // A run that was interrupted may have left sidecars in the cached corpus.
@@ -214,7 +215,9 @@ async function corpusBenches(corpus, files, bytes) {
       await section('dupes', () =>
         exactDupesBench({ home, root, manifest, runs: opts.runs, rebuildSeconds }),
       );
-      await section('near', () => nearDupesBench({ home, root, manifest, runs: opts.runs }));
+      await section('near', () =>
+        nearDupesBench({ home, root, manifest, runs: opts.runs, rebuildSeconds, files: files.length }),
+      );
     }
   } finally {
     resetAlice(home, [root]);

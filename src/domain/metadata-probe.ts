@@ -95,17 +95,26 @@ export function webpVerdict(head: Uint8Array): MetadataVerdict {
 }
 
 /**
- * PNG text keywords whose content alice reads itself (generation metadata, src/domain/generation):
- * a PNG whose only text chunks have these keywords has nothing more for exiftool.
+ * PNG text keywords exiftool turns into facts alice keeps (PNG `Title`, `Description`,
+ * `Software`, and the bare `Rating`/`Duration` names), compared case-insensitively, and the text
+ * chunks that wrap other metadata (`XML:com.adobe.xmp`, ImageMagick's `Raw profile type …`).
+ * Every other text chunk (generation parameters, ComfyUI graphs, comments) alice reads itself
+ * with its own PNG reader (src/adapters/png-text.adapter.ts), so exiftool adds nothing for them.
  */
-export const GENERATOR_TEXT_KEYWORDS: ReadonlySet<string> = new Set([
-  'parameters',
-  'prompt',
-  'workflow',
-  'invokeai_metadata',
-  'sd-metadata',
-  'Dream',
+const EXIFTOOL_TEXT_KEYWORDS: ReadonlySet<string> = new Set([
+  'title',
+  'description',
+  'software',
+  'rating',
+  'duration',
+  'xml:com.adobe.xmp',
 ]);
+
+/** Does exiftool make anything alice keeps out of a PNG text chunk with this keyword? */
+export function isExiftoolTextKeyword(keyword: string): boolean {
+  const k = keyword.toLowerCase();
+  return EXIFTOOL_TEXT_KEYWORDS.has(k) || k.startsWith('raw profile type');
+}
 
 /** PNG chunks that carry pixels, colour or layout, never metadata alice reads. */
 const PLAIN_PNG_CHUNKS = new Set([
@@ -136,8 +145,9 @@ export interface PngChunkSeen {
 }
 
 /**
- * PNG: `none` when every chunk is a plain one or a text chunk with a generator keyword; any
- * other chunk (eXIf, XMP in iTXt, C2PA `caBX`, unknown ancillary chunks) is `some`. `complete`:
+ * PNG: `none` when every chunk is a plain one or a text chunk alice reads itself; eXIf, text
+ * that exiftool turns into facts or metadata ({@link isExiftoolTextKeyword}), C2PA `caBX` and
+ * unknown ancillary chunks are `some`. `complete`:
  * the walk reached IEND without a malformed chunk.
  */
 export function pngVerdict(
@@ -149,7 +159,7 @@ export function pngVerdict(
   for (const c of chunks) {
     if (PLAIN_PNG_CHUNKS.has(c.type)) continue;
     const text = c.type === 'tEXt' || c.type === 'zTXt' || c.type === 'iTXt';
-    if (!text || c.keyword === undefined || !GENERATOR_TEXT_KEYWORDS.has(c.keyword)) return SOME;
+    if (!text || c.keyword === undefined || isExiftoolTextKeyword(c.keyword)) return SOME;
   }
   return ihdr !== undefined && ihdr.length >= 8
     ? { kind: 'none', fileType: 'PNG', width: u32be(ihdr, 0), height: u32be(ihdr, 4) }
