@@ -130,17 +130,15 @@ describe('findNearDuplicates', () => {
     expect(findNearDuplicates([])).toEqual({ groups: [], pairs: [], pairsTruncated: false });
   });
 
-  it('handles 100,000 pHashes at t=6 well under 10 s', () => {
+  // Its speed (≤ 10 s at 100,000) is a bench row (bench/search.bench.mjs --near), not a timed test.
+  it('finds every planted pair among 100,000 pHashes at t=6', () => {
     const r = rng(99);
     const items: HashItem[] = Array.from({ length: 100_000 }, (_, i) => ({ id: `i${i}`, hash: random64(r) }));
     for (let i = 0; i < 1000; i++)
       items.push({ id: `p${i}`, hash: flip(r, items[i * 50]!.hash, 1 + (i % 6)) });
-    const started = performance.now();
     const res = findNearDuplicates(items, { threshold: 6 });
-    const ms = performance.now() - started;
     expect(res.groups.length).toBeGreaterThanOrEqual(1000);
     expect(res.pairs.filter((p) => p.b.startsWith('p'))).toHaveLength(1000);
-    expect(ms).toBeLessThan(10_000);
   });
 });
 
