@@ -48,10 +48,21 @@ async function fsyncDir(dir: string): Promise<void> {
     } finally {
       await h.close();
     }
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
+  } catch (err) {
+    // Some file systems refuse fsync on directories; the rename is still atomic. Anything else
+    // (EIO) means the write may not be durable: the caller hears of it.
+    if (!DIR_FSYNC_REFUSED.has(errnoCode(err) ?? '')) throw err;
   }
 }
+
+const DIR_FSYNC_REFUSED: ReadonlySet<string> = new Set([
+  'EINVAL',
+  'ENOTSUP',
+  'EISDIR',
+  'EBADF',
+  'EPERM',
+  'EACCES',
+]);
 
 export interface WalkEntry {
   readonly path: string;
@@ -105,8 +116,12 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
   let top: import('node:fs').Stats;
   try {
     top = await fs.stat(root);
-  } catch {
-    return; // vanished: the caller compares with what it knew
+  } catch (err) {
+    // Vanished: the caller compares with what it knew. Anything else is a problem to report.
+    const code = errnoCode(err);
+    if (!isGone(err))
+      opts.onProblem({ path: root, code: code ?? 'EIO', message: `cannot read: ${describe(code)}` });
+    return;
   }
   if (top.isDirectory() && opts.followRootLink === false && (await isSymlink(root))) return;
   if (!top.isDirectory()) {
@@ -175,17 +190,22 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
 async function isSymlink(p: string): Promise<boolean> {
   try {
     return (await fs.lstat(p)).isSymbolicLink();
-  } catch {
-    return false;
+  } catch (err) {
+    if (isGone(err)) return false;
+    throw err;
   }
 }
 
+/**
+ * True for a folder that can be reached now. Every error counts as "not reachable" on purpose:
+ * a root that cannot be stat'ed (gone, EACCES, EIO on an unplugged disk) is offline, and nothing
+ * under an offline root is ever marked missing.
+ */
 export async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await fs.stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
+  return fs.stat(p).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
 }
 
 export async function readFileLimited(

@@ -89,8 +89,10 @@ export async function listSidecars(root: string): Promise<SidecarListing[]> {
   let top: import('node:fs').Dirent[];
   try {
     top = await fs.readdir(meta, { withFileTypes: true });
-  } catch {
-    return out;
+  } catch (err) {
+    // No .metadata yet: no sidecars. An unreadable one is an error, never "no sidecars".
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return out;
+    throw err;
   }
   for (const entry of top) {
     if (entry.isFile()) {
@@ -103,8 +105,9 @@ export async function listSidecars(root: string): Promise<SidecarListing[]> {
     let files: string[];
     try {
       files = await fs.readdir(path.join(meta, entry.name));
-    } catch {
-      continue;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue; // removed since the listing above
+      throw err;
     }
     for (const name of files) {
       const hash = name.slice(0, -5);

@@ -205,7 +205,7 @@ class Agent {
           for (const m of r.mismatches)
             this.status.recordError({
               path: m.path,
-              code: 'HASH_MISMATCH',
+              code: ErrorCode.HASH_MISMATCH,
               message: `content changed without a new mtime: ${m.actual.slice(0, 12)}… ≠ ${m.expected.slice(0, 12)}…`,
             });
           this.status.changed();

@@ -31,10 +31,8 @@ export const DEFAULT_SETTINGS = {
   pipeline: {
     hash_concurrency: 2,
     analyse_concurrency: 2,
-    embed_concurrency: 1,
-    /** Index upserts are batched up to this many rows or this many milliseconds. */
+    /** Paths per agent batch. */
     batch_size: 200,
-    batch_ms: 250,
   },
   verify: {
     /** Integrity verification (cron): re-hash files within a time budget. */

@@ -30,8 +30,10 @@ export const settingsSchema = z
       .strictObject({
         hash_concurrency: positiveInt,
         analyse_concurrency: positiveInt,
-        embed_concurrency: positiveInt,
         batch_size: positiveInt,
+        // Accepted and ignored: earlier versions documented them but nothing ever read them, and
+        // older settings files may still set them.
+        embed_concurrency: positiveInt,
         batch_ms: positiveInt,
       })
       .partial(),

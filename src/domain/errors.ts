@@ -21,6 +21,10 @@ export const ErrorCode = {
   UNSUPPORTED: 'UNSUPPORTED',
   /** The configured event backend (Redis) cannot be reached for reading. */
   EVENTS_UNAVAILABLE: 'EVENTS_UNAVAILABLE',
+  /** A file could not be indexed: an unexpected error while reading or recording it (per file). */
+  EINDEX: 'EINDEX',
+  /** A file's bytes no longer match their recorded hash though size and mtime did (bit rot). */
+  HASH_MISMATCH: 'HASH_MISMATCH',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

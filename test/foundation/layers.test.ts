@@ -90,5 +90,5 @@ describe('layer rules', () => {
     );
     expect(problems).toEqual([]);
     expect(results.length).toBeGreaterThan(100);
-  });
+  }, 600_000); // the whole tree, parsed on a loaded machine
 });

@@ -89,6 +89,17 @@ describe('alice index verify', { timeout: CLI_TIMEOUT }, () => {
     expect(code).toBe(1);
   });
 
+  it('a file the walk cannot read (a symlink loop) is reported as unreadable', async () => {
+    const loop = path.join(root, 'loop.png');
+    const { code, report } = await withDrift(
+      () => fs.symlinkSync('loop.png', loop),
+      () => fs.rmSync(loop),
+    );
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'unreadable', path: loop })]);
+    expect(report.problems[0]?.detail).toMatch(/^ELOOP/);
+    expect(code).toBe(1);
+  });
+
   it('unindexed file', async () => {
     const extra = path.join(root, 'new.png');
     const { code, report } = await withDrift(

@@ -192,6 +192,7 @@ export async function schemaVersion(db: Db): Promise<number> {
  */
 export async function assertSchemaCurrent(db: Db): Promise<void> {
   const version = await schemaVersion(db);
+  assertKnownSchema(db, version);
   if (version >= SCHEMA_VERSION) return;
   throw new AliceError(
     ErrorCode.INDEX_MISSING,
@@ -202,9 +203,25 @@ export async function assertSchemaCurrent(db: Db): Promise<void> {
   );
 }
 
+/**
+ * A version this alice does not know (written by a newer one, or not a number) is INDEX_CORRUPT:
+ * the agent sets such a file aside and rebuilds, `alice index rebuild` replaces it.
+ */
+function assertKnownSchema(db: Db, version: number): void {
+  if (Number.isInteger(version) && version >= 0 && version <= SCHEMA_VERSION) return;
+  throw new AliceError(
+    ErrorCode.INDEX_CORRUPT,
+    `the index ${db.file} has schema version ${version}, which this alice (version ${SCHEMA_VERSION}) does not know`,
+    {
+      hint: 'run `alice index rebuild` (the agent does it on start): the index is rebuilt from files and sidecars',
+    },
+  );
+}
+
 /** Applies every migration newer than the file's version. */
 export async function migrate(db: Db): Promise<void> {
   const current = await schemaVersion(db);
+  assertKnownSchema(db, current);
   for (let v = current; v < MIGRATIONS.length; v++) {
     const steps = MIGRATIONS[v] ?? [];
     await db.transaction(async () => {

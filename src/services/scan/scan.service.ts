@@ -7,7 +7,7 @@ import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
-import { isAliceError } from '../../domain/errors.js';
+import { ErrorCode, isAliceError } from '../../domain/errors.js';
 import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 import { mergeOutsideEdit } from '../../domain/outside-edit.js';
@@ -292,7 +292,7 @@ export class ScanService {
         await this.resolveAsset(pass, asset, files);
       } catch (err) {
         // A full disk keeps its code (DISK_FULL) so the user sees why, not a generic failure.
-        const code = isAliceError(err) ? err.code : 'EINDEX';
+        const code = isAliceError(err) ? err.code : ErrorCode.EINDEX;
         const message = isAliceError(err) ? err.message : String(err);
         for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
         this.forget(pass, asset, files);

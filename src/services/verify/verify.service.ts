@@ -9,6 +9,7 @@ import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import { listSidecars, readSidecarFile } from '../../adapters/sidecar-store.adapter.js';
 import { walkFiles } from '../../adapters/fs.adapter.js';
 import type { RootConfig } from '../../config/config.js';
+import { isInside } from '../../config/paths.js';
 import { errnoCode } from '../../domain/errors.js';
 import { isIgnoredDir, isIndexable } from '../../domain/media.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
@@ -26,6 +27,8 @@ export const DriftKind = {
   HASH_MISMATCH: 'hash_mismatch',
   /** A location names a content hash the index holds no asset row for (an interrupted write). */
   LOCATION_WITHOUT_ASSET: 'location_without_asset',
+  /** A file or folder the walk could not read (permissions, I/O error): what it holds is unknown. */
+  UNREADABLE: 'unreadable',
 } as const;
 export type DriftKind = (typeof DriftKind)[keyof typeof DriftKind];
 
@@ -88,10 +91,14 @@ export class VerifyService {
         problems,
         withSidecar,
       );
+      const unreadable: string[] = [];
       for await (const f of walkFiles(root.path, {
         skipDir: isIgnoredDir,
         acceptFile: isIndexable,
-        onProblem: () => undefined,
+        onProblem: (p) => {
+          unreadable.push(p.path);
+          problems.push({ kind: DriftKind.UNREADABLE, path: p.path, detail: `${p.code}: ${p.message}` });
+        },
       })) {
         files++;
         seen.add(f.path);
@@ -133,6 +140,8 @@ export class VerifyService {
         }
       }
       for (const loc of locs) {
+        // Under a folder the walk could not read, a file is unknown, not gone.
+        if (unreadable.some((u) => isInside(loc.path, u))) continue;
         if (loc.root === root.path && loc.present && !seen.has(loc.path)) {
           problems.push({
             kind: DriftKind.MISSING_FILE,
