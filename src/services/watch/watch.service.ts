@@ -82,11 +82,21 @@ export class WatchService {
   private readonly debouncer: Debouncer;
   private healthTimer: unknown;
   private stopped = false;
-  /** The catch-up scan's progress: throws once stopping, so a long catch-up ends at its next file. */
+  /**
+   * The catch-up scan's progress: shows in the status document (x of y, rate, ETA), and throws
+   * once stopping, so a long catch-up ends at its next file.
+   */
+  private shown: Progress | undefined;
   private readonly catchUpProgress: Progress = {
-    start: () => this.throwIfStopped(),
-    tick: () => this.throwIfStopped(),
-    done: () => undefined,
+    start: (label, total) => {
+      this.throwIfStopped();
+      (this.shown ??= this.deps.status.progress()).start(label, total);
+    },
+    tick: (n, detail) => {
+      this.throwIfStopped();
+      this.shown?.tick(n, detail);
+    },
+    done: () => this.shown?.done(),
   };
 
   private throwIfStopped(): void {
