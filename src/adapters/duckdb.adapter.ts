@@ -102,6 +102,9 @@ class DuckDb implements Db {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inside = new AsyncLocalStorage<boolean>();
   private closed = false;
+  private released = false;
+  /** Reads in flight on the read connection (close waits for them). */
+  private reading = 0;
 
   constructor(
     file: string,
@@ -159,11 +162,15 @@ class DuckDb implements Db {
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     // Inside a transaction a read must see its own writes; outside, only committed data.
     const conn = this.inside.getStore() === true ? this.conn : this.readConn;
+    this.reading++;
     try {
       const reader = await conn.runAndReadAll(sql, params.map(toValue));
       return reader.getRowObjectsJS() as T[];
     } catch (err) {
       throw mapRunError(this.file, err);
+    } finally {
+      this.reading--;
+      if (this.closed && this.reading === 0) this.closeNow();
     }
   }
 
@@ -187,9 +194,16 @@ class DuckDb implements Db {
     return next;
   }
 
+  /** Closes at once, or when the reads in flight finish (a rebuild swaps the file meanwhile). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.reading === 0) this.closeNow();
+  }
+
+  private closeNow(): void {
+    if (this.released) return;
+    this.released = true;
     try {
       this.readConn.closeSync();
       this.conn.closeSync();

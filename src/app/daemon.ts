@@ -223,6 +223,7 @@ class Agent {
       } finally {
         this.startupProgress.done();
       }
+      await this.refreshCounts();
     }
     if (this.stopping) return;
     this.watch = container.watchService({ status, lane: this.lane, logger });
@@ -322,7 +323,10 @@ class Agent {
   private async handle(req: SocketRequest, send: (msg: ProgressMessage) => void): Promise<HandlerAnswer> {
     const { op, params, confine, cwd } = req;
     if (op === 'agent.ping') return { result: { pid: process.pid, version: VERSION } };
-    if (op === 'agent.status') return { result: this.status.doc };
+    if (op === 'agent.status') {
+      await this.refreshCounts();
+      return { result: this.status.doc };
+    }
     if (!isOperationName(op)) throw new AliceError(ErrorCode.INVALID_INPUT, `unknown operation ${op}`);
     const ctx = {
       container: this.container,
@@ -368,6 +372,19 @@ class Agent {
       .catch((e: unknown) => logger.error('rebuilding the damaged index failed', { error: errorMessage(e) }))
       .finally(() => (this.recovering = undefined));
     return true;
+  }
+
+  /**
+   * Duplicate groups as the index has them now (the read connection: never waits for a scan), so
+   * `alice status` agrees with `alice dupes`.
+   */
+  private async refreshCounts(): Promise<void> {
+    try {
+      const counts = await (await this.container.repo()).counts();
+      this.status.doc.counters.duplicates = counts.duplicates;
+    } catch (err) {
+      this.logger.debug('could not count duplicates for the status', { error: errorMessage(err) });
+    }
   }
 
   /** `reason` is published in `agent.stopped`: the signal, or why the agent gave up. */

@@ -17,6 +17,7 @@ import {
   startAgent,
   waitFor,
 } from '../helpers/agent.js';
+import { callSocket, type ProgressMessage } from '../../src/adapters/socket.adapter.js';
 import { ALICE_BIN, REPO_ROOT, runAlice } from '../helpers/cli.js';
 import { makeWorkspace, writeImage, type Workspace } from '../helpers/fixtures.js';
 
@@ -56,6 +57,9 @@ describe('the socket answers from the first second', () => {
       timeoutMs: 20_000,
       what: 'the agent socket',
     });
+    // `alice status` shows the build's x of y while it runs.
+    const status = await runAlice(['status'], { env: ws.env });
+    expect(status.stdout).toMatch(/(hashing|indexing): [\d,]+ of [\d,]+ \(/);
     const notes: string[] = [];
     let sawProgress = false;
     for (let i = 0; i < 10; i++) {
@@ -142,19 +146,17 @@ describe('a stopped agent never hangs a client', () => {
     const agent = await startAgent(ws);
     process.kill(agent.pid, 'SIGSTOP');
     stopped.push(agent.pid);
-    const [search, tag, mcp] = await Promise.all([
-      (async () => {
-        const began = Date.now();
-        const r = await runAlice(['search', '--limit', '1'], { env: ws.env, timeoutMs: 60_000 });
-        return { r, ms: Date.now() - began };
-      })(),
-      (async () => {
-        const began = Date.now();
-        const r = await runAlice(['tag', 'add', img, '--tag', 'x'], { env: ws.env, timeoutMs: 60_000 });
-        return { r, ms: Date.now() - began };
-      })(),
-      mcpCall(ws, 'search_images', { limit: 1 }),
-    ]);
+    // One after the other: each client alone must give up within 15 s (its own start included).
+    const timed = async (
+      args: string[],
+    ): Promise<{ r: Awaited<ReturnType<typeof runAlice>>; ms: number }> => {
+      const began = Date.now();
+      const r = await runAlice(args, { env: ws.env, timeoutMs: 60_000 });
+      return { r, ms: Date.now() - began };
+    };
+    const search = await timed(['search', '--limit', '1']);
+    const tag = await timed(['tag', 'add', img, '--tag', 'x']);
+    const mcp = await mcpCall(ws, 'search_images', { limit: 1 });
     for (const { r, ms } of [search, tag]) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain('AGENT_NOT_RESPONDING');
@@ -172,4 +174,83 @@ describe('a stopped agent never hangs a client', () => {
     process.kill(agent.pid, 'SIGCONT');
     await agent.stop();
   }, 120_000);
+});
+
+/** Runs `alice <args>` on a pseudo-terminal (util-linux `script`), as a user at a terminal would. */
+function onTerminal(ws: Workspace, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const cmd = [process.execPath, ALICE_BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...ws.env, COLUMNS: '120' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('progress through the agent', () => {
+  it('index rebuild and embed --all stream progress to the caller and draw the bar on a terminal; status duplicates agree with dupes', async () => {
+    const ws = workspace();
+    const lib = ws.roots[0] ?? '';
+    for (let i = 0; i < 12; i++) await writeImage(path.join(lib, `p${i}.png`), { seed: 900 + i, size: 16 });
+    // Two exact duplicate groups.
+    await writeImage(path.join(lib, 'copies', 'p0.png'), { seed: 900, size: 16 });
+    await writeImage(path.join(lib, 'copies', 'p1.png'), { seed: 901, size: 16 });
+    const agent = await startAgent(ws);
+    const sock = path.join(ws.home, 'agent.sock');
+
+    const seen: ProgressMessage[] = [];
+    const rebuilt = await callSocket(
+      sock,
+      'index.rebuild',
+      { dryRun: false, verify: false },
+      { deadlineMs: 20_000, between: true, onProgress: (m) => seen.push(m) },
+    );
+    expect(rebuilt.ok, JSON.stringify(rebuilt)).toBe(true);
+    expect(seen).toContainEqual({ kind: 'start', label: 'hashing', total: 14 });
+    const ticks = (from: number, to: number): number =>
+      seen.slice(from, to).reduce((n, m) => n + (m.kind === 'tick' ? m.n : 0), 0);
+    const hashStart = seen.findIndex((m) => m.kind === 'start' && m.label === 'hashing');
+    const hashDone = seen.findIndex((m, i) => i > hashStart && m.kind === 'done');
+    expect(ticks(hashStart, hashDone)).toBe(14);
+
+    const embedSeen: ProgressMessage[] = [];
+    const embedded = await callSocket(
+      sock,
+      'metadata.embed',
+      { all: true },
+      { deadlineMs: 20_000, between: true, onProgress: (m) => embedSeen.push(m) },
+    );
+    expect(embedded.ok, JSON.stringify(embedded)).toBe(true);
+    expect(embedSeen[0]).toEqual({ kind: 'start', label: 'embedding', total: 12 });
+    expect(embedSeen.at(-1)).toEqual({ kind: 'done' });
+
+    // The CLI draws the agent's progress with the same bar as an in-process run.
+    const term = await onTerminal(ws, ['index', 'rebuild']);
+    expect(term.code, term.out).toBe(0);
+    expect(term.out).toMatch(/hashing \[[#-]+\] \d+\/14/);
+    expect(term.out).toContain('index rebuild: 14 files seen');
+    const termEmbed = await onTerminal(ws, ['embed', '--all']);
+    expect(termEmbed.code, termEmbed.out).toBe(0);
+    expect(termEmbed.out).toMatch(/embedding \[[#-]+\] \d+\/12/);
+
+    const status = await runAlice(['status', '--json'], { env: ws.env });
+    const dupes = await runAlice(['dupes', '--json'], { env: ws.env });
+    const exact = dupes.json<{ exact: unknown[] }>().exact.length;
+    expect(exact).toBe(2);
+    expect(status.json<{ status: { counters: { duplicates: number } } }>().status.counters.duplicates).toBe(
+      exact,
+    );
+    const text = await runAlice(['status'], { env: ws.env });
+    expect(text.stdout).toContain('index: 2 duplicate groups');
+    await agent.stop();
+  }, 240_000);
 });

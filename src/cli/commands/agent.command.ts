@@ -46,7 +46,8 @@ function statusText(r: StatusReading): string[] {
     `  queue: ${s.queue.pending_paths} pending paths, ${s.queue.in_flight} batch${s.queue.in_flight === 1 ? '' : 'es'} in flight, ${s.queue.batches} waiting, ${s.queue.pending_deletes} deletions in grace window`,
   );
   lines.push(
-    `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}; duplicate groups ${c.duplicates}`,
+    `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}`,
+    `  index: ${c.duplicates} duplicate group${c.duplicates === 1 ? '' : 's'} (as \`alice dupes\` lists them)`,
   );
   if (s.events_backlog > 0) lines.push(`  events waiting for delivery: ${s.events_backlog}`);
   if (s.last_verification !== null) {
