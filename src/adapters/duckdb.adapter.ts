@@ -1,6 +1,10 @@
 /**
  * The only file that imports DuckDB. Exposes a small `Db` port (run, all, transaction, close) and
  * turns DuckDB's raw lock/corruption errors into AliceErrors with a hint.
+ *
+ * Two connections on one instance: writes (and reads inside a transaction) use the write
+ * connection, one transaction at a time; reads outside a transaction use their own read
+ * connection, so they see only committed data and are never blocked by a long write.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
@@ -15,10 +19,12 @@ export interface Db {
   readonly file: string;
   readonly readOnly: boolean;
   run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  /** Outside a transaction: reads the last committed state (its own connection, never blocked). */
   all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /**
    * Runs `fn` in a transaction; rolls back and rethrows on error. Calls are serialised; a
-   * transaction opened inside `fn` joins the outer one (all or nothing).
+   * transaction opened inside `fn` joins the outer one (all or nothing). A `run` outside a
+   * transaction waits for the running one to end (queued, never mixed into it).
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -29,7 +35,7 @@ function mapOpenError(file: string, err: unknown): Error {
   if (DISK_FULL_RE.test(msg)) return diskFull(file, err);
   if (/lock/i.test(msg) && /conflicting|could not set lock|resource temporarily unavailable/i.test(msg)) {
     return new AliceError(ErrorCode.INDEX_LOCKED, `the index ${file} is in use by another process`, {
-      hint: 'stop the agent (`alice service stop` or SIGTERM) or run the command while it runs so it goes through the agent',
+      hint: 'another program (not an alice agent) has the index open: close it, or check `alice status`; commands run while the agent runs go through it',
       cause: err,
     });
   }
@@ -92,18 +98,39 @@ class DuckDb implements Db {
   readonly readOnly: boolean;
   private readonly instance: DuckDBInstance;
   private readonly conn: DuckDBConnection;
+  private readonly readConn: DuckDBConnection;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inside = new AsyncLocalStorage<boolean>();
   private closed = false;
+  private released = false;
+  /** Reads in flight on the read connection (close waits for them). */
+  private reading = 0;
 
-  constructor(file: string, readOnly: boolean, instance: DuckDBInstance, conn: DuckDBConnection) {
+  constructor(
+    file: string,
+    readOnly: boolean,
+    instance: DuckDBInstance,
+    conn: DuckDBConnection,
+    readConn: DuckDBConnection,
+  ) {
     this.file = file;
     this.readOnly = readOnly;
     this.instance = instance;
     this.conn = conn;
+    this.readConn = readConn;
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    if (this.inside.getStore() !== true) {
+      // Not ours to join: wait for the running transaction, then run as its own statement.
+      const next = this.chain.then(() => this.runNow(sql, params));
+      this.chain = next.catch(() => undefined);
+      return next;
+    }
+    return this.runNow(sql, params);
+  }
+
+  private async runNow(sql: string, params: readonly SqlParam[]): Promise<void> {
     try {
       await this.conn.run(sql, params.map(toValue));
     } catch (err) {
@@ -133,11 +160,17 @@ class DuckDb implements Db {
   }
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    // Inside a transaction a read must see its own writes; outside, only committed data.
+    const conn = this.inside.getStore() === true ? this.conn : this.readConn;
+    this.reading++;
     try {
-      const reader = await this.conn.runAndReadAll(sql, params.map(toValue));
+      const reader = await conn.runAndReadAll(sql, params.map(toValue));
       return reader.getRowObjectsJS() as T[];
     } catch (err) {
       throw mapRunError(this.file, err);
+    } finally {
+      this.reading--;
+      if (this.closed && this.reading === 0) this.closeNow();
     }
   }
 
@@ -161,10 +194,18 @@ class DuckDb implements Db {
     return next;
   }
 
+  /** Closes at once, or when the reads in flight finish (a rebuild swaps the file meanwhile). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.reading === 0) this.closeNow();
+  }
+
+  private closeNow(): void {
+    if (this.released) return;
+    this.released = true;
     try {
+      this.readConn.closeSync();
       this.conn.closeSync();
     } finally {
       this.instance.closeSync();
@@ -206,7 +247,8 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     // Owner-only: the index holds prompts, paths and tags (DuckDB creates it 0644).
     if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
-    return new DuckDb(file, readOnly, instance, conn);
+    const readConn = await instance.connect();
+    return new DuckDb(file, readOnly, instance, conn, readConn);
   } catch (err) {
     instance.closeSync();
     throw mapOpenError(file, err);

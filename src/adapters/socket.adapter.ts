@@ -1,8 +1,11 @@
 /**
  * The agent's local control socket: a Unix socket (mode 0600) speaking JSON lines.
- * Request `{"id", "op", "params"}` → response `{"id", "ok": true, "result"}` or
+ * Request `{"id", "op", "params"}` → zero or more interim messages `{"id", "progress": {…}}` (a
+ * long operation's progress) and `{"id", "alive": true}` (every couple of seconds while it runs),
+ * then the response `{"id", "ok": true, "result", "meta"?}` or
  * `{"id", "ok": false, "error": {code, message, hint}}`. Requests are size-limited and parsed
- * defensively; handlers validate params themselves.
+ * defensively; handlers validate params themselves. Every call has a deadline: a stopped or hung
+ * agent never hangs a client.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -27,10 +30,29 @@ export interface SocketError {
   details?: readonly string[] | undefined;
 }
 
-export type SocketResponse =
-  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SocketError };
+/** A long operation's progress, as the CLI's progress bar takes it. */
+export type ProgressMessage =
+  | { kind: 'start'; label: string; total?: number | undefined }
+  | { kind: 'tick'; n: number; detail?: string | undefined }
+  | { kind: 'done' };
 
-export type SocketHandler = (op: string, params: unknown, confine: boolean, cwd: string) => Promise<unknown>;
+export type SocketResponse =
+  | { id: number; ok: true; result: unknown; meta?: Record<string, unknown> | undefined }
+  | { id: number; ok: false; error: SocketError };
+
+/** What a handler answers: the result, and facts about the answer (e.g. the index is being built). */
+export interface HandlerAnswer {
+  result: unknown;
+  meta?: Record<string, unknown> | undefined;
+}
+
+export type SocketHandler = (
+  req: SocketRequest,
+  progress: (msg: ProgressMessage) => void,
+) => Promise<HandlerAnswer>;
+
+/** How often a running request tells its client the agent is alive. */
+const ALIVE_MS = 2000;
 
 export interface SocketServer {
   close(): Promise<void>;
@@ -77,10 +99,22 @@ function serveConnection(
         send({ id: -1, ok: false, error: { code: 'INVALID_INPUT', message: 'malformed request' } });
         continue;
       }
-      handler(req.op, req.params, req.confine, req.cwd).then(
-        (result) => send({ id: req.id, ok: true, result }),
-        (err: unknown) => send({ id: req.id, ok: false, error: toError(err) }),
-      );
+      const write = (msg: object): void => {
+        if (!conn.destroyed) conn.write(`${JSON.stringify({ id: req.id, ...msg })}\n`);
+      };
+      const alive = setInterval(() => write({ alive: true }), ALIVE_MS);
+      handler(req, (p) => write({ progress: p }))
+        .then(
+          (a) =>
+            send({
+              id: req.id,
+              ok: true,
+              result: a.result,
+              ...(a.meta === undefined ? {} : { meta: a.meta }),
+            }),
+          (err: unknown) => send({ id: req.id, ok: false, error: toError(err) }),
+        )
+        .finally(() => clearInterval(alive));
     }
   });
 }
@@ -127,18 +161,37 @@ export class NoAgentError extends Error {
   }
 }
 
-/** One request over a fresh connection. Rejects NoAgentError when nothing listens. */
+/** Thrown by `callSocket` when the deadline passed without a message from the agent. */
+export class AgentTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`the agent did not answer within ${Math.round(waitedMs / 100) / 10} s`);
+  }
+}
+
+export interface CallOptions {
+  /** Milliseconds to wait for the answer (`between: false`) or for each message (`between: true`). */
+  deadlineMs: number;
+  /** Long operations: any message (progress, alive) from the agent restarts the deadline. */
+  between: boolean;
+  /** False when the caller is the owner's own CLI. */
+  confine: boolean;
+  onProgress?: (msg: ProgressMessage) => void;
+}
+
+/** One request over a fresh connection. Rejects NoAgentError when nothing listens, AgentTimeoutError at the deadline. */
 export function callSocket(
   socketPath: string,
   op: string,
   params: unknown,
-  timeoutMs = 600_000,
-  confine = true,
+  options: Partial<CallOptions> = {},
 ): Promise<SocketResponse> {
+  const opts: CallOptions = { deadlineMs: 10_000, between: false, confine: true, ...options };
   return new Promise((resolve, reject) => {
     const conn = net.createConnection(socketPath);
     let buffer = '';
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const began = Date.now();
     const done = (fn: () => void): void => {
       if (settled) return;
       settled = true;
@@ -146,23 +199,37 @@ export function callSocket(
       conn.destroy();
       fn();
     };
-    const timer = setTimeout(
-      () => done(() => reject(new Error(`agent did not answer within ${timeoutMs} ms`))),
-      timeoutMs,
-    );
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => done(() => reject(new AgentTimeoutError(Date.now() - began))),
+        opts.deadlineMs,
+      );
+    };
+    arm();
     conn.setEncoding('utf8');
     conn.on('connect', () =>
-      conn.write(`${JSON.stringify({ id: 1, op, params, confine, cwd: process.cwd() })}\n`),
+      conn.write(`${JSON.stringify({ id: 1, op, params, confine: opts.confine, cwd: process.cwd() })}\n`),
     );
     conn.on('data', (chunk: string) => {
       buffer += chunk;
-      const nl = buffer.indexOf('\n');
-      if (nl < 0) return;
-      try {
-        const res = JSON.parse(buffer.slice(0, nl)) as SocketResponse;
-        done(() => resolve(res));
-      } catch (err) {
-        done(() => reject(err instanceof Error ? err : new Error(String(err))));
+      let nl: number;
+      while (!settled && (nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let msg: Record<string, unknown>;
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>;
+        } catch (err) {
+          done(() => reject(err instanceof Error ? err : new Error(String(err))));
+          return;
+        }
+        if (typeof msg['ok'] === 'boolean') {
+          done(() => resolve(msg as unknown as SocketResponse));
+          return;
+        }
+        if (opts.between) arm();
+        if (msg['progress'] !== undefined) opts.onProgress?.(msg['progress'] as ProgressMessage);
       }
     });
     conn.on('error', (err) => {

@@ -5,7 +5,14 @@
 import fs from 'node:fs';
 import { scheduleJob, type CronJob } from '../adapters/cron.adapter.js';
 import { createLogger } from '../adapters/logger.adapter.js';
-import { serveSocket, type SocketError, type SocketServer } from '../adapters/socket.adapter.js';
+import {
+  serveSocket,
+  type HandlerAnswer,
+  type ProgressMessage,
+  type SocketError,
+  type SocketRequest,
+  type SocketServer,
+} from '../adapters/socket.adapter.js';
 import type { Config } from '../config/config.js';
 import { AliceError, ErrorCode, errorMessage, isAliceError } from '../domain/errors.js';
 import { Lane, Priority } from '../pipeline/queue.js';
@@ -17,7 +24,13 @@ import { callAgent } from './agent-client.js';
 import { createContainer } from './compose.js';
 import type { Container } from './container.js';
 import { OPERATIONS, isOperationName, runOperation } from './operations.js';
-import { isIndexCorrupt, prepareIndex, rebuildIndex, setDamagedIndexAside } from './index-startup.js';
+import {
+  buildIndex,
+  checkIndex,
+  isIndexCorrupt,
+  rebuildIndex,
+  setDamagedIndexAside,
+} from './index-startup.js';
 import type { WebServer } from './web-server.js';
 
 const STOP_BUDGET_MS = 8000;
@@ -33,6 +46,31 @@ function toSocketError(err: unknown): SocketError {
   return { code: 'INTERNAL', message: errorMessage(err) };
 }
 
+/** A Progress that streams to the socket caller, at most a few ticks a second. */
+function streamProgress(send: (msg: ProgressMessage) => void): Progress {
+  let pending = 0;
+  let last = 0;
+  return {
+    start: (label, total) => {
+      pending = 0;
+      send({ kind: 'start', label, total });
+    },
+    tick: (n = 1, detail) => {
+      pending += n;
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      send({ kind: 'tick', n: pending, detail });
+      pending = 0;
+    },
+    done: () => {
+      if (pending > 0) send({ kind: 'tick', n: pending });
+      pending = 0;
+      send({ kind: 'done' });
+    },
+  };
+}
+
 export async function runAgent(config: Config, opts: AgentOptions): Promise<number> {
   // Owner-only state: every folder alice keeps under $ALICE_HOME is 0700 (tightened on each start
   // for installs made before), every file in them 0600.
@@ -40,7 +78,18 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
   }
-  if ((await callAgent(config, 'agent.ping', {}, 2000).catch(() => undefined)) !== undefined) {
+  const ping = await callAgent(config, 'agent.ping', {}, 3000).catch((err: unknown) => err);
+  if (isAliceError(ping) && ping.code === ErrorCode.AGENT_NOT_RESPONDING) {
+    // Its socket accepts connections but nothing answers: a stopped or hung agent holds the index.
+    throw new AliceError(
+      ErrorCode.AGENT_RUNNING,
+      `an agent is running for ${config.home} but ${ping.message}`,
+      {
+        ...(ping.hint === undefined ? {} : { hint: ping.hint }),
+      },
+    );
+  }
+  if (ping !== undefined && !(ping instanceof Error)) {
     throw new AliceError(ErrorCode.AGENT_RUNNING, `an agent is already running for ${config.home}`, {
       hint: 'see `alice status`',
     });
@@ -107,14 +156,11 @@ class Agent {
   private stopping = false;
   private starting: Promise<void> | undefined;
   /**
-   * Progress for the startup rebuild: throws once a stop is requested, so a long rebuild ends at
-   * its next file instead of holding SIGTERM hostage (the index is only replaced when it completes).
+   * Progress for the startup build: shows in the status document, and throws once a stop is
+   * requested, so a long build ends at its next file instead of holding SIGTERM hostage (its
+   * index writes land in one transaction at the end, or not at all).
    */
-  private readonly startupProgress: Progress = {
-    start: () => this.throwIfStopping(),
-    tick: () => this.throwIfStopping(),
-    done: () => undefined,
-  };
+  private readonly startupProgress: Progress;
 
   constructor(
     private readonly config: Config,
@@ -122,7 +168,20 @@ class Agent {
     private readonly status: StatusService,
     private readonly lane: Lane,
     private readonly logger: ReturnType<ReturnType<typeof createLogger>['child']>,
-  ) {}
+  ) {
+    const shown = status.progress();
+    this.startupProgress = {
+      start: (label, total) => {
+        this.throwIfStopping();
+        shown.start(label, total);
+      },
+      tick: (n, detail) => {
+        this.throwIfStopping();
+        shown.tick(n, detail);
+      },
+      done: () => shown.done(),
+    };
+  }
 
   get isStopping(): boolean {
     return this.stopping;
@@ -142,19 +201,30 @@ class Agent {
     const { config, container, status, logger } = this;
     process.once('SIGTERM', () => void this.stop('SIGTERM'));
     process.once('SIGINT', () => void this.stop('SIGINT'));
-    await prepareIndex(container, logger, status, this.startupProgress);
+    const mustBuild = await checkIndex(container, logger, status);
     if (this.stopping) return;
+    // The socket answers from the first second: reads see the last committed state meanwhile.
     this.socket = await serveSocket(
       config.paths.socket,
-      (op, params, confine, cwd) => this.handle(op, params, confine, cwd),
+      (req, send) => this.handle(req, send),
       toSocketError,
     );
     container.events.emit('agent.started', {
       version: VERSION,
       roots: config.roots.map((r) => r.path),
     });
-    if (this.stopping) return;
+    // The web UI, like the socket, answers while the index is being built.
     if (config.settings.serve.enabled) await this.startWeb();
+    if (this.stopping) return;
+    if (mustBuild) {
+      // In the index lane: writes that arrive meanwhile are queued behind the build.
+      try {
+        await this.lane.run(() => buildIndex(container, logger, status, this.startupProgress), Priority.HIGH);
+      } finally {
+        this.startupProgress.done();
+      }
+      await this.refreshCounts();
+    }
     if (this.stopping) return;
     this.watch = container.watchService({ status, lane: this.lane, logger });
     await this.watch.start();
@@ -168,7 +238,10 @@ class Agent {
     const { startWebServer } = await import('./web-server.js');
     this.web = await startWebServer(
       this.config,
-      async (op, params) => ({ result: await this.handle(op, params, true, '/'), via: 'agent' }),
+      async (op, params) => {
+        const a = await this.handle({ id: 0, op, params, confine: true, cwd: '/' }, () => undefined);
+        return { result: a.result, via: 'agent' };
+      },
       {
         log: (level, message) => this.logger[level](message),
       },
@@ -242,20 +315,35 @@ class Agent {
     );
   }
 
-  /** Socket requests: reads run at once, writes go through the index lane. */
-  private async handle(op: string, params: unknown, confine: boolean, cwd: string): Promise<unknown> {
-    if (op === 'agent.ping') return { pid: process.pid, version: VERSION };
-    if (op === 'agent.status') return this.status.doc;
+  /**
+   * Socket requests: reads run at once on the index's read connection (the last committed state,
+   * with the running pass's progress attached); writes go through the index lane, queued behind
+   * a running scan, and stream their progress to the caller.
+   */
+  private async handle(req: SocketRequest, send: (msg: ProgressMessage) => void): Promise<HandlerAnswer> {
+    const { op, params, confine, cwd } = req;
+    if (op === 'agent.ping') return { result: { pid: process.pid, version: VERSION } };
+    if (op === 'agent.status') {
+      await this.refreshCounts();
+      return { result: this.status.doc };
+    }
     if (!isOperationName(op)) throw new AliceError(ErrorCode.INVALID_INPUT, `unknown operation ${op}`);
     const ctx = {
       container: this.container,
-      progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
+      progress: streamProgress(send),
       cwd: confine ? '/' : cwd,
       remote: confine,
     };
     try {
-      if (!OPERATIONS[op].writes) return await runOperation(ctx, op, params);
-      return await this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH);
+      if (!OPERATIONS[op].writes) {
+        const result = await runOperation(ctx, op, params);
+        const p = this.status.doc.progress;
+        const building = this.status.doc.state === 'scanning' && p !== null;
+        return building
+          ? { result, meta: { building: { phase: p.phase, done: p.done, total: p.total } } }
+          : { result };
+      }
+      return { result: await this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH) };
     } catch (err) {
       if (!this.onIndexError(err)) throw err;
       throw new AliceError(ErrorCode.INDEX_CORRUPT, 'the index was damaged and is being rebuilt', {
@@ -284,6 +372,19 @@ class Agent {
       .catch((e: unknown) => logger.error('rebuilding the damaged index failed', { error: errorMessage(e) }))
       .finally(() => (this.recovering = undefined));
     return true;
+  }
+
+  /**
+   * Duplicate groups as the index has them now (the read connection: never waits for a scan), so
+   * `alice status` agrees with `alice dupes`.
+   */
+  private async refreshCounts(): Promise<void> {
+    try {
+      const counts = await (await this.container.repo()).counts();
+      this.status.doc.counters.duplicates = counts.duplicates;
+    } catch (err) {
+      this.logger.debug('could not count duplicates for the status', { error: errorMessage(err) });
+    }
   }
 
   /** `reason` is published in `agent.stopped`: the signal, or why the agent gave up. */

@@ -1,5 +1,5 @@
 /**
- * Opening the index when the agent starts: a missing or empty index is rebuilt from files and
+ * Opening the index when the agent starts: a missing or empty index is built from files and
  * sidecars, a damaged one is set aside and rebuilt. The index is only a cache.
  */
 import fs from 'node:fs';
@@ -10,30 +10,53 @@ import type { Logger, Progress } from '../ports.js';
 import type { StatusService } from '../services/watch/status.service.js';
 import type { Container } from './container.js';
 
-export async function prepareIndex(
+/**
+ * Before the socket opens (it takes a moment): a damaged index is set aside and an empty one
+ * removed, so the build that follows starts from a fresh file. Returns whether the index must be
+ * built from files and sidecars (`buildIndex`, once the socket answers).
+ */
+export async function checkIndex(
+  container: Container,
+  logger: Logger,
+  status: StatusService,
+): Promise<boolean> {
+  const file = container.config.searchDb;
+  if (!fs.existsSync(file)) return true;
+  try {
+    const repo = await container.repo();
+    if ((await repo.counts()).assets > 0) {
+      await repo.probeReadable();
+      sweepSidecarTemps(container, logger);
+      return false;
+    }
+    // Empty: start from a fresh file (nothing of value is lost: the index is only a cache).
+    container.closeIndex();
+    fs.rmSync(file, { force: true });
+    fs.rmSync(`${file}.wal`, { force: true });
+    return true;
+  } catch (err) {
+    if (!isIndexCorrupt(err)) throw err;
+    setDamagedIndexAside(container, logger, status, err);
+    return true;
+  }
+}
+
+/**
+ * Builds a fresh index in place while the socket already answers: the pass writes the index in
+ * one transaction at its end, so reads meanwhile see the last committed state (empty at first).
+ */
+export async function buildIndex(
   container: Container,
   logger: Logger,
   status: StatusService,
   progress: Progress,
 ): Promise<void> {
-  const file = container.config.searchDb;
-  let needsRebuild = !fs.existsSync(file);
-  if (!needsRebuild) {
-    try {
-      const repo = await container.repo();
-      needsRebuild = (await repo.counts()).assets === 0;
-      if (!needsRebuild) await repo.probeReadable();
-    } catch (err) {
-      if (!isIndexCorrupt(err)) throw err;
-      setDamagedIndexAside(container, logger, status, err);
-      needsRebuild = true;
-    }
-  }
-  if (!needsRebuild) {
-    sweepSidecarTemps(container, logger);
-    return;
-  }
-  await rebuildIndex(container, logger, status, progress);
+  status.setState('scanning');
+  logger.info('building the index from files and sidecars');
+  const summary = await container
+    .scanService(await container.repo())
+    .run({ mode: 'rebuild', dryRun: false, allowMassDelete: true, progress });
+  logger.info('index built', { assets: summary.assets, files: summary.files_seen });
   sweepSidecarTemps(container, logger);
 }
 

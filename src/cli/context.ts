@@ -20,6 +20,8 @@ export class CliContext {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly progress: Progress;
+  /** Facts about the answers (e.g. the agent is still building the index), printed after them. */
+  readonly notices: string[] = [];
   private cached: Config | undefined;
 
   constructor(private readonly opts: GlobalOptions) {
@@ -48,8 +50,20 @@ export class CliContext {
     const { OPERATIONS, runOperation } = await import('../app/operations.js');
     const { createContainer } = await import('../app/compose.js');
     if (local.direct !== true) {
-      const remote = await callAgent(config, op, params, undefined, { confine: false });
-      if (remote !== undefined) return remote.result as OperationResult<N>;
+      const remote = await callAgent(config, op, params, undefined, {
+        confine: false,
+        onProgress: (m) => {
+          // The agent's progress, drawn by the same bar as an in-process run.
+          if (m.kind === 'start') this.progress.start(m.label, m.total);
+          else if (m.kind === 'tick') this.progress.tick(m.n, m.detail);
+          else this.progress.done();
+        },
+      });
+      if (remote !== undefined) {
+        const notice = buildingNotice(remote.meta);
+        if (notice !== undefined) this.notices.push(notice);
+        return remote.result as OperationResult<N>;
+      }
     }
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
     const container = await createContainer(config, { readOnly: !writes, events: writes });
@@ -63,6 +77,17 @@ export class CliContext {
       await container.close();
     }
   }
+}
+
+/** "index is being built: 1,234 of 5,000 files, results may be incomplete" from an answer's meta. */
+export function buildingNotice(meta: Record<string, unknown> | undefined): string | undefined {
+  const b = meta?.['building'];
+  if (typeof b !== 'object' || b === null) return undefined;
+  const { phase, done, total } = b as { phase?: unknown; done?: unknown; total?: unknown };
+  const n = (v: unknown): string => (typeof v === 'number' ? v.toLocaleString('en-US') : '?');
+  const of = typeof total === 'number' ? `${n(done)} of ${n(total)} files` : `${n(done)} files`;
+  const what = typeof phase === 'string' ? ` (${phase})` : '';
+  return `index is being built: ${of}${what}, results may be incomplete`;
 }
 
 /** Makes a `<file|hash>` argument absolute when it is a path, so the agent resolves it the same way. */

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { setupCli } from './commands/register.js';
 import { CliContext, type GlobalOptions } from './context.js';
-import { print, printError, type Rendered } from './render.js';
+import { print, printError, printNotices, type Rendered } from './render.js';
 import { VERSION } from '../version.js';
 
 // A reader that stops early (`alice dupes --json | head -1`) closes the pipe: that ends the command
@@ -40,6 +40,7 @@ async function run(fn: (ctx: CliContext) => Promise<Rendered>): Promise<void> {
   const ctx = new CliContext(opts);
   try {
     const result = await fn(ctx);
+    printNotices(ctx.notices, ctx.json);
     print(result, ctx.json);
     process.exitCode = result.exitCode ?? 0;
   } catch (err) {

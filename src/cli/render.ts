@@ -19,6 +19,12 @@ export function print(result: Rendered, json: boolean): void {
 }
 
 /** Errors go to stderr (and, with --json, also as a JSON object on stdout). */
+/** Notes about the answer (e.g. the index is still being built), on stderr so stdout stays data. */
+export function printNotices(notices: readonly string[], json: boolean): void {
+  for (const n of new Set(notices))
+    process.stderr.write(json ? `${JSON.stringify({ notice: n })}\n` : `note: ${n}\n`);
+}
+
 export function printError(err: unknown, json: boolean, verbose: boolean): void {
   if (err instanceof AliceError) {
     const lines = [`error [${err.code}]: ${err.message}`, ...err.details.map((d) => `  - ${d}`)];

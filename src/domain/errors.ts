@@ -13,6 +13,8 @@ export const ErrorCode = {
   INVALID_INPUT: 'INVALID_INPUT',
   AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
   AGENT_RUNNING: 'AGENT_RUNNING',
+  /** The agent's socket accepted the call but nothing came back before the deadline (stopped, hung). */
+  AGENT_NOT_RESPONDING: 'AGENT_NOT_RESPONDING',
   MASS_DELETE: 'MASS_DELETE',
   PROJECT_INVALID: 'PROJECT_INVALID',
   PROJECT_NOT_FOUND: 'PROJECT_NOT_FOUND',

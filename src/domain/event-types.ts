@@ -24,6 +24,7 @@ export const EventType = {
   AGENT_STARTED: 'agent.started',
   AGENT_STOPPED: 'agent.stopped',
   WATCHER_DEGRADED: 'watcher.degraded',
+  SAFETY_REFUSED: 'safety.refused',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -63,4 +64,12 @@ export interface EventPayloads {
   'agent.stopped': { reason: string; drained?: boolean };
   /** `hint`: what the user can do about it (e.g. raise the inotify watch limit). */
   'watcher.degraded': { root: string; reason: string; fallback: string; hint?: string };
+  /** A safety check refused a change, e.g. `kind: 'mass_delete'` with how many files it would mark. */
+  'safety.refused': {
+    kind: 'mass_delete';
+    root: string;
+    reason: string;
+    would_mark: number;
+    present: number;
+  };
 }

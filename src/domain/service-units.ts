@@ -12,6 +12,44 @@ export interface ServiceSpec {
   path: string;
 }
 
+/**
+ * A temporary or project-local folder must never end up in a service definition: npx runs a
+ * package from a cache folder (`~/.npm/_npx/<hash>/`) that npm may delete at any time.
+ */
+const TEMPORARY_DIR_RE =
+  /(^|\/)(_npx|_cacache|\.npm|node_modules)(\/|$)|^\/tmp\/|^\/var\/folders\/|^\/private\/var\/folders\//;
+
+/** True when an installed entry point lies in npx's cache or a temp folder (it may vanish). */
+export function isTemporaryInstall(file: string): boolean {
+  return /(^|\/)(_npx|_cacache)(\/|$)|^\/tmp\/|^\/var\/folders\/|^\/private\/var\/folders\//.test(file);
+}
+
+/** True when `dir` lies in npx's cache, a node_modules/.bin, or a temp folder. */
+export function isTemporaryDir(dir: string): boolean {
+  return TEMPORARY_DIR_RE.test(dir);
+}
+
+/**
+ * The PATH a service runs with: node's own folder first, then the user's absolute PATH entries
+ * that are not temporary (npx cache, node_modules/.bin, temp folders), then the system folders,
+ * each once. Tools alice runs (perl for exiftool, ffprobe) are looked up there.
+ */
+export function servicePath(userPath: string, nodeBin: string, platform: string): string {
+  const nodeDir = nodeBin.slice(0, Math.max(1, nodeBin.lastIndexOf('/')));
+  const system =
+    platform === 'darwin'
+      ? ['/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin']
+      : ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+  const user = userPath
+    .split(':')
+    .map((d) => d.replace(/\/+$/, '') || '/')
+    .filter((d) => d.startsWith('/') && !isTemporaryDir(d));
+  const out: string[] = [];
+  for (const d of [...(isTemporaryDir(nodeDir) ? [] : [nodeDir]), ...user, ...system])
+    if (!out.includes(d)) out.push(d);
+  return out.join(':');
+}
+
 export const LAUNCHD_LABEL = 'com.alice.agent';
 export const SYSTEMD_UNIT = 'alice.service';
 

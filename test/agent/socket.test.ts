@@ -8,8 +8,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AgentTimeoutError,
   NoAgentError,
   callSocket,
+  type ProgressMessage,
   serveSocket,
   type SocketServer,
 } from '../../src/adapters/socket.adapter.js';
@@ -32,9 +34,17 @@ afterEach(async () => {
 async function start(): Promise<SocketServer> {
   server = await serveSocket(
     sock,
-    async (op, params) => {
-      if (op === 'echo') return params;
-      if (op === 'slow') return new Promise((r) => setTimeout(() => r('late'), 100));
+    async ({ op, params }, send) => {
+      if (op === 'echo') return { result: params };
+      if (op === 'slow') return new Promise((r) => setTimeout(() => r({ result: 'late' }), 100));
+      if (op === 'long') {
+        // Longer than the caller's deadline, but talking all the time.
+        for (let i = 0; i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          send({ kind: 'tick', n: 1 });
+        }
+        return { result: 'finished', meta: { note: 'x' } };
+      }
       throw Object.assign(new Error(`no such op ${op}`), { code: 'UNKNOWN_OP' });
     },
     (err) => ({ code: 'MAPPED', message: err instanceof Error ? err.message : String(err) }),
@@ -151,16 +161,33 @@ describe('callSocket', () => {
 
   it('rejects NoAgentError when a file is there but nothing listens', async () => {
     fs.writeFileSync(sock, '');
-    await expect(callSocket(sock, 'echo', {}, 2000)).rejects.toBeInstanceOf(NoAgentError);
+    await expect(callSocket(sock, 'echo', {}, { deadlineMs: 2000 })).rejects.toBeInstanceOf(NoAgentError);
   });
 
   it('times out when the agent does not answer', async () => {
     const silent = net.createServer((c) => c.on('data', () => undefined));
     await new Promise<void>((r) => silent.listen(sock, () => r()));
     try {
-      await expect(callSocket(sock, 'echo', {}, 200)).rejects.toThrow(/did not answer within 200 ms/);
+      const err = await callSocket(sock, 'echo', {}, { deadlineMs: 200 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AgentTimeoutError);
+      expect(String(err)).toMatch(/did not answer within 0\.[2-9] s/);
     } finally {
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  });
+
+  it('a long operation streams progress: its deadline applies between messages, not to the whole call', async () => {
+    await start();
+    const seen: ProgressMessage[] = [];
+    const res = await callSocket(
+      sock,
+      'long',
+      {},
+      { deadlineMs: 350, between: true, onProgress: (m) => seen.push(m) },
+    );
+    expect(res).toEqual({ id: 1, ok: true, result: 'finished', meta: { note: 'x' } });
+    expect(seen).toHaveLength(6);
+    // The same call as a query (one deadline for the whole answer) times out.
+    await expect(callSocket(sock, 'long', {}, { deadlineMs: 350 })).rejects.toBeInstanceOf(AgentTimeoutError);
   });
 });

@@ -67,9 +67,16 @@ describe('docs/events.schema.json', () => {
     bus.emit('agent.started', { version: '0.1.0', roots: ['/r'] });
     bus.emit('agent.stopped', { reason: 'SIGTERM' });
     bus.emit('watcher.degraded', { root: '/r', reason: 'EMFILE', fallback: 'poll' });
+    bus.emit('safety.refused', {
+      kind: 'mass_delete',
+      root: '/r',
+      reason: 'would mark 9 of 10 files missing',
+      would_mark: 9,
+      present: 10,
+    });
     await bus.close();
     const events = await collect(readEvents({ home, backend: 'file', redisUrl: '', stream: '' }));
-    expect(events).toHaveLength(16);
+    expect(events).toHaveLength(17);
     for (const event of events)
       expect(validate(event), `${event.type}: ${JSON.stringify(validate.errors)}`).toBe(true);
     const bad = {

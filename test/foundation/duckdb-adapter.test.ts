@@ -58,3 +58,51 @@ describe('Db.transaction', () => {
     expect(await values(d)).toEqual([2]);
   });
 });
+
+describe('Db reads are isolated from a running transaction', () => {
+  it('a reader never sees a write that was rolled back, and is not blocked while it is pending', async () => {
+    const d = await fresh();
+    await d.run('INSERT INTO t VALUES (1)');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let wrote: () => void = () => undefined;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const tx = d
+      .transaction(async () => {
+        await d.run('INSERT INTO t VALUES (2)');
+        // Inside the transaction its own write is visible.
+        expect(await values(d)).toEqual([1, 2]);
+        wrote();
+        await held;
+        throw new Error('scan pass failed');
+      })
+      .catch((e: unknown) => e);
+    await written;
+    // A reader on another async path while the write is uncommitted: the committed state only.
+    expect(await values(d)).toEqual([1]);
+    release();
+    expect(String(await tx)).toContain('scan pass failed');
+    expect(await values(d)).toEqual([1]);
+  });
+
+  it('a reader sees a write once it commits; a plain write waits for the running transaction', async () => {
+    const d = await fresh();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let wrote: () => void = () => undefined;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const tx = d.transaction(async () => {
+      await d.run('INSERT INTO t VALUES (1)');
+      wrote();
+      await held;
+      throw new Error('rolled back');
+    });
+    await written;
+    // Queued behind the transaction, not mixed into it: it survives the rollback.
+    const plain = d.run('INSERT INTO t VALUES (5)');
+    release();
+    await expect(tx).rejects.toThrow('rolled back');
+    await plain;
+    expect(await values(d)).toEqual([5]);
+  });
+});

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { sha256File } from '../../src/adapters/hash.adapter.js';
+import { Container } from '../../src/app/container.js';
+import { indexUpdate } from '../../src/app/index-ops.js';
 import { NO_PROGRESS } from '../../src/ports.js';
 import type { ScanSummary } from '../../src/services/scan/scan.service.js';
 import { runAlice } from '../helpers/cli.js';
@@ -20,6 +22,7 @@ import {
   type Workspace,
 } from '../helpers/fixtures.js';
 import {
+  configOf,
   editSidecarJson,
   readIndex,
   readSidecarJson,
@@ -130,6 +133,42 @@ describe('mass-delete guard', { timeout: 180_000 }, () => {
     expect(blocked.mass_delete_blocked).toEqual([{ root, would_mark: 3, present: 10 }]);
     let idx = await readIndex(ws.searchDb);
     expect(Object.values(idx.locations).every((l) => l.present)).toBe(true);
+
+    // The refusal is logged at warn and emitted as an event, with the root and the counts.
+    const logged: { level: string; msg: string; meta: Record<string, unknown> }[] = [];
+    const emitted: { type: string; payload: unknown }[] = [];
+    const log =
+      (level: string) =>
+      (msg: string, meta: Record<string, unknown> = {}) =>
+        void logged.push({ level, msg, meta });
+    const container = new Container(configOf(ws), {
+      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      events: { emit: (type, payload) => void emitted.push({ type, payload }) },
+    });
+    try {
+      const again = await indexUpdate(container, {
+        dryRun: false,
+        allowMassDelete: false,
+        progress: NO_PROGRESS,
+      });
+      expect(again.mass_delete_blocked).toHaveLength(1);
+    } finally {
+      await container.close();
+    }
+    expect(logged.filter((l) => l.level === 'warn' && /mass delete/.test(l.msg))).toEqual([
+      expect.objectContaining({ meta: expect.objectContaining({ root, would_mark: 3, present: 10 }) }),
+    ]);
+    expect(emitted.filter((e) => e.type === 'safety.refused')).toEqual([
+      {
+        type: 'safety.refused',
+        payload: expect.objectContaining({ kind: 'mass_delete', root, would_mark: 3, present: 10 }),
+      },
+    ]);
+    // The command exits non-zero and says why.
+    const refused = await runAlice(['index', 'update'], { env: ws.env });
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stdout).toContain(`refused to mark 3 of 10 files missing in ${root}`);
+    expect(refused.stdout).toContain('--allow-mass-delete');
 
     // Through the binary, to prove the flag reaches the scan.
     const res = await runAlice(['index', 'update', '--allow-mass-delete', '--json'], { env: ws.env });
@@ -306,5 +345,43 @@ describe('crash safety of one pass', () => {
     const view = await readIndex(ws.searchDb);
     expect(Object.keys(view.assets).sort()).toEqual([sha256Of(a as string), sha256Of(b as string)].sort());
     expect((await verify(ws, { full: true })).problems).toEqual([]);
+  });
+});
+
+describe('failed files in the log', () => {
+  it('logs each failed file once, with its path, code and message', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    await images(root, ['ok.png'], 400);
+    const empty = path.join(root, 'empty.png');
+    fs.writeFileSync(empty, '');
+    const logged: { level: string; msg: string; meta: Record<string, unknown> }[] = [];
+    const log =
+      (level: string) =>
+      (msg: string, meta: Record<string, unknown> = {}) =>
+        void logged.push({ level, msg, meta });
+    const container = new Container(configOf(ws), {
+      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    let summary: ScanSummary;
+    try {
+      summary = await indexUpdate(container, {
+        dryRun: false,
+        allowMassDelete: false,
+        progress: NO_PROGRESS,
+      });
+    } finally {
+      await container.close();
+    }
+    expect(summary.errors.map((e) => e.path)).toEqual([empty]);
+    const lines = logged.filter((l) => l.meta['path'] === empty);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        msg: 'file failed',
+        meta: { path: empty, code: summary.errors[0]?.code, message: summary.errors[0]?.message },
+      },
+    ]);
+    expect(String(lines[0]?.meta['code'])).toMatch(/^E/);
   });
 });

@@ -177,7 +177,7 @@ export async function killAllAgents(): Promise<void> {
 
 /** One request to the running agent over its control socket (as any other process would). */
 export function agentCall(ws: Workspace, op: string, params: unknown = {}): Promise<SocketResponse> {
-  return callSocket(path.join(ws.home, 'agent.sock'), op, params, 20_000);
+  return callSocket(path.join(ws.home, 'agent.sock'), op, params, { deadlineMs: 20_000 });
 }
 
 /** A parsed line of the agent's events log. */

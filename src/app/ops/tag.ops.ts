@@ -30,6 +30,7 @@ export const TAG_OPS = {
       dryRun: z.boolean().default(false),
     }),
     true,
-    async (ctx, p) => (await ctx.container.tagService()).embed(p.refs, p.all, p.dryRun, caller(ctx)),
+    async (ctx, p) =>
+      (await ctx.container.tagService()).embed(p.refs, p.all, p.dryRun, caller(ctx), ctx.progress),
   ),
 };

@@ -6,6 +6,23 @@ import type { StatusDoc, StatusReading } from '../../services/watch/status.servi
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
 
+/** "hashing: 1,234 of 5,000 (24.7%), 41.2/s, about 1 h 36 min left" */
+export function progressLine(p: NonNullable<StatusDoc['progress']>): string {
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const of =
+    p.total === null
+      ? n(p.done)
+      : `${n(p.done)} of ${n(p.total)} (${((p.done / Math.max(p.total, 1)) * 100).toFixed(1)}%)`;
+  const eta = p.eta_s === null ? '' : `, about ${duration(p.eta_s)} left`;
+  return `${p.phase}: ${of}, ${p.rate_per_s}/s${eta}`;
+}
+
+function duration(s: number): string {
+  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
 function statusText(r: StatusReading): string[] {
   if (r.status === null)
     return ['agent: not running (no status file; start it with `alice watch` or `alice service install`)'];
@@ -23,11 +40,14 @@ function statusText(r: StatusReading): string[] {
       `    ${root.state.padEnd(8)} ${root.path}${root.note === undefined ? '' : `  (${root.note})`}`,
     );
   const c = s.counters;
+  const p = (s.progress as StatusDoc['progress'] | undefined) ?? null;
+  if (p !== null) lines.push(`  ${progressLine(p)}`);
   lines.push(
-    `  queue: ${s.queue.pending_paths} pending paths, ${s.queue.batches} batches waiting, ${s.queue.pending_deletes} deletions in grace window`,
+    `  queue: ${s.queue.pending_paths} pending paths, ${s.queue.in_flight} batch${s.queue.in_flight === 1 ? '' : 'es'} in flight, ${s.queue.batches} waiting, ${s.queue.pending_deletes} deletions in grace window`,
   );
   lines.push(
-    `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}; duplicate groups ${c.duplicates}`,
+    `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}`,
+    `  index: ${c.duplicates} duplicate group${c.duplicates === 1 ? '' : 's'} (as \`alice dupes\` lists them)`,
   );
   if (s.events_backlog > 0) lines.push(`  events waiting for delivery: ${s.events_backlog}`);
   if (s.last_verification !== null) {

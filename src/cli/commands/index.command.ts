@@ -80,7 +80,8 @@ export function registerIndexCommands(
           dryRun: o.dryRun === true,
           allowMassDelete: o.allowMassDelete === true,
         });
-        return { data: s, text: scanText(s) };
+        // A safety refusal is not success: scripts and services must notice it (exit 1, the reason above).
+        return { data: s, text: scanText(s), exitCode: s.mass_delete_blocked.length > 0 ? 1 : 0 };
       }),
     );
   index

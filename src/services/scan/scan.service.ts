@@ -296,7 +296,6 @@ export class ScanService {
         const message = isAliceError(err) ? err.message : String(err);
         for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
         this.forget(pass, asset, files);
-        this.deps.logger.error('failed to index asset', { asset, error: String(err) });
       }
       pass.opts.progress.tick(1);
     });
@@ -511,6 +510,20 @@ export class ScanService {
         rows.length > present * this.deps.massDeleteRatio
       ) {
         pass.summary.mass_delete_blocked.push({ root, would_mark: rows.length, present });
+        const reason = `refused to mark ${rows.length} of ${present} files missing at once (more than watch.mass_delete_ratio ${this.deps.massDeleteRatio})`;
+        this.deps.logger.warn('safety check refused a mass delete', {
+          root,
+          would_mark: rows.length,
+          present,
+          reason,
+        });
+        this.deps.events.emit('safety.refused', {
+          kind: 'mass_delete',
+          root,
+          reason,
+          would_mark: rows.length,
+          present,
+        });
         continue;
       }
       if (!pass.opts.dryRun)
@@ -617,6 +630,9 @@ export class ScanService {
         roots: this.deps.roots.map((r) => r.path),
         duration_ms: s.elapsed_ms,
       });
+    // Each failed file once, with what failed (the summary and the status count them).
+    for (const e of s.errors)
+      this.deps.logger.warn('file failed', { path: e.path, code: e.code, message: e.message });
     this.deps.logger.info('scan finished', {
       mode: s.mode,
       files: s.files_seen,

@@ -24,7 +24,7 @@ import type { LocationRow } from '../../adapters/index/rows.js';
 import { readSidecar, writeSidecar } from '../../adapters/sidecar-store.adapter.js';
 import type { RootConfig } from '../../config/config.js';
 import { entryOf } from '../scan/asset-rows.js';
-import type { Clock, EventSink, Logger } from '../../ports.js';
+import { NO_PROGRESS, type Clock, type EventSink, type Logger, type Progress } from '../../ports.js';
 
 /** The exiftool adapter as this service uses it. */
 export interface EmbedPort {
@@ -183,9 +183,15 @@ export class EmbedService {
   }
 
   /** `alice embed`: makes every present file of these assets carry its sidecar's tags and description. */
-  async embedMany(hashes: readonly string[], dryRun: boolean): Promise<EmbedReport> {
+  async embedMany(
+    hashes: readonly string[],
+    dryRun: boolean,
+    progress: Progress = NO_PROGRESS,
+  ): Promise<EmbedReport> {
     const report = emptyReport(dryRun);
+    progress.start('embedding', hashes.length);
     for (const hash of hashes) {
+      progress.tick(1, hash.slice(0, 12));
       report.assets++;
       const sidecars = await this.sidecarsOf(hash);
       const files =
@@ -205,6 +211,7 @@ export class EmbedService {
         if (f.status !== 'current') report.results.push(f);
       }
     }
+    progress.done();
     return report;
   }
 

@@ -10,7 +10,7 @@ import { changeTags, normaliseDescription, type TagMode } from '../../domain/tag
 import { flattenTags, formatTag, parseTag, type Tag } from '../../domain/tags.js';
 import type { AssetsService } from '../search/assets.service.js';
 import type { EmbedReport, EmbedService, FileEmbed, RootSidecar } from './embed.service.js';
-import type { Clock, EventSink } from '../../ports.js';
+import { NO_PROGRESS, type Clock, type EventSink, type Progress } from '../../ports.js';
 
 export interface TagDeps {
   assets: AssetsService;
@@ -103,13 +103,19 @@ export class TagService {
   }
 
   /** `alice embed`: the assets named by `refs`, or every asset with a present file when `all`. */
-  async embed(refs: readonly string[], all: boolean, dryRun: boolean, caller: Caller): Promise<EmbedReport> {
+  async embed(
+    refs: readonly string[],
+    all: boolean,
+    dryRun: boolean,
+    caller: Caller,
+    progress: Progress = NO_PROGRESS,
+  ): Promise<EmbedReport> {
     if (all === refs.length > 0)
       throw new AliceError(ErrorCode.INVALID_INPUT, 'alice embed: give files/hashes or --all (not both)');
     const hashes = all
       ? await this.deps.embed.presentAssets()
       : (await this.resolve(refs, caller)).map((t) => t.hash);
-    return this.deps.embed.embedMany(hashes, dryRun);
+    return this.deps.embed.embedMany(hashes, dryRun, progress);
   }
 
   private async update(

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import { errnoCode } from '../../domain/errors.js';
+import type { Progress } from '../../ports.js';
 
 export type AgentState = 'starting' | 'scanning' | 'watching' | 'degraded' | 'stopping' | 'stopped';
 export type RootState = 'watching' | 'polling' | 'offline';
@@ -29,6 +30,17 @@ export interface VerificationStatus {
   problems: number;
   elapsed_ms: number;
   kind: 'integrity' | 'consistency';
+}
+
+/** What a long pass (the first build, a catch-up scan, an ingest) is doing right now. */
+export interface ProgressDoc {
+  /** e.g. 'hashing', 'indexing'. */
+  phase: string;
+  done: number;
+  total: number | null;
+  rate_per_s: number;
+  eta_s: number | null;
+  started_at: string;
 }
 
 export interface StatusDoc {
@@ -57,6 +69,8 @@ export interface StatusDoc {
   last_consistency: VerificationStatus | null;
   events_backlog: number;
   notes: string[];
+  /** The running pass's phase, x of y, rate and ETA; null when idle. */
+  progress: ProgressDoc | null;
 }
 
 export type WriteFile = (file: string, data: string, mode: number) => Promise<void>;
@@ -82,6 +96,7 @@ export class StatusService {
       | 'last_consistency'
       | 'events_backlog'
       | 'notes'
+      | 'progress'
     >,
     private readonly sampler: (doc: StatusDoc) => void = () => undefined,
   ) {
@@ -97,6 +112,42 @@ export class StatusService {
       last_consistency: null,
       events_backlog: 0,
       notes: [],
+      progress: null,
+    };
+  }
+
+  /**
+   * A Progress that shows in this document: phase, x of y, rate and ETA. Ticks only update the
+   * document (written with the next heartbeat, or read live over the socket).
+   */
+  progress(now: () => number = Date.now): Progress {
+    let started = 0;
+    return {
+      start: (phase, total) => {
+        started = now();
+        this.doc.progress = {
+          phase,
+          done: 0,
+          total: total ?? null,
+          rate_per_s: 0,
+          eta_s: null,
+          started_at: new Date(started).toISOString(),
+        };
+        this.changed();
+      },
+      tick: (n = 1) => {
+        const p = this.doc.progress;
+        if (p === null) return;
+        p.done += n;
+        const secs = Math.max(now() - started, 1) / 1000;
+        p.rate_per_s = Math.round((p.done / secs) * 10) / 10;
+        p.eta_s =
+          p.total === null || p.rate_per_s <= 0 ? null : Math.round((p.total - p.done) / p.rate_per_s);
+      },
+      done: () => {
+        this.doc.progress = null;
+        this.changed();
+      },
     };
   }
 

@@ -21,7 +21,6 @@ import { INOTIFY_HINT, probeRoot, rootStatus, type RootWatch, type WatchHandlePo
 import type { ScanService, ScanSummary } from '../scan/scan.service.js';
 import type { StatusService } from './status.service.js';
 
-const SILENT: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
 const TRANSIENT = new Set(['EFILECHANGED', 'EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE']);
 const MAX_RETRIES = 5;
 /**
@@ -82,11 +81,21 @@ export class WatchService {
   private readonly debouncer: Debouncer;
   private healthTimer: unknown;
   private stopped = false;
-  /** The catch-up scan's progress: throws once stopping, so a long catch-up ends at its next file. */
+  /**
+   * The catch-up scan's progress: shows in the status document (x of y, rate, ETA), and throws
+   * once stopping, so a long catch-up ends at its next file.
+   */
+  private shown: Progress | undefined;
   private readonly catchUpProgress: Progress = {
-    start: () => this.throwIfStopped(),
-    tick: () => this.throwIfStopped(),
-    done: () => undefined,
+    start: (label, total) => {
+      this.throwIfStopped();
+      (this.shown ??= this.deps.status.progress(() => this.deps.timers.now())).start(label, total);
+    },
+    tick: (n, detail) => {
+      this.throwIfStopped();
+      this.shown?.tick(n, detail);
+    },
+    done: () => this.shown?.done(),
   };
 
   private throwIfStopped(): void {
@@ -128,12 +137,14 @@ export class WatchService {
   /** Full stat-only update: files unchanged since the index last saw them are not read. */
   async catchUp(): Promise<ScanSummary> {
     const scan = await this.deps.scanner();
-    const summary = await scan.run({
-      mode: 'update',
-      dryRun: false,
-      allowMassDelete: false,
-      progress: this.catchUpProgress,
-    });
+    const summary = await scan
+      .run({
+        mode: 'update',
+        dryRun: false,
+        allowMassDelete: false,
+        progress: this.catchUpProgress,
+      })
+      .finally(() => this.shown?.done());
     this.account(summary);
     return summary;
   }
@@ -288,15 +299,22 @@ export class WatchService {
     const live = targets.filter((t) => this.watches.some((w) => w.online && isInside(t, w.root.path)));
     if (live.length === 0) return;
     const scan = await this.deps.scanner();
-    const summary = await scan.run({
-      mode: 'update',
-      dryRun: false,
-      allowMassDelete: false,
-      progress: SILENT,
-      targets: live,
-      pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
-      deferMissing: true,
-    });
+    // The batch's x of y, rate and ETA show in the status document while it runs.
+    const shown = (this.shown ??= this.deps.status.progress(() => this.deps.timers.now()));
+    let summary: ScanSummary;
+    try {
+      summary = await scan.run({
+        mode: 'update',
+        dryRun: false,
+        allowMassDelete: false,
+        progress: shown,
+        targets: live,
+        pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
+        deferMissing: true,
+      });
+    } finally {
+      shown.done();
+    }
     const now = this.deps.timers.now();
     const next = new Map<string, { row: LocationRow; since: number }>();
     for (const row of summary.vanished_pending)
