@@ -73,6 +73,7 @@ export class RootIdentityStore {
     try {
       st = await fs.stat(root);
     } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return { online: false, reason: 'the folder does not exist' };
       return { online: false, reason: `cannot reach the folder (${errnoCode(err) ?? errorMessage(err)})` };
     }
     if (!st.isDirectory()) return { online: false, reason: 'not a folder' };
