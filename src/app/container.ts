@@ -36,6 +36,7 @@ import { ScanService } from '../services/scan/scan.service.js';
 import { EmbedService } from '../services/tagging/embed.service.js';
 import { TagService } from '../services/tagging/tag.service.js';
 import { IntegrityService } from '../services/verify/integrity.service.js';
+import { RootIdentityStore } from '../services/scan/root-identity.js';
 import { VerifyService } from '../services/verify/verify.service.js';
 import { StatusService, type StatusDoc } from '../services/watch/status.service.js';
 import { WatchService } from '../services/watch/watch.service.js';
@@ -136,6 +137,15 @@ export class Container {
     return new AssetRepository(await this.index());
   }
 
+  /** Root markers and devices, remembered in `$ALICE_HOME/state/roots.json` (writers only). */
+  rootIdentity(): RootIdentityStore {
+    const file = this.readOnly ? undefined : `${this.config.paths.state}/roots.json`;
+    return new RootIdentityStore(file, async (f, data, mode) => {
+      await fs.promises.mkdir(this.config.paths.state, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(f, data, mode);
+    });
+  }
+
   scanService(repo: AssetRepository): ScanService {
     const s = this.config.settings;
     return new ScanService({
@@ -148,6 +158,7 @@ export class Container {
       hashConcurrency: s.pipeline.hash_concurrency,
       analyseConcurrency: s.pipeline.analyse_concurrency,
       massDeleteRatio: s.watch.mass_delete_ratio,
+      identity: this.rootIdentity(),
       pathTags: (file) => {
         const roots = this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path);
         return projectTagsForPath(file, roots).map((t) => ({ ...t, source: PROJECT_TAG_SOURCE }));

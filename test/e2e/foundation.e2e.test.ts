@@ -74,9 +74,9 @@ describe('alice index on a tree of PNG/JPEG/WebP/MP4 files', { timeout: CLI_TIME
       const inRoot = Object.keys(f).filter((rel) => rel.startsWith(`${path.basename(root)}/`));
       const expected = [...new Set(inRoot.map((rel) => hashOf[rel] as string))].sort();
       expect(sidecarHashes(root)).toEqual(expected);
-      // Nothing else under .metadata: no temp files, no flat files.
+      // Nothing else under .metadata: no temp files, no flat files; the root's identity marker.
       expect(findFiles(path.join(root, '.metadata'))).toEqual(
-        expected.map((h) => `${h.slice(0, 2)}/${h}.json`),
+        [...expected.map((h) => `${h.slice(0, 2)}/${h}.json`), 'root-id'].sort(),
       );
       for (const rel of inRoot) {
         const hash = hashOf[rel] as string;

@@ -106,7 +106,10 @@ export async function expectIndexExactly(ws: Workspace, files: readonly string[]
  */
 export function expectSidecarsValid(root: string, hashes: readonly string[]): void {
   const meta = path.join(root, '.metadata');
-  const stray = findFiles(meta).filter((f) => !/^[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(f));
+  // Sharded sidecars and the root's identity marker (root-id), nothing else.
+  const stray = findFiles(meta).filter(
+    (f) => !/^[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(f) && f !== 'root-id',
+  );
   expect(stray, 'files under .metadata that are not sharded sidecars').toEqual([]);
   expect(sidecarHashes(root)).toEqual([...new Set(hashes)].sort());
   for (const h of sidecarHashes(root)) {

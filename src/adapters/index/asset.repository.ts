@@ -326,6 +326,15 @@ export class AssetRepository {
     return rows.map(normaliseLocation);
   }
 
+  /** How many present locations the index holds under `root`. */
+  async presentCountUnder(root: string): Promise<number> {
+    const rows = await this.db.all<{ n: unknown }>(
+      `SELECT count(*) AS n FROM locations WHERE root = ? AND present`,
+      [root],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Paths of locations under `root` whose asset has no row (an incomplete index entry). */
   async locationsWithoutAsset(root: string): Promise<string[]> {
     const rows = await this.db.all<{ path: string }>(

@@ -37,7 +37,7 @@ function statusText(r: StatusReading): string[] {
   const lines = [head, `  started ${s.started_at}`, '  roots:'];
   for (const root of s.roots)
     lines.push(
-      `    ${root.state.padEnd(8)} ${root.path}${root.note === undefined ? '' : `  (${root.note})`}`,
+      `    ${root.state.padEnd(8)} ${root.path}${root.reason === undefined ? '' : `  (${root.reason})`}${root.note === undefined ? '' : `  (${root.note})`}`,
     );
   const c = s.counters;
   const p = (s.progress as StatusDoc['progress'] | undefined) ?? null;

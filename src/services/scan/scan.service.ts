@@ -17,6 +17,7 @@ import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '
 import { addTags, hasTag, tagKey } from '../../domain/tags.js';
 import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
 import { SidecarCache, type SidecarIssue } from './sidecar-cache.js';
+import type { RootCheck, RootIdentityStore } from './root-identity.js';
 
 export interface ScanDeps {
   roots: readonly RootConfig[];
@@ -30,6 +31,8 @@ export interface ScanDeps {
   massDeleteRatio: number;
   /** Tags implied by where a file lies (e.g. `project:<name>` for a project's created/ folder). */
   pathTags?: (file: string) => TaggedValue[];
+  /** Root identity (marker + device); without it a root is online when its folder is there. */
+  identity?: RootIdentityStore;
 }
 
 export interface ScanOptions {
@@ -68,6 +71,8 @@ export interface ScanSummary {
   errors: FileProblem[];
   sidecar_issues: SidecarIssue[];
   offline_roots: string[];
+  /** Why each offline root is offline (marker gone, another device, empty folder, unreachable). */
+  offline_reasons: Record<string, string>;
   mass_delete_blocked: { root: string; would_mark: number; present: number }[];
   moves: MoveRecord[];
   /** With `deferMissing`: vanished locations not matched by a move in this pass. */
@@ -112,6 +117,7 @@ function emptySummary(opts: ScanOptions): ScanSummary {
     errors: [],
     sidecar_issues: [],
     offline_roots: [],
+    offline_reasons: {},
     mass_delete_blocked: [],
     moves: [],
     vanished_pending: [],
@@ -207,6 +213,23 @@ export class ScanService {
     return coll.changed.map((f) => f.path);
   }
 
+  /**
+   * Is `rootPath` online (see root-identity.ts)? `rows`: the index's locations under it (from
+   * the current index when not given). `claim`: write its marker when it has none and is online.
+   */
+  async checkRoot(rootPath: string, rows?: readonly LocationRow[], claim = true): Promise<RootCheck> {
+    if (this.deps.identity === undefined) {
+      return (await isDirectory(rootPath))
+        ? { online: true }
+        : { online: false, reason: 'not a reachable folder' };
+    }
+    const indexed =
+      rows === undefined
+        ? await this.deps.repo.presentCountUnder(rootPath)
+        : rows.filter((r) => r.present).length;
+    return this.deps.identity.check(rootPath, indexed, claim);
+  }
+
   private async collectRoots(
     pass: Pass,
     changed: SeenFile[],
@@ -214,9 +237,17 @@ export class ScanService {
   ): Promise<void> {
     const { repo } = this.deps;
     for (const root of this.deps.roots) {
-      if (!(await isDirectory(root.path))) {
+      const rows = await repo.locationsUnder(root.path);
+      const check = await this.checkRoot(root.path, rows, !pass.opts.dryRun);
+      if (!check.online) {
+        const reason = check.reason ?? 'offline';
         pass.summary.offline_roots.push(root.path);
-        this.deps.events.emit('root.offline', { root: root.path, reason: 'not a reachable folder' });
+        pass.summary.offline_reasons[root.path] = reason;
+        this.deps.events.emit('root.offline', { root: root.path, reason });
+        this.deps.logger.warn('root offline: nothing under it is marked missing', {
+          root: root.path,
+          reason,
+        });
         if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'offline', null);
         continue;
       }
@@ -225,7 +256,7 @@ export class ScanService {
       // files are read again so the asset comes back, even though their stat matches.
       let recheck = new Set<string>();
       if (pass.opts.mode === 'update') {
-        for (const row of await repo.locationsUnder(root.path)) known.set(row.path, row);
+        for (const row of rows) known.set(row.path, row);
         recheck = new Set(await repo.locationsWithoutAsset(root.path));
       } else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
       const coll = await collectRoot(root, known, pass.summary.errors, root.path, recheck);
@@ -504,10 +535,12 @@ export class ScanService {
       (byRoot.get(row.root) ?? byRoot.set(row.root, []).get(row.root))?.push(row);
     for (const [root, rows] of byRoot) {
       const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
+      // A root that would go from N files to 0 is blocked whatever its size: far more often an
+      // unmounted disk or a dropped share than a user deleting everything.
       if (
         !pass.opts.allowMassDelete &&
-        present >= MASS_DELETE_MIN &&
-        rows.length > present * this.deps.massDeleteRatio
+        ((present >= MASS_DELETE_MIN && rows.length > present * this.deps.massDeleteRatio) ||
+          (present >= 2 && rows.length >= present))
       ) {
         pass.summary.mass_delete_blocked.push({ root, would_mark: rows.length, present });
         const reason = `refused to mark ${rows.length} of ${present} files missing at once (more than watch.mass_delete_ratio ${this.deps.massDeleteRatio})`;

@@ -3,8 +3,8 @@
  * different device under the same path means a disk was unmounted or remounted).
  */
 import type { RootConfig } from '../../config/config.js';
-import { errnoCode, errorMessage } from '../../domain/errors.js';
-import type { StatPort } from '../../ports.js';
+import fs from 'node:fs/promises';
+import { errnoCode } from '../../domain/errors.js';
 import type { RootStatus } from './status.service.js';
 
 export interface WatchHandlePort {
@@ -17,30 +17,32 @@ export interface RootWatch {
   handle: WatchHandlePort | undefined;
   online: boolean;
   dev: number | undefined;
+  /** The root folder's inode: another one at the same path means the folder was replaced. */
+  ino?: number | undefined;
+  /** Why it is offline (shown in status). */
+  reason?: string | undefined;
+  /** What the cheap periodic check saw last, so an unchanged offline root is not re-judged. */
+  lastSeen?: string;
   degraded: string | undefined;
 }
 
-export interface RootProbe {
-  online: boolean;
-  dev: number | undefined;
-  /** Why it is offline (for `root.offline`). */
-  reason?: string;
-}
-
-/** A root is online when it is a reachable folder; any error reaching it means offline, not missing. */
-export async function probeRoot(files: StatPort, path: string): Promise<RootProbe> {
+/**
+ * The periodic cheap check: the root folder's device and inode and whether its marker is there
+ * (two stats). A change means the root must be judged again.
+ */
+export async function glanceRoot(root: string, marker: string): Promise<string> {
   try {
-    const st = await files.stat(path);
-    if (st === undefined) return { online: false, dev: undefined, reason: 'the folder does not exist' };
-    return st.isDirectory
-      ? { online: true, dev: st.dev }
-      : { online: false, dev: undefined, reason: 'not a folder' };
+    const st = await fs.stat(root);
+    const hasMarker = await fs.stat(`${root}/${marker}`).then(
+      () => true,
+      () => false,
+    );
+    // Without a marker, whether the folder is empty decides too (a folder re-created empty and
+    // then filled is judged again once it has files).
+    const filled = hasMarker ? '' : (await fs.readdir(root)).length > 0 ? ':filled' : ':empty';
+    return `${st.dev}:${st.ino}:${hasMarker ? 'marker' : 'no-marker'}${filled}`;
   } catch (err) {
-    return {
-      online: false,
-      dev: undefined,
-      reason: `cannot reach the folder (${errnoCode(err) ?? errorMessage(err)})`,
-    };
+    return `unreachable:${errnoCode(err) ?? ''}`;
   }
 }
 
@@ -52,6 +54,7 @@ export function rootStatus(w: RootWatch): RootStatus {
     backend: w.handle?.backend ?? null,
   };
   if (w.degraded !== undefined) s.note = w.degraded;
+  if (!w.online && w.reason !== undefined) s.reason = w.reason;
   return s;
 }
 

@@ -15,6 +15,8 @@ export interface RootStatus {
   state: RootState;
   backend: 'native' | 'poll' | null;
   note?: string;
+  /** Why an offline root is offline (marker gone, another device, empty folder, unreachable). */
+  reason?: string;
 }
 
 export interface ErrorEntry {

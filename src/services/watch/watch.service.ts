@@ -17,7 +17,8 @@ import { errnoCode, errorMessage } from '../../domain/errors.js';
 import { Debouncer } from '../../pipeline/debouncer.js';
 import { Priority, type Lane } from '../../pipeline/queue.js';
 import type { EventSink, Logger, Progress, StatPort, Timers } from '../../ports.js';
-import { INOTIFY_HINT, probeRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
+import { INOTIFY_HINT, glanceRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
+import { ROOT_MARKER, type RootCheck } from '../scan/root-identity.js';
 import type { ScanService, ScanSummary } from '../scan/scan.service.js';
 import type { StatusService } from './status.service.js';
 
@@ -149,13 +150,27 @@ export class WatchService {
     return summary;
   }
 
+  /** Judges the root's identity (marker, device, contents; see root-identity.ts). */
+  private async judge(w: RootWatch): Promise<RootCheck> {
+    w.lastSeen = await glanceRoot(w.root.path, ROOT_MARKER);
+    return (await this.deps.scanner()).checkRoot(w.root.path);
+  }
+
   private async startRoot(w: RootWatch, announce: boolean): Promise<void> {
-    const probe = await probeRoot(this.deps.files, w.root.path);
+    const probe = await this.judge(w);
     w.online = probe.online;
     w.dev = probe.dev;
+    w.ino = probe.ino;
+    w.reason = probe.reason;
+    // The marker may have been written just now (claimed): what the glance sees from here on.
+    w.lastSeen = await glanceRoot(w.root.path, ROOT_MARKER);
     if (!w.online) {
-      this.deps.logger.warn('root offline: nothing under it is marked missing', { root: w.root.path });
-      this.deps.events.emit('root.offline', { root: w.root.path, reason: probe.reason ?? 'offline' });
+      const reason = probe.reason ?? 'offline';
+      this.deps.logger.warn('root offline: nothing under it is marked missing', {
+        root: w.root.path,
+        reason,
+      });
+      this.deps.events.emit('root.offline', { root: w.root.path, reason });
       return;
     }
     if (announce) this.deps.events.emit('root.online', { root: w.root.path });
@@ -423,24 +438,50 @@ export class WatchService {
     await this.checkRoots();
   }
 
+  /**
+   * Every second: a glance at each root (stat of the folder and of its marker). Only when what
+   * it sees changed is the root judged again: gone offline (unmounted, marker gone, emptied), back
+   * online, or replaced by another folder at the same path (new inode or device), in which case
+   * its watcher is re-armed and a catch-up scan finds what no event reported. So no root stays
+   * deaf while the status says `watching`.
+   */
   private async checkRoots(): Promise<void> {
     let changed = false;
     for (const w of this.watches) {
-      const probe = await probeRoot(this.deps.files, w.root.path);
-      if (w.online && (!probe.online || probe.dev !== w.dev)) {
+      if (this.stopped) return;
+      const seen = await glanceRoot(w.root.path, ROOT_MARKER);
+      if (seen === w.lastSeen) continue;
+      const probe = await this.judge(w);
+      if (w.online && !probe.online) {
         changed = true;
         w.online = false;
+        w.reason = probe.reason;
         await w.handle?.close().catch(() => undefined);
         w.handle = undefined;
         for (const [p, d] of this.pendingDeletes)
           if (d.row.root === w.root.path) this.pendingDeletes.delete(p);
-        this.deps.logger.warn('root went offline: nothing under it is marked missing', { root: w.root.path });
-        this.deps.events.emit('root.offline', { root: w.root.path, reason: probe.reason ?? 'offline' });
-      }
-      if (!w.online && probe.online) {
+        const reason = probe.reason ?? 'offline';
+        this.deps.logger.warn('root went offline: nothing under it is marked missing', {
+          root: w.root.path,
+          reason,
+        });
+        this.deps.events.emit('root.offline', { root: w.root.path, reason });
+      } else if (w.online && (probe.dev !== w.dev || probe.ino !== w.ino)) {
+        changed = true;
+        this.deps.logger.warn('root folder replaced: watching the new one and catching up', {
+          root: w.root.path,
+        });
+        await w.handle?.close().catch(() => undefined);
+        w.handle = undefined;
+        await this.startRoot(w, false);
+        this.deps.lane.submit(() => this.processBatch([w.root.path]));
+      } else if (!w.online && probe.online) {
         changed = true;
         await this.startRoot(w, true);
         this.deps.lane.submit(() => this.processBatch([w.root.path]));
+      } else if (!w.online) {
+        w.reason = probe.reason;
+        changed = true;
       }
     }
     if (changed) this.updateRootStatus();
