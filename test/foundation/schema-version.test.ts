@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { SCHEMA_VERSION, schemaVersion } from '../../src/adapters/index/schema.js';
 import { Container } from '../../src/app/container.js';
-import { prepareIndex } from '../../src/app/index-startup.js';
+import { buildIndex, checkIndex } from '../../src/app/index-startup.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import { NO_LOG, NO_PROGRESS } from '../../src/ports.js';
 import { StatusService } from '../../src/services/watch/status.service.js';
@@ -43,7 +43,8 @@ describe('index schema version', () => {
         socket: path.join(ws.home, 'agent.sock'),
         index: ws.searchDb,
       });
-      await prepareIndex(container, NO_LOG, status, NO_PROGRESS);
+      if (await checkIndex(container, NO_LOG, status))
+        await buildIndex(container, NO_LOG, status, NO_PROGRESS);
       expect(await schemaVersion(await container.index())).toBe(SCHEMA_VERSION);
       expect((await (await container.repo()).counts()).assets).toBe(1);
       expect(status.doc.last_errors.map((e) => e.code)).toEqual([ErrorCode.INDEX_CORRUPT]);
