@@ -20,7 +20,10 @@ export interface RedisStreamPort {
   isReady(): boolean;
   /** Resolves true once ready, false after `timeoutMs` without a connection. */
   waitReady(timeoutMs: number): Promise<boolean>;
-  /** `XADD stream MAXLEN ~ maxLen * …` for each entry, in order, in one `MULTI`/`EXEC`. */
+  /**
+   * `XADD stream MAXLEN ~ maxLen * …` for each entry, in order, atomically (one script); an entry
+   * whose `id` field was added before (within a week) is skipped, so a resent batch lands once.
+   */
   xaddBatch(stream: string, maxLen: number, entries: readonly Record<string, string>[]): Promise<void>;
   /** `XRANGE stream start end COUNT count`. */
   xrange(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]>;
@@ -44,6 +47,32 @@ export interface RedisOptions {
   /** A command that has no reply after this long is failed, ms. Default 5000. */
   commandTimeoutMs?: number;
 }
+
+/**
+ * Exactly once in the stream: a batch the client gave up on (a reply later than the command
+ * timeout, e.g. a frozen redis-server) is sent again, and Redis may run both copies once it
+ * resumes. Each entry carrying an `id` first claims the key `<stream>:sent:<id>` (SET NX, kept
+ * `SENT_TTL_S`); only the copy that claims it is added. ARGV: maxlen, ttl, then per entry the
+ * number of field pairs, the id ('' for none: always added) and the pairs.
+ */
+const XADD_ONCE_LUA = `
+local stream, maxlen, ttl = KEYS[1], ARGV[1], ARGV[2]
+local i, added = 3, 0
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local id = ARGV[i + 1]
+  if id == '' or redis.call('SET', stream .. ':sent:' .. id, '1', 'NX', 'EX', ttl) then
+    local cmd = { 'XADD', stream, 'MAXLEN', '~', maxlen, '*' }
+    for j = 1, n * 2 do cmd[#cmd + 1] = ARGV[i + 1 + j] end
+    redis.call(unpack(cmd))
+    added = added + 1
+  end
+  i = i + 2 + n * 2
+end
+return added`;
+
+/** How long an event id is remembered as sent (longer than any outbox resend could take). */
+const SENT_TTL_S = 7 * 24 * 3600;
 
 /** Connects in the background and returns at once; see `RedisStreamPort.waitReady`. */
 export function openRedis(opts: RedisOptions): RedisStreamPort {
@@ -73,13 +102,13 @@ export function openRedis(opts: RedisOptions): RedisStreamPort {
     isReady: () => client.isReady,
     waitReady: (ms) => waitReady(client, ms),
     async xaddBatch(stream, maxLen, entries) {
-      const multi = client.multi();
+      // One script per batch, atomic in Redis: an entry whose `id` was added before is skipped.
+      const args = [String(maxLen), String(SENT_TTL_S)];
       for (const fields of entries) {
-        multi.xAdd(stream, '*', fields, {
-          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen },
-        });
+        const flat = Object.entries(fields).flat();
+        args.push(String(flat.length / 2), fields['id'] ?? '', ...flat);
       }
-      await timed(multi.exec());
+      await timed(client.sendCommand(['EVAL', XADD_ONCE_LUA, '1', stream, ...args]));
     },
     async xrange(stream, start, end, count) {
       return parseEntries(

@@ -161,6 +161,52 @@ describe('redis backend', () => {
     for (let i = 1; i < events.length; i++) expect(events[i]!.id > events[i - 1]!.id).toBe(true);
   });
 
+  it(
+    'a redis-server frozen (SIGSTOP) for 20 s under load, then resumed: every event id is in the stream once',
+    { timeout: 90_000 },
+    async () => {
+      const port = await freePort();
+      const dataDir = await makeHome();
+      cleanup.push(() => fsp.rm(dataDir, { recursive: true, force: true }));
+      const server: ChildProcess = await startRedisServer(port, dataDir);
+      cleanup.push(() => killHard(server));
+      const { opts, source } = await setup(`redis://127.0.0.1:${port}`);
+      const bus = await createEventBus(opts);
+      const total = 60;
+      const emitSome = async (from: number, to: number): Promise<void> => {
+        for (let i = from; i < to; i++) {
+          bus.emit('root.online', { root: `/f${i}` });
+          await sleep(20);
+        }
+      };
+      await emitSome(0, 20);
+      await bus.flush();
+      server.kill('SIGSTOP');
+      // While frozen the client times out (5 s) and the outbox resends the same batch several
+      // times; every copy sits in redis-server's socket buffer until it resumes.
+      const frozen = Date.now();
+      await emitSome(20, 40);
+      await sleep(Math.max(0, 20_000 - (Date.now() - frozen)));
+      server.kill('SIGCONT');
+      await emitSome(40, total);
+      await waitFor(() => bus.backlog() === 0, 30_000, 'the outbox to drain');
+      await bus.close();
+
+      // The raw stream (readers deduplicate by id; the stream itself must not hold copies).
+      const raw = await adminClient(`redis://127.0.0.1:${port}`);
+      const entries = streamEntries(
+        { [opts.stream]: await raw.command(['XRANGE', opts.stream, '-', '+']) },
+        opts.stream,
+      );
+      await raw.close();
+      const ids = entries.map((e) => e.fields['id']);
+      expect(ids.length - new Set(ids).size, 'duplicate stream entries').toBe(0);
+      expect(ids).toHaveLength(total);
+      const events = await collect(readEvents(source));
+      expect(events.map(rootOf)).toEqual(Array.from({ length: total }, (_, i) => `/f${i}`));
+    },
+  );
+
   it('drains an outbox left by a previous process before new events', async () => {
     const port = await freePort();
     const dataDir = await makeHome();

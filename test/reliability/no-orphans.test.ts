@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAllAgents, startAgent, waitFor } from '../helpers/agent.js';
+import { runAlice } from '../helpers/cli.js';
 import { writeImage, writeMp4 } from '../helpers/fixtures.js';
 import { cleanupWorkspaces, workspace } from './helpers.js';
 
@@ -47,7 +48,7 @@ describe('no orphans', { timeout: 120_000 }, () => {
   it.skipIf(process.platform !== 'linux')(
     'kill -9 of the agent: no exiftool or ffmpeg process of it remains after 5 s',
     async () => {
-      const ws = workspace(['lib'], { embedding: { enabled: false } });
+      const ws = workspace(['lib']);
       const [lib] = ws.roots as [string];
       const bin = path.join(ws.dir, 'fake-bin');
       const pids = path.join(ws.dir, 'ffprobe.pids');
@@ -63,6 +64,11 @@ describe('no orphans', { timeout: 120_000 }, () => {
       for (let i = 0; i < 3; i++) await writeImage(path.join(lib, `o-${i}.png`), { seed: 300 + i, size: 24 });
       const withFakes = { ...ws, env: { ...ws.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` } };
       const agent = await startAgent(withFakes, { timeoutMs: 90_000 });
+      // A tag edit embeds into the file: the agent starts its exiftool.
+      const tag = await runAlice(['tag', 'add', path.join(lib, 'o-0.png'), '--tag', 'mood:calm', '--json'], {
+        env: withFakes.env,
+      });
+      expect(tag.code, tag.stdout + tag.stderr).toBe(0);
       const exiftools = await waitFor(
         () => {
           const found = exiftoolsOf(agent.pid);
