@@ -96,12 +96,12 @@ function serveRows(j) {
     },
     {
       section: 'serve',
-      metric: `web page: search server time (facets on), ${n} assets`,
+      metric: `web page: search server time (first 100), ${n} assets`,
       value: j.search_server_p50_ms,
       unit: 'ms',
       goal: '≤ 150 ms',
       pass: j.assets >= 10_000 ? j.search_server_p50_ms <= 150 : undefined,
-      detail: `p95 ${j.search_server_p95_ms.toFixed(1)} ms (Server-Timing); round trip p50 ${j.search_roundtrip_p50_ms.toFixed(1)} ms`,
+      detail: `p95 ${j.search_server_p95_ms.toFixed(1)} ms (Server-Timing); round trip p50 ${j.search_roundtrip_p50_ms.toFixed(1)} ms; facets, asked in parallel, p50 ${j.facets_server_p50_ms.toFixed(1)} ms`,
     },
   ];
 }

@@ -9,9 +9,10 @@
  * them with `alice index rebuild`, starts the agent with `serve.enabled` (the set-and-forget
  * setup: requests run the agent's operations directly), then measures what a browser does when
  * it opens the search page:
- *  - search: `/api/search?limit=100&facets=1`, server time from the Server-Timing header
- *    (operation included), p50/p95 over `--runs`;
- *  - first page of thumbnails, warm cache: the search plus its 100 `/thumb/<hash>` requests with
+ *  - search: `/api/search?limit=100` (the grid's first page), server time from the Server-Timing
+ *    header (operation included), p50/p95 over `--runs`; the facets the page asks for alongside
+ *    (`limit=0&facets=1`, in parallel) are reported separately;
+ *  - first page of thumbnails, warm cache: the search (and facets) plus its 100 `/thumb/<hash>` requests with
  *    6 at a time (a browser's per-host limit), wall time until every byte arrived, p50/p95.
  * The first (cold) pass that makes the thumbnails is reported too. Writes bench/out/serve.json.
  */
@@ -70,11 +71,19 @@ async function pool(items, limit, fn) {
   );
 }
 
+function serverTime(res) {
+  return Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
+}
+
 /** One page open: search, then every thumbnail of the first 100 results, 6 at a time. */
 async function pageOpen(base) {
   const t0 = performance.now();
-  const res = await fetch(`${base}/api/search?limit=100&facets=1`);
-  const timing = Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
+  const facets = fetch(`${base}/api/search?limit=0&facets=1`).then(async (r) => {
+    await r.arrayBuffer();
+    return serverTime(r);
+  });
+  const res = await fetch(`${base}/api/search?limit=100`);
+  const timing = serverTime(res);
   const body = await res.json();
   const searchMs = performance.now() - t0;
   let bytes = 0;
@@ -83,7 +92,15 @@ async function pageOpen(base) {
     if (t.status !== 200) throw new Error(`thumb ${r.content_hash}: HTTP ${t.status}`);
     bytes += (await t.arrayBuffer()).byteLength;
   });
-  return { totalMs: performance.now() - t0, searchMs, serverMs: timing, thumbs: body.results.length, bytes };
+  const facetsMs = await facets;
+  return {
+    totalMs: performance.now() - t0,
+    searchMs,
+    serverMs: timing,
+    facetsMs,
+    thumbs: body.results.length,
+    bytes,
+  };
 }
 
 async function main() {
@@ -125,6 +142,10 @@ async function main() {
       warm_page_p95_ms: quantile(total, 0.95),
       search_server_p50_ms: quantile(server, 0.5),
       search_server_p95_ms: quantile(server, 0.95),
+      facets_server_p50_ms: quantile(
+        warm.map((w) => w.facetsMs),
+        0.5,
+      ),
       search_roundtrip_p50_ms: quantile(
         warm.map((w) => w.searchMs),
         0.5,
@@ -139,7 +160,8 @@ async function main() {
       [
         `assets indexed                         ${ASSETS}`,
         `first page, 100 thumbnails, warm  p50  ${out.warm_page_p50_ms.toFixed(0)} ms  p95 ${out.warm_page_p95_ms.toFixed(0)} ms  (goal ≤ 1500 ms)`,
-        `search server time (facets on)    p50  ${out.search_server_p50_ms.toFixed(1)} ms  p95 ${out.search_server_p95_ms.toFixed(1)} ms  (goal ≤ 150 ms)`,
+        `search server time (first 100)    p50  ${out.search_server_p50_ms.toFixed(1)} ms  p95 ${out.search_server_p95_ms.toFixed(1)} ms  (goal ≤ 150 ms)`,
+        `facets server time (in parallel)  p50  ${out.facets_server_p50_ms.toFixed(1)} ms`,
         `cold first page (thumbnails made)      ${out.cold_page_ms.toFixed(0)} ms`,
       ].join('\n'),
     );

@@ -87,7 +87,8 @@ export function renderSearch(main: HTMLElement): void {
     const q = new URLSearchParams(params);
     q.set('offset', String(offset));
     q.set('limit', String(PAGE));
-    if (offset === 0) q.set('facets', '1');
+    // Facets count over every match: asked alongside the first page, so the grid never waits for them.
+    if (offset === 0) void loadFacets(aside, params);
     if (seed !== undefined) q.set('seed', seed);
     try {
       const res = await getJson<SearchAnswer>(`/api/search?${q.toString()}`);
@@ -101,7 +102,6 @@ export function renderSearch(main: HTMLElement): void {
           thumb(r.content_hash, r.file_name, r.media_type === 'video' ? 'video' : undefined),
         ),
       );
-      if (res.facets !== undefined) renderFacets(aside, params, res.facets);
       main.dataset['loaded'] = String(offset);
     } catch (err) {
       fail(grid, err);
@@ -119,6 +119,18 @@ export function renderSearch(main: HTMLElement): void {
     { rootMargin: '600px' },
   ).observe(sentinel);
   void load();
+}
+
+async function loadFacets(aside: HTMLElement, params: URLSearchParams): Promise<void> {
+  const q = new URLSearchParams(params);
+  q.set('facets', '1');
+  q.set('limit', '0');
+  try {
+    const res = await getJson<SearchAnswer>(`/api/search?${q.toString()}`);
+    if (res.facets !== undefined) renderFacets(aside, params, res.facets);
+  } catch {
+    // The grid shows the error; facets stay empty.
+  }
 }
 
 function go(params: URLSearchParams, key: string, value: string, replace = false): void {
