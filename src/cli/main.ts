@@ -33,6 +33,8 @@ program
   .option('-v, --verbose', 'more detail, stack traces on errors')
   .option('--no-progress', 'no progress bar')
   .showHelpAfterError('(run with --help for usage)')
+  // Every command's --help lists the global options too (--json, --config, --verbose).
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride();
 
 async function run(fn: (ctx: CliContext) => Promise<Rendered>): Promise<void> {

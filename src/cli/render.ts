@@ -6,11 +6,27 @@ export interface Rendered {
   data: unknown;
   /** Human-readable lines. */
   text: string[];
+  /** Exact bytes to print instead of `text` (NUL-separated paths, CSV); ignored with --json. */
+  raw?: string;
   exitCode?: number;
+}
+
+/** One RFC 4180 CSV line: fields quoted when they hold a comma, quote or line break. */
+export function csvLine(fields: readonly (string | number | null)[]): string {
+  return fields
+    .map((f) => {
+      const s = f === null ? '' : String(f);
+      return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    })
+    .join(',');
 }
 
 export function print(result: Rendered, json: boolean): void {
   if (result.data === undefined && json) return;
+  if (!json && result.raw !== undefined) {
+    process.stdout.write(result.raw);
+    return;
+  }
   if (json)
     process.stdout.write(
       `${JSON.stringify(result.data, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`,

@@ -12,9 +12,11 @@ import {
   parseDateBound,
   parsePromptQuery,
   parseTagMatch,
+  parseWords,
   type DateBound,
   type PromptQuery,
   type TagMatch,
+  type WordMatch,
 } from './search-values.js';
 
 export const SORT_KEYS = ['newest', 'oldest', 'name', 'size', 'relevance', 'random'] as const;
@@ -56,6 +58,12 @@ const cappedLimit = z
 /** Validates search filters from any caller. Unknown keys are errors, so typos are not ignored. */
 export const searchFiltersSchema = z
   .object({
+    /**
+     * The search box: words matched across tags (category and value), prompt, description and file
+     * name; every word must match somewhere. Case-folded, stemmed (`cats` = `cat`), prefix-matched
+     * (`cyber` finds `cyberpunk`); the default sort ranks by where the words matched.
+     */
+    query: z.string().trim().max(1000).optional(),
     /** Every one of these tags (`style:cyberpunk` in that category, `cyberpunk` in any). */
     tags: list(50).optional(),
     /** At least one of these tags. */
@@ -88,6 +96,25 @@ export const searchFiltersSchema = z
     /** Project name: assets with a location under `<project_paths entry>/<name>`. */
     project: text(200).optional(),
     has_prompt: z.boolean().optional(),
+    /** Generation seed (as recorded by the generator). */
+    gen_seed: z
+      .union([
+        z.number().int().nonnegative(),
+        z
+          .string()
+          .trim()
+          .regex(/^\d{1,20}$/, 'must be a whole number'),
+      ])
+      .transform(String)
+      .optional(),
+    /** Sampler name: case-insensitive substring (`euler`, `dpm++ 2m`). */
+    sampler: text(200).optional(),
+    /** Sampling steps. */
+    steps: z.number().int().min(1).max(100_000).optional(),
+    /** CFG scale. */
+    cfg: z.number().min(0).max(1000).optional(),
+    /** LoRA name: case-insensitive substring of any LoRA used. */
+    lora: text(200).optional(),
     /** Also return assets whose every copy is missing. */
     include_missing: z.boolean().default(false),
     /** Default: relevance with a prompt query, else newest. */
@@ -146,6 +173,8 @@ export type DupesQuery = z.output<typeof dupesSchema>;
 
 /** A validated search, ready for SQL: every value parsed, nothing left to interpret. */
 export interface ResolvedSearch {
+  /** Search box words: every one must match a tag, the prompt, the description or the file name. */
+  readonly words: readonly WordMatch[];
   readonly allTags: readonly TagMatch[];
   readonly anyTags: readonly TagMatch[];
   readonly excludeTags: readonly TagMatch[];
@@ -167,6 +196,14 @@ export interface ResolvedSearch {
   /** Folder prefixes (ending in `/`) of the project in every project root. */
   readonly projectPrefixes: readonly string[] | null;
   readonly hasPrompt: boolean | null;
+  /** Generation settings: seed (digits), sampler and LoRA (lowercased substrings), steps, CFG. */
+  readonly gen: {
+    readonly seed: string | null;
+    readonly sampler: string | null;
+    readonly steps: number | null;
+    readonly cfg: number | null;
+    readonly lora: string | null;
+  };
   readonly includeMissing: boolean;
   readonly sort: SortKey;
   readonly seed: string;
@@ -197,9 +234,9 @@ function projectPrefixes(name: string, roots: readonly string[]): string[] {
   return roots.map((r) => `${r.replace(/\/+$/, '')}/${name}/`);
 }
 
-function defaultSort(q: SearchQuery, prompt: PromptQuery | null): SortKey {
+function defaultSort(q: SearchQuery, prompt: PromptQuery | null, words: readonly WordMatch[]): SortKey {
   if (q.sort !== undefined) return q.sort;
-  return prompt !== null && prompt.terms.length > 0 ? 'relevance' : 'newest';
+  return words.length > 0 || (prompt !== null && prompt.terms.length > 0) ? 'relevance' : 'newest';
 }
 
 /** Turns validated filters into a query plan. Throws INVALID_INPUT for values that do not parse. */
@@ -214,7 +251,9 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
     );
   }
   const prompt = q.prompt === undefined ? null : parsePromptQuery(q.prompt);
+  const words = q.query === undefined ? [] : parseWords(q.query);
   return {
+    words,
     allTags: (q.tags ?? []).map(parseTagMatch),
     anyTags: (q.any_tags ?? []).map(parseTagMatch),
     excludeTags: (q.exclude_tags ?? []).map(parseTagMatch),
@@ -233,8 +272,15 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
     pathRegex: q.path === undefined ? null : globToRegex(q.path),
     projectPrefixes: q.project === undefined ? null : projectPrefixes(q.project, env.projectRoots),
     hasPrompt: q.has_prompt ?? null,
+    gen: {
+      seed: q.gen_seed ?? null,
+      sampler: q.sampler?.toLowerCase() ?? null,
+      steps: q.steps ?? null,
+      cfg: q.cfg ?? null,
+      lora: q.lora?.toLowerCase() ?? null,
+    },
     includeMissing: q.include_missing,
-    sort: defaultSort(q, prompt),
+    sort: defaultSort(q, prompt, words),
     seed: q.seed === undefined ? env.randomSeed : String(q.seed),
     limit: q.limit,
     offset: q.offset,

@@ -5,7 +5,7 @@
  */
 import { AliceError, ErrorCode } from './errors.js';
 import { KNOWN_FORMATS } from './media.js';
-import { tokenize } from './prompt-text.js';
+import { stem, tokenize } from './prompt-text.js';
 import { normaliseTagValue, parseTag } from './tags.js';
 
 /** A tag to match: in one category, or (category null) in any category. Value lowercased. */
@@ -21,7 +21,7 @@ export function parseTagMatch(input: string): TagMatch {
 }
 
 export interface PromptQuery {
-  /** Distinct index terms (as the prompt term index tokenises): every one must occur. */
+  /** Distinct index terms (tokenised and stemmed as the prompt term index is): every one must occur. */
   readonly terms: readonly string[];
   /** Lowercased phrases with single spaces: each must occur verbatim in prompt or description. */
   readonly phrases: readonly string[];
@@ -35,7 +35,25 @@ export function parsePromptQuery(input: string): PromptQuery {
     // A one-word phrase is just a term; the term index already checks it.
     if (phrase !== '' && tokenize(phrase).length > 1 && !phrases.includes(phrase)) phrases.push(phrase);
   }
-  return { terms: [...new Set(tokenize(input))], phrases };
+  return { terms: [...new Set(tokenize(input).map(stem))], phrases };
+}
+
+/** One word of the search box: it matches a field word that starts with any of `prefixes`. */
+export interface WordMatch {
+  /** The stemmed word: a prompt term equal to it ranks above one it only starts. */
+  readonly stem: string;
+  /** The stem, and the word itself when the stem is not a prefix of it (`cities` → `city`). */
+  readonly prefixes: readonly string[];
+}
+
+/** The words of a search box query, case-folded and stemmed, distinct, in order. */
+export function parseWords(input: string): WordMatch[] {
+  const out = new Map<string, WordMatch>();
+  for (const word of tokenize(input)) {
+    const s = stem(word);
+    if (!out.has(s)) out.set(s, { stem: s, prefixes: word.startsWith(s) ? [s] : [s, word] });
+  }
+  return [...out.values()];
 }
 
 /** A resolved date filter: `column op at`, `at` an ISO-8601 UTC instant. */

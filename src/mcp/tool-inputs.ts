@@ -52,6 +52,13 @@ function thumbnailsOf(s: McpSettings) {
 
 export function searchInput(s: McpSettings) {
   return {
+    query: z
+      .string()
+      .max(1000)
+      .optional()
+      .describe(
+        'Search box: words matched in tags (category and value), prompt, description and file name; every word must match somewhere. Case-insensitive, plurals fold (cats = cat), prefixes match (cyber finds cyberpunk); ranked by where they matched.',
+      ),
     tags: tagList('Assets must have every one of these tags.'),
     any_tags: tagList('Assets must have at least one of these tags.'),
     exclude_tags: tagList('Assets must have none of these tags.'),
@@ -91,8 +98,24 @@ export function searchInput(s: McpSettings) {
     orientation: z.enum(ORIENTATIONS).optional(),
     project: z.string().min(1).max(200).optional().describe('Only assets inside this project.'),
     has_prompt: z.boolean().optional().describe('Only assets with (true) or without (false) a prompt.'),
+    gen_seed: z
+      .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)])
+      .optional()
+      .describe('Generation seed recorded by the generator.'),
+    sampler: z.string().min(1).max(200).optional().describe('Sampler: case-insensitive substring.'),
+    steps: z.number().int().min(1).optional().describe('Sampling steps.'),
+    cfg: z.number().min(0).optional().describe('CFG scale.'),
+    lora: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('A LoRA used: case-insensitive substring of its name.'),
     include_missing: z.boolean().optional().describe('Also assets whose every copy is missing.'),
-    sort: z.enum(SORT_KEYS).optional().describe('Default: relevance with a prompt query, else newest.'),
+    sort: z
+      .enum(SORT_KEYS)
+      .optional()
+      .describe('Default: relevance with query words or a prompt query, else newest.'),
     limit: limitOf(s, true),
     offset: z.number().int().min(0).optional().describe('Skip this many results (paging; see next_offset).'),
     thumbnails: thumbnailsOf(s),

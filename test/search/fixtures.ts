@@ -43,6 +43,8 @@ export interface AssetSpec {
   description?: string;
   source?: string;
   model?: string;
+  /** The `generation` JSON (seed, sampler, steps, cfg_scale, loras). */
+  generation?: Record<string, unknown>;
   createdAt?: string;
   firstSeen?: string;
   missing?: boolean;
@@ -120,7 +122,7 @@ async function entryOf(spec: AssetSpec, file: string, data: Buffer): Promise<Ass
     negative_prompt: null,
     source: spec.source ?? null,
     model: spec.model ?? null,
-    generation: null,
+    generation: spec.generation === undefined ? null : JSON.stringify(spec.generation),
     created_at: spec.createdAt ?? null,
     first_seen: firstSeen,
     updated_at: firstSeen,

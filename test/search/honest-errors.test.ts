@@ -154,7 +154,7 @@ describe('MCP', () => {
 describe('a missing index', () => {
   it('search and dupes fail with exit 2 and name `alice index rebuild`', async () => {
     fs.rmSync(ws.searchDb);
-    for (const cmd of [['search'], ['dupes']]) {
+    for (const cmd of [['search'], ['search', 'cyberpunk'], ['dupes']]) {
       const r = await alice([...cmd]);
       expect(r.code, cmd.join(' ')).toBe(2);
       expect(r.stderr).toContain('INDEX_MISSING');

@@ -173,6 +173,15 @@ export function indexKeySql(expr: string): string {
   return `('0x' || left(sha256(${expr}), 15))::BIGINT`;
 }
 
+/** `stem` (domain/prompt-text.ts) of a SQL VARCHAR expression, in SQL (the migration of old terms). */
+export function stemSql(t: string): string {
+  return `(CASE
+    WHEN length(${t}) > 4 AND suffix(${t}, 'ies') THEN left(${t}, length(${t}) - 3) || 'y'
+    WHEN length(${t}) > 4 AND regexp_matches(${t}, '(x|ch|sh|ss)es$') THEN left(${t}, length(${t}) - 2)
+    WHEN length(${t}) > 3 AND suffix(${t}, 's') AND NOT regexp_matches(${t}, '(ss|us|is)$') THEN left(${t}, length(${t}) - 1)
+    ELSE ${t} END)`;
+}
+
 /** The text whose {@link indexKey} is a tag's `tag_key`: category and normalised value. */
 export function tagKeyText(category: string, valueNorm: string): string {
   return `${category}\u001f${valueNorm}`;

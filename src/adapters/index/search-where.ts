@@ -4,7 +4,7 @@
  */
 import type { SqlParam } from '../duckdb.adapter.js';
 import type { ResolvedSearch } from '../../domain/search-filters.js';
-import type { TagMatch } from '../../domain/search-values.js';
+import type { TagMatch, WordMatch } from '../../domain/search-values.js';
 import { indexKey, placeholders, tagKeyText } from './rows.js';
 
 /** `COALESCE(created_at, first_seen)`: when an asset was made, or else first seen. */
@@ -69,6 +69,57 @@ function addPromptFilters(q: ResolvedSearch, w: Where, terms: boolean): void {
   }
 }
 
+/** RE2 pattern: a word of the text that starts with one of these prefixes. */
+export function wordStartPattern(prefixes: readonly string[]): string {
+  const alts = prefixes.map((p) => p.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`));
+  return `(^|[^\\p{L}\\p{N}])(${alts.join('|')})`;
+}
+
+/** `starts_with(term, ?) OR …` over the prompt terms for these prefixes, params appended. */
+export function termPrefixSql(prefixes: readonly string[], params: SqlParam[]): string {
+  params.push(...prefixes);
+  return prefixes.map(() => 'starts_with(term, ?)').join(' OR ');
+}
+
+/** The tag rows whose category or value has a word starting with one of the word's prefixes. */
+export function tagWordSql(word: WordMatch, params: SqlParam[]): string {
+  params.push(wordStartPattern(word.prefixes));
+  return `regexp_matches(category || ' ' || value_norm, ?)`;
+}
+
+/** The file name condition on `assets a` for a search box word. */
+export function nameWordSql(word: WordMatch, params: SqlParam[]): string {
+  params.push(wordStartPattern(word.prefixes));
+  return `regexp_matches(lower(a.file_name), ?)`;
+}
+
+/** Every search box word must match a tag, a prompt/description term or the file name. */
+function addWordFilters(q: ResolvedSearch, w: Where): void {
+  for (const word of q.words) {
+    const tags = tagWordSql(word, w.params);
+    const terms = termPrefixSql(word.prefixes, w.params);
+    const name = nameWordSql(word, w.params);
+    w.parts.push(`(a.asset_id IN (SELECT asset_id FROM asset_tags WHERE ${tags}
+        UNION SELECT asset_id FROM prompt_terms WHERE ${terms}) OR ${name})`);
+  }
+}
+
+/** Generation settings, read from the `generation` JSON the generator's parser recorded. */
+function addGenerationFilters(q: ResolvedSearch, w: Where): void {
+  const g = q.gen;
+  const field = (path: string): string => `json_extract_string(a.generation, '$.${path}')`;
+  if (g.seed !== null) w.add(`${field('seed')} = ?`, g.seed);
+  if (g.sampler !== null) w.add(`contains(lower(${field('sampler')}), ?)`, g.sampler);
+  if (g.steps !== null) w.add(`TRY_CAST(${field('steps')} AS INTEGER) = ?`, g.steps);
+  if (g.cfg !== null) w.add(`abs(TRY_CAST(${field('cfg_scale')} AS DOUBLE) - ?) < 1e-9`, g.cfg);
+  if (g.lora !== null) {
+    w.add(
+      `contains(lower(array_to_string(json_extract_string(a.generation, '$.loras[*].name'), chr(10))), ?)`,
+      g.lora,
+    );
+  }
+}
+
 function addLocationFilters(q: ResolvedSearch, w: Where): void {
   const present = q.includeMissing ? '' : 'AND l.present';
   if (q.pathRegex !== null) {
@@ -107,12 +158,15 @@ function addValueFilters(q: ResolvedSearch, w: Where): void {
 
 /**
  * The WHERE clause over `assets a` for a resolved search. `terms: false` leaves out the prompt
- * term condition, for a query that applies it itself (BM25 ranking joins the postings anyway).
+ * term condition and `words: false` the search box words, for a query that applies them itself
+ * (ranking joins the postings anyway).
  */
-export function whereOf(q: ResolvedSearch, opts: { terms?: boolean } = {}): Where {
+export function whereOf(q: ResolvedSearch, opts: { terms?: boolean; words?: boolean } = {}): Where {
   const w = new Where();
   if (!q.includeMissing) w.add(`a.status = 'present'`);
   addValueFilters(q, w);
+  addGenerationFilters(q, w);
+  if (opts.words ?? true) addWordFilters(q, w);
   addTagFilters(q, w);
   addPromptFilters(q, w, opts.terms ?? true);
   addLocationFilters(q, w);

@@ -7,7 +7,7 @@ import type { Db, SqlParam } from '../duckdb.adapter.js';
 import { BM25_B, BM25_K1 } from '../../domain/search-values.js';
 import type { PerceptualKind, ResolvedSearch, SortKey } from '../../domain/search-filters.js';
 import { hexToU64, placeholders, toIso, toNum } from './rows.js';
-import { termKeysIn, WHEN, whereOf } from './search-where.js';
+import { nameWordSql, tagWordSql, termKeysIn, termPrefixSql, WHEN, whereOf } from './search-where.js';
 
 /** One asset row as search returns it (before locations are attached). */
 export interface SearchRow {
@@ -190,9 +190,13 @@ export class SearchRepository {
   async page(q: ResolvedSearch): Promise<SearchPage> {
     if (q.limit === 0) return { rows: [], total: null };
     const query =
-      q.sort === 'relevance' && q.prompt !== null && q.prompt.terms.length > 0
-        ? this.rankedPage(q)
-        : this.sortedPage(q);
+      q.sort !== 'relevance'
+        ? this.sortedPage(q)
+        : q.words.length > 0
+          ? this.wordRankedPage(q)
+          : q.prompt !== null && q.prompt.terms.length > 0
+            ? this.rankedPage(q)
+            : this.sortedPage(q);
     const found = await this.db.all(query.sql, [...query.params, q.offset + q.limit, q.limit, q.offset]);
     return { rows: found.map(toRow), total: found[0] === undefined ? null : toNum(found[0]['total']) };
   }
@@ -259,6 +263,35 @@ export class SearchRepository {
       params.push(terms.length, ...w.params);
     }
     return { sql: `${sql} ${pageSql(RELEVANCE, 'page.k0')}`, params };
+  }
+
+  /**
+   * Ranks by where the search box words matched: per word, a tag 3, the file name 2, a prompt or
+   * description term equal to the stemmed word 1 (0.5 when it only starts with it), summed over
+   * the places and the words. Ties: newest first. Every word must match somewhere.
+   */
+  private wordRankedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
+    const params: SqlParam[] = [];
+    const ctes = q.words.map((word, i) => {
+      const tags = tagWordSql(word, params);
+      params.push(word.stem);
+      const terms = termPrefixSql(word.prefixes, params);
+      const name = nameWordSql(word, params);
+      return `w${i} AS MATERIALIZED (SELECT asset_id, sum(s) AS s FROM (
+          SELECT DISTINCT asset_id, 3.0 AS s FROM asset_tags WHERE ${tags}
+          UNION ALL SELECT asset_id, max(CASE WHEN term = ? THEN 1.0 ELSE 0.5 END) AS s
+            FROM prompt_terms WHERE ${terms} GROUP BY asset_id
+          UNION ALL SELECT a.asset_id, 2.0 AS s FROM assets a WHERE ${name}
+        ) GROUP BY asset_id)`;
+    });
+    const w = whereOf(q, { words: false });
+    params.push(...w.params);
+    const joins = q.words.map((_, i) => `JOIN w${i} ON w${i}.asset_id = a.asset_id`).join(' ');
+    const score = q.words.map((_, i) => `w${i}.s`).join(' + ');
+    const sql = `WITH ${ctes.join(',\n')},
+      m AS MATERIALIZED (SELECT a.asset_id, (${score})::DOUBLE AS k0, ${WHEN} AS k1 FROM assets a ${joins} WHERE ${w.sql})
+      ${pageSql(RELEVANCE, 'page.k0')}`;
+    return { sql, params };
   }
 
   private async rowsInOrder(keys: readonly PageKey[]): Promise<SearchRow[]> {

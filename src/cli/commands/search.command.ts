@@ -12,7 +12,7 @@ import type {
   SimilarResponse,
 } from '../../services/search/search.service.js';
 import { absRef, type CliContext } from '../context.js';
-import { plural, shortHash, table, type Rendered } from '../render.js';
+import { csvLine, plural, shortHash, table, type Rendered } from '../render.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>;
 
@@ -26,6 +26,14 @@ function int(value: string): number {
 }
 
 interface SearchOptions {
+  paths?: boolean;
+  print0?: boolean;
+  csv?: boolean;
+  genSeed?: string;
+  sampler?: string;
+  steps?: number;
+  cfg?: number;
+  lora?: string;
   tag: string[];
   anyTag: string[];
   excludeTag: string[];
@@ -53,12 +61,19 @@ interface SearchOptions {
   facets?: boolean;
 }
 
-/** CLI options → search filters (snake_case, only what was given). */
-export function filtersOf(o: SearchOptions): Record<string, unknown> {
+function decimal(value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
+/** CLI words and options → search filters (snake_case, only what was given). */
+export function filtersOf(words: readonly string[], o: SearchOptions): Record<string, unknown> {
   const f: Record<string, unknown> = {};
   const set = (key: string, v: unknown): void => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) f[key] = v;
   };
+  if (words.length > 0) set('query', words.join(' '));
   set('tags', o.tag);
   set('any_tags', o.anyTag);
   set('exclude_tags', o.excludeTag);
@@ -81,6 +96,11 @@ export function filtersOf(o: SearchOptions): Record<string, unknown> {
   set('path', o.path === undefined || /[*?[]/.test(o.path) ? o.path : path.resolve(o.path));
   set('project', o.project);
   set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
+  set('gen_seed', o.genSeed);
+  set('sampler', o.sampler);
+  set('steps', o.steps);
+  set('cfg', o.cfg);
+  set('lora', o.lora);
   set('include_missing', o.includeMissing);
   set('sort', o.sort);
   set('seed', o.seed);
@@ -136,6 +156,42 @@ function searchText(res: SearchResponse, offset: number): string[] {
   return lines;
 }
 
+const CSV_COLUMNS = [
+  'content_hash',
+  'path',
+  'media_type',
+  'format',
+  'width',
+  'height',
+  'file_size',
+  'created_at',
+  'source',
+  'model',
+  'tags',
+  'prompt',
+] as const;
+
+/** `--csv`: a header and one line per result; tags as `category:value` joined by `;`. */
+function searchCsv(res: SearchResponse): string {
+  const rows = res.results.map((r) =>
+    csvLine(
+      CSV_COLUMNS.map((c) =>
+        c === 'tags'
+          ? Object.entries(r.tags)
+              .flatMap(([cat, vs]) => vs.map((v) => `${cat}:${v}`))
+              .join(';')
+          : r[c],
+      ),
+    ),
+  );
+  return [csvLine(CSV_COLUMNS), ...rows].map((l) => `${l}\r\n`).join('');
+}
+
+/** `--paths` (one per line) or `-0` (each followed by NUL, for `xargs -0`): each result's path. */
+function searchPaths(res: SearchResponse, nul: boolean): string {
+  return res.results.flatMap((r) => (r.path === null ? [] : [`${r.path}${nul ? '\0' : '\n'}`])).join('');
+}
+
 function similarText(res: SimilarResponse): string[] {
   const q = res.query;
   const head = `${q.hash} ${q.value} of ${q.path ?? shortHash(q.content_hash)}${q.indexed ? '' : ' (not indexed: hashed now)'}, threshold ${q.threshold}`;
@@ -172,7 +228,13 @@ function dupesText(res: DupesResponse): string[] {
 function registerSearch(program: Command, run: Run): void {
   program
     .command('search')
-    .description('find assets by tags, prompt text, generator, dates, size, format, path or project')
+    .argument(
+      '[words...]',
+      'words matched in tags, prompt, description and file name (all must match; cats = cat; cyber finds cyberpunk)',
+    )
+    .description(
+      'find assets by words (one search box) and filters: tags, prompt text, generator and its settings, dates, size, format, path or project',
+    )
     .option(
       '-t, --tag <tag>',
       'must have this tag: category:value, or a bare value in any category (repeatable)',
@@ -200,19 +262,30 @@ function registerSearch(program: Command, run: Run): void {
     .option('--project <name>', 'only assets inside this project folder')
     .option('--has-prompt', 'only assets with a generation prompt')
     .option('--without-prompt', 'only assets without a generation prompt')
+    .option('--gen-seed <n>', 'generation seed recorded by the generator')
+    .option('--sampler <name>', 'sampler (case-insensitive substring), e.g. euler')
+    .option('--steps <n>', 'sampling steps', int)
+    .option('--cfg <n>', 'CFG scale', decimal)
+    .option('--lora <name>', 'a LoRA used (case-insensitive substring of its name)')
     .option('--include-missing', 'also list assets whose files are all missing')
     .option(
       '--sort <key>',
-      'newest, oldest, name, size, relevance or random (default: relevance with --prompt, else newest)',
+      'newest, oldest, name, size, relevance or random (default: relevance with words or --prompt, else newest)',
     )
     .option('--seed <seed>', 'seed for --sort random (same seed, same order)')
     .option('--limit <n>', 'results per page (default 50, at most 1000)', int)
     .option('--offset <n>', 'skip this many results', int)
     .option('--facets', 'also count tags, types and generators over all matches')
-    .action((o: SearchOptions) =>
+    .option('--paths', 'print only the path of each result, one per line')
+    .option('-0, --print0', 'print only paths, each ended by a NUL byte (for xargs -0)')
+    .option('--csv', 'print CSV: a header line, then one line per result')
+    .action((words: string[], o: SearchOptions) =>
       run(async (ctx) => {
-        const res = await ctx.invoke('search', filtersOf(o));
-        return { data: res, text: searchText(res, o.offset ?? 0) };
+        const res = await ctx.invoke('search', filtersOf(words, o));
+        const rendered: Rendered = { data: res, text: searchText(res, o.offset ?? 0) };
+        if (o.print0 === true || o.paths === true) rendered.raw = searchPaths(res, o.print0 === true);
+        else if (o.csv === true) rendered.raw = searchCsv(res);
+        return rendered;
       }),
     );
 }
