@@ -42,18 +42,6 @@ const NEAR = Math.min(arg('near', 100_000), ROWS);
 const RUNS = arg('runs', 25);
 const BRUTE = Math.min(arg('brute', 10_000), NEAR);
 
-/** Deterministic PRNG (mulberry32) for query choices. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Bulk SQL over the same columns the index's write path fills (asset.repository.ts upsertAssets). */
 const TAG_KEY = indexKeySql(tagKeyTextSql('category', 'value_norm'));
 const GENERATE = [
@@ -153,6 +141,41 @@ function nearDupBench(phashes) {
   };
 }
 
+/**
+ * The same questions answered by plain DuckDB full scans over the `assets` row (its `tags` list, its
+ * prompt text, every pHash), in the same run: the baseline each query's ratio is taken against, and
+ * a check that the index answers with the same totals.
+ */
+async function fullScans(file) {
+  const db = await openDb(file, { readOnly: true });
+  const top = (where) =>
+    `SELECT content_hash, (SELECT count(*) FROM assets a WHERE ${where}) AS total FROM assets a WHERE ${where}
+     ORDER BY COALESCE(a.created_at, a.first_seen) DESC NULLS LAST, content_hash LIMIT 50`;
+  return {
+    tag: async (t) => {
+      const rows = await db.all(top(`a.status = 'present' AND list_contains(a.tags, $1)`), [t]);
+      return Number(rows[0]?.total ?? 0);
+    },
+    word: async (w) => {
+      const rows = await db.all(
+        top(`a.status = 'present' AND list_contains(string_split(lower(a.prompt), ' '), $1)`),
+        [w],
+      );
+      return Number(rows[0]?.total ?? 0);
+    },
+    similar: async (h) => {
+      const rows = await db.all(
+        `SELECT p.content_hash, bit_count(xor(p.phash_u64, q.phash_u64)) AS d
+         FROM perceptual_hashes p, (SELECT phash_u64 FROM perceptual_hashes WHERE content_hash = ?) q
+         WHERE bit_count(xor(p.phash_u64, q.phash_u64)) <= 10 ORDER BY d, p.content_hash LIMIT 51`,
+        [h],
+      );
+      return rows.length;
+    },
+    close: () => db.close(),
+  };
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alice-bench-search-'));
   const file = path.join(dir, 'search.duckdb');
@@ -161,28 +184,49 @@ async function main() {
     const { phashes, sample } = await generate(file);
     const genS = (performance.now() - t0) / 1000;
     const search = await Search.open(file);
-    const r = rng(7);
-    const tag = () => `${['style', 'subject', 'color', 'mood', 'keywords'][Math.floor(r() * 5)]}`;
+    const scan = await fullScans(file);
+    const cats = ['style', 'subject', 'color', 'mood', 'keywords'];
+    const tagAt = (i) => `${cats[i % 5]}:${cats[i % 5]}v${(i * 7) % 40}`;
+    const wordAt = (i) => `w${i % 2 === 0 ? (i * 11) % 50 : 50 + ((i * 37) % 1950)}`;
+    let mismatches = 0;
+    const same = (a, b) => {
+      if (a !== b) mismatches++;
+      return a;
+    };
+    const pairs = [
+      [
+        'tag query (1 category:value tag, newest, 50)',
+        async (i) => (await search.search({ tags: [tagAt(i)] })).total,
+        async (i) => scan.tag(tagAt(i)),
+      ],
+      [
+        'prompt word query (1 word, relevance, 50)',
+        async (i) => (await search.search({ prompt: wordAt(i) })).total,
+        async (i) => scan.word(wordAt(i)),
+      ],
+      [
+        'find_similar (pHash, t=10, 50)',
+        async (i) =>
+          (await search.findSimilar({ contentHash: sample[i % sample.length], threshold: 10 })).results
+            .length,
+        // The scan's list holds the query asset itself (distance 0), which findSimilar leaves out.
+        async (i) => (await scan.similar(sample[i % sample.length])) - 1,
+      ],
+    ];
     const results = [];
-    results.push(
-      await timeQueries('tag query (1 category:value tag, newest, 50)', RUNS, async () => {
-        const c = tag();
-        const res = await search.search({ tags: [`${c}:${c}v${Math.floor(r() * 40)}`] });
-        return res.total;
-      }),
-    );
-    results.push(
-      await timeQueries('prompt word query (1 word, relevance, 50)', RUNS, async (i) => {
-        const w = i % 2 === 0 ? Math.floor(r() * 50) : 50 + Math.floor(r() * 1950);
-        return (await search.search({ prompt: `w${w}` })).total;
-      }),
-    );
-    results.push(
-      await timeQueries('find_similar (pHash, t=10, 50)', RUNS, async (i) => {
-        const res = await search.findSimilar({ contentHash: sample[i % sample.length], threshold: 10 });
-        return res.results.length;
-      }),
-    );
+    for (const [label, viaIndex, viaScan] of pairs) {
+      const fast = await timeQueries(label, RUNS, viaIndex);
+      const slow = await timeQueries(`${label}: full scan`, RUNS, viaScan);
+      for (let i = 0; i < Math.min(RUNS, 10); i++)
+        same(await viaIndex(i), Math.min(await viaScan(i), label.startsWith('find') ? 50 : Infinity));
+      results.push({
+        ...fast,
+        full_scan_p50_ms: slow.p50_ms,
+        full_scan_p95_ms: slow.p95_ms,
+        ratio: slow.p50_ms / fast.p50_ms,
+      });
+    }
+    scan.close();
     await search.close();
     t0 = performance.now();
     const near = nearDupBench(phashes);
@@ -192,6 +236,7 @@ async function main() {
       cpus: os.cpus().length,
       loadavg: os.loadavg(),
       queries: results,
+      answers_equal_to_full_scan: mismatches === 0,
       near_duplicates: near,
       note: 'timings are end-to-end through Search (query, total, hydration of 50 rows with locations and tags)',
     };
@@ -208,9 +253,14 @@ function printTable(out) {
   console.log(
     `\nsearch bench: ${out.rows.toLocaleString()} assets (generated in ${out.generate_s.toFixed(0)} s), ${out.cpus} CPUs, load ${out.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
   );
-  console.log(`${'query'.padEnd(48)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)}  mean hits`);
+  console.log(
+    `${'query'.padEnd(48)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'scan p50'.padStart(9)}  ratio  mean hits`,
+  );
   for (const q of out.queries)
-    console.log(`${q.label.padEnd(48)} ${f(q.p50_ms)} ${f(q.p95_ms)}  ${q.mean_hits.toFixed(0)}`);
+    console.log(
+      `${q.label.padEnd(48)} ${f(q.p50_ms)} ${f(q.p95_ms)} ${f(q.full_scan_p50_ms)}  ${q.ratio.toFixed(1).padStart(5)}×  ${q.mean_hits.toFixed(0)}`,
+    );
+  console.log(`totals equal to the full-scan answers: ${out.answers_equal_to_full_scan}`);
   const n = out.near_duplicates;
   console.log(`\nnear-duplicate grouping of ${n.n.toLocaleString()} pHashes at t=6: ${n.groups} groups`);
   console.log(`  multi-index hashing: ${(n.mih_ms / 1000).toFixed(2)} s`);

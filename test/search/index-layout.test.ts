@@ -17,7 +17,7 @@ import {
 } from '../../src/adapters/index/rows.js';
 import { migrate, SCHEMA_VERSION, schemaVersion } from '../../src/adapters/index/schema.js';
 import { SearchRepository } from '../../src/adapters/index/search.repository.js';
-import { termFrequencies } from '../../src/domain/prompt-text.js';
+import { stem, tokenize } from '../../src/domain/prompt-text.js';
 import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
 import { normaliseTagValue, parseTag } from '../../src/domain/tags.js';
 import { AliceError, ErrorCode, Search } from '../../src/index.js';
@@ -60,7 +60,7 @@ interface Spec {
 
 /** A small library with ties (dates, prompt lengths), missing assets and assets without text. */
 function specs(n: number): Spec[] {
-  const words = ['red', 'neon', 'city', 'night', 'rain', 'portrait', 'Ünïcode', 'forest'];
+  const words = ['red', 'neon', 'city', 'night', 'rain', 'portrait', 'Ünïcode', 'forest', 'cities', 'lights'];
   return Array.from({ length: n }, (_, i) => ({
     tags: [
       `style:${['Cyberpunk', 'noir', 'Ukiyo-e'][i % 3]}`,
@@ -180,7 +180,10 @@ async function writeV1(db: Db, n: number): Promise<void> {
     }
     const text = [a.prompt ?? '', a.description ?? ''].join(' ').trim();
     if (text !== '') {
-      for (const [term, tf] of termFrequencies(text)) {
+      // Version 1 stored the tokens as they are (not stemmed): the migration stems them in SQL.
+      const v1Terms = new Map<string, number>();
+      for (const t of tokenize(text)) v1Terms.set(t, (v1Terms.get(t) ?? 0) + 1);
+      for (const [term, tf] of v1Terms) {
         await db.run(`INSERT INTO prompt_terms VALUES (?, ?, ?)`, [term, a.content_hash, tf]);
       }
     }
@@ -246,6 +249,10 @@ const QUERIES: SearchFilters[] = [
   { prompt: 'description red' },
   { prompt: 'city', sort: 'newest', limit: 4 },
   { prompt: 'rain', facets: true },
+  { prompt: 'cities' },
+  { query: 'city' },
+  { query: 'cyber calm', sort: 'name' },
+  { query: 'neo', limit: 3, offset: 2 },
   { tags: ['style:ukiyo-e'], facets: true, include_missing: true },
   { limit: 5, offset: 1000 },
   {},
@@ -426,6 +433,70 @@ describe('column tables', () => {
         generation: { seed: 105 },
       });
       expect(await repo.location(loc.path)).toEqual(loc);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('answers equal a full scan', () => {
+  it('tag, prompt word and search box queries: the same assets, order and totals as scanning every row', async () => {
+    const n = 120;
+    const db = await openDb(path.join(dir, 'scan.duckdb'));
+    try {
+      await writeCurrent(db, n);
+      const service = serviceOf(db);
+      const rows = specs(n).map((s, i) => ({ s, e: entryOf(i, s).entry.asset }));
+      const present = rows.filter((r) => r.s.status === 'present');
+      const when = (a: AssetRow): string => a.created_at ?? a.first_seen ?? '';
+      // newest first, then content hash: the order search gives without a relevance score
+      const newest = (xs: typeof rows): string[] =>
+        [...xs]
+          .sort(
+            (x, y) => when(y.e).localeCompare(when(x.e)) || x.e.content_hash.localeCompare(y.e.content_hash),
+          )
+          .map((x) => x.e.content_hash);
+      const terms = (a: AssetRow): string[] => tokenize(`${a.prompt ?? ''} ${a.description ?? ''}`).map(stem);
+      const checks: [SearchFilters, string[]][] = [
+        ...['style:cyberpunk', 'style:noir', 'mood:calm', 'subject:s3'].map(
+          (t): [SearchFilters, string[]] => [
+            { tags: [t], sort: 'newest', limit: 1000 },
+            newest(present.filter((r) => r.e.tags.map((x) => x.toLowerCase()).includes(t))),
+          ],
+        ),
+        ...['city', 'lights', 'rain', 'ünïcode'].map((w): [SearchFilters, string[]] => [
+          { prompt: w, sort: 'newest', limit: 1000 },
+          newest(present.filter((r) => terms(r.e).includes(stem(w)))),
+        ]),
+        ...['cit', 'cyberpunk', 'forest', 's2'].map((w): [SearchFilters, string[]] => [
+          { query: w, sort: 'newest', limit: 1000 },
+          newest(
+            present.filter(
+              (r) =>
+                terms(r.e).some((t) => t.startsWith(w)) ||
+                r.e.tags.some((t) =>
+                  t
+                    .toLowerCase()
+                    .split(/[^\p{L}\p{N}]+/u)
+                    .some((x) => x.startsWith(w)),
+                ) ||
+                r.e.file_name.split(/[^\p{L}\p{N}]+/u).some((x) => x.startsWith(w)),
+            ),
+          ),
+        ]),
+      ];
+      for (const [filters, expected] of checks) {
+        const res = await service.search(parseSearchFilters(filters));
+        expect(res.total, JSON.stringify(filters)).toBe(expected.length);
+        expect(
+          res.results.map((r) => r.content_hash),
+          JSON.stringify(filters),
+        ).toEqual(expected);
+        const page = await service.search(parseSearchFilters({ ...filters, limit: 5, offset: 3 }));
+        expect(page.total).toBe(expected.length);
+        expect(page.results.map((r) => r.content_hash)).toEqual(expected.slice(3, 8));
+      }
+      expect(checks.every(([, e]) => e.length > 0)).toBe(true);
     } finally {
       db.close();
     }
