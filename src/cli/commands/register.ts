@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerAgentCommands } from './agent.command.js';
+import { registerCompletionCommand } from './completion.command.js';
 import { registerEventsCommands } from './events.command.js';
 import { registerIndexCommands } from './index.command.js';
 import { registerServiceCommands } from './service.command.js';
@@ -29,4 +30,6 @@ export function setupCli(
   registerSearchCommands(program, run);
   registerServeCommand(program, run);
   registerTagCommands(program, run);
+  // Last: it reads the command tree the others built.
+  registerCompletionCommand(program, run);
 }
