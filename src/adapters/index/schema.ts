@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, stemSql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -121,7 +121,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE IF NOT EXISTS roots (path VARCHAR PRIMARY KEY, kind VARCHAR, state VARCHAR, last_scan TIMESTAMP)`,
     `CREATE TABLE IF NOT EXISTS file_errors (path VARCHAR PRIMARY KEY, root VARCHAR, code VARCHAR, message VARCHAR, seen_at TIMESTAMP)`,
   ],
-  // 2: integer asset ids for the search joins (tags, prompt terms), integer tag and term keys, stemmed terms
+  // 2: integer asset ids for the search joins (tags, prompt terms), integer tag and term keys
   // (both tables sorted by key), stored BM25 document lengths, an index on locations by asset.
   [
     `CREATE SEQUENCE IF NOT EXISTS asset_ids START 1`,
@@ -164,12 +164,9 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `DROP TABLE asset_tags`,
     `ALTER TABLE asset_tags_v2 RENAME TO asset_tags`,
     `CREATE TABLE prompt_terms_v2 ${PROMPT_TERMS_COLUMNS}`,
-    // Terms are stored stemmed since version 2 (`cats` and `cat` are one term).
     `INSERT INTO prompt_terms_v2
-     SELECT ${indexKeySql('s.term')}, s.asset_id, sum(s.tf)::INTEGER, s.term FROM (
-       SELECT ${stemSql('p.term')} AS term, a.asset_id, p.tf
-       FROM prompt_terms p JOIN assets a ON a.content_hash = p.content_hash) s
-     GROUP BY s.term, s.asset_id ORDER BY 1, 2`,
+     SELECT ${indexKeySql('p.term')}, a.asset_id, p.tf, p.term
+     FROM prompt_terms p JOIN assets a ON a.content_hash = p.content_hash ORDER BY 1, 2`,
     `DROP TABLE prompt_terms`,
     `ALTER TABLE prompt_terms_v2 RENAME TO prompt_terms`,
     `CREATE INDEX locations_content_hash ON locations (content_hash)`,
@@ -178,6 +175,17 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3 (issue 16): pHashes of centred crops, space-separated hex (sidecar perceptual.phash_crops).
   // A table of its own: DuckDB cannot add a column to a table with a primary key.
   [`CREATE TABLE IF NOT EXISTS phash_crops (content_hash VARCHAR PRIMARY KEY, hashes VARCHAR NOT NULL)`],
+  // 4 (issue 17): prompt terms stemmed for plurals (`cats` and `cat` are one term, so `--prompt
+  // cats` finds "cat"); the old unstemmed terms are stemmed in SQL, merged, and kept in key order.
+  [
+    `CREATE TABLE prompt_terms_v4 ${PROMPT_TERMS_COLUMNS}`,
+    `INSERT INTO prompt_terms_v4
+     SELECT ${indexKeySql('s.term')}, s.asset_id, sum(s.tf)::INTEGER, s.term
+     FROM (SELECT ${stemSql('term')} AS term, asset_id, tf FROM prompt_terms) s
+     GROUP BY s.term, s.asset_id ORDER BY 1, 2`,
+    `DROP TABLE prompt_terms`,
+    `ALTER TABLE prompt_terms_v4 RENAME TO prompt_terms`,
+  ],
 ];
 
 export async function schemaVersion(db: Db): Promise<number> {
