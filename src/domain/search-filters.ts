@@ -138,6 +138,8 @@ export const dupesSchema = z
     /** Also group near-duplicates by perceptual hash. */
     near: z.boolean().default(false),
     threshold: z.number().int().min(0).max(32).default(DEFAULT_NEAR_THRESHOLD),
+    /** Also list copies inside project folders (beside the group, never as deletable). */
+    includeProjects: z.boolean().default(false),
   })
   .strict();
 

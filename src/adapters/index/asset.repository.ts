@@ -2,6 +2,7 @@
  * Reads and writes assets, locations, aliases, tags and perceptual hashes in the index. All SQL for
  * these tables lives here; services speak in row objects.
  */
+import path from 'node:path';
 import type { Db } from '../duckdb.adapter.js';
 import { termFrequencies } from '../../domain/prompt-text.js';
 import {
@@ -422,7 +423,11 @@ export class AssetRepository {
     });
   }
 
-  async counts(): Promise<{
+  /**
+   * Index totals. `duplicates` counts content at more than one present path outside
+   * `projectRoots` (project copies are not duplicates), as `alice dupes` groups it.
+   */
+  async counts(projectRoots: readonly string[] = []): Promise<{
     assets: number;
     present: number;
     missing: number;
@@ -430,13 +435,17 @@ export class AssetRepository {
     duplicates: number;
     errors: number;
   }> {
-    const rows = await this.db.all(`SELECT
+    const outside = projectRoots.map(() => `AND NOT starts_with(path, ?)`).join(' ');
+    const rows = await this.db.all(
+      `SELECT
       (SELECT count(*) FROM assets) AS assets,
       (SELECT count(*) FROM assets WHERE status = 'present') AS present,
       (SELECT count(*) FROM assets WHERE status = 'missing') AS missing,
       (SELECT count(*) FROM locations WHERE present) AS locations,
-      (SELECT count(*) FROM (SELECT content_hash FROM locations WHERE present GROUP BY 1 HAVING count(*) > 1)) AS duplicates,
-      (SELECT count(*) FROM file_errors) AS errors`);
+      (SELECT count(*) FROM (SELECT content_hash FROM locations WHERE present ${outside} GROUP BY 1 HAVING count(*) > 1)) AS duplicates,
+      (SELECT count(*) FROM file_errors) AS errors`,
+      projectRoots.map((r) => (r.endsWith(path.sep) ? r : `${r}${path.sep}`)),
+    );
     const r = rows[0] ?? {};
     return {
       assets: toNum(r['assets']) ?? 0,

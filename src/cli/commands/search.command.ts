@@ -151,6 +151,7 @@ function dupesText(res: DupesResponse): string[] {
     lines.push(`  ${shortHash(g.content_hash)}  ${g.paths.length} copies, ${g.file_size} bytes each`);
     lines.push(`    keep ${g.keeper}  (${g.reason})`);
     for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
+    for (const p of g.project_copies ?? []) lines.push(`    project copy (keep) ${p}`);
   }
   if (res.near_threshold === null) {
     lines.push('near duplicates: not checked (use --near)');
@@ -248,9 +249,16 @@ function registerDupes(program: Command, run: Run): void {
     )
     .option('--near', 'also group visually near-identical images')
     .option('--threshold <n>', 'near-duplicate pHash distance, 0–32 (default 6)', int)
-    .action((o: { near?: boolean; threshold?: number }) =>
+    .option(
+      '--include-projects',
+      'also list copies inside project folders (selected/, exports/, created/), never as ones to delete',
+    )
+    .action((o: { near?: boolean; threshold?: number; includeProjects?: boolean }) =>
       run(async (ctx) => {
-        const params: Record<string, unknown> = { near: o.near === true };
+        const params: Record<string, unknown> = {
+          near: o.near === true,
+          includeProjects: o.includeProjects === true,
+        };
         if (o.threshold !== undefined) params['threshold'] = o.threshold;
         const res = await ctx.invoke('dupes', params);
         return { data: res, text: dupesText(res) };

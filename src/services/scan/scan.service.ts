@@ -647,7 +647,9 @@ export class ScanService {
 
   private async finish(pass: Pass, started: number): Promise<ScanSummary> {
     const s = pass.summary;
-    const counts = await this.deps.repo.counts();
+    const counts = await this.deps.repo.counts(
+      this.deps.roots.filter((r) => r.kind === 'project').map((r) => r.path),
+    );
     const dryRebuild = pass.opts.dryRun && pass.opts.mode === 'rebuild';
     s.assets = dryRebuild ? pass.sidecarOf.size : counts.assets;
     s.duplicates = dryRebuild ? 0 : counts.duplicates;

@@ -234,6 +234,6 @@ export class SearchService {
 
   /** Exact duplicate groups and, when asked, near-duplicate groups. Never deletes anything. */
   async dupes(query: DupesQuery): Promise<DupesResponse> {
-    return findDupes(this.deps.repo, query);
+    return findDupes(this.deps.repo, query, this.deps.projectRoots);
   }
 }
