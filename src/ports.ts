@@ -48,6 +48,8 @@ export interface Analysis {
   description: string | null;
   embeddedMetadata: Record<string, unknown>;
   warnings: string[];
+  /** Set when the content is damaged (does not decode completely, or is not what its name says). */
+  damage?: string;
 }
 
 export interface Analyser {

@@ -117,7 +117,11 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       const r = await analyseImage(file);
       return r.ok
         ? { ok: true, width: r.width, height: r.height, hashes: r.hashes }
-        : { ok: false, reason: `cannot decode image (${r.kind}): ${r.reason}` };
+        : {
+            ok: false,
+            reason: `cannot decode image (${r.kind}): ${r.reason}`,
+            damaged: r.kind === 'corrupt' || r.kind === 'unsupported',
+          };
     },
     video: async (file) => {
       const r = await analyseVideoFrame(file);

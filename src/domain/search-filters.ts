@@ -88,6 +88,8 @@ export const searchFiltersSchema = z
     /** Project name: assets with a location under `<project_paths entry>/<name>`. */
     project: text(200).optional(),
     has_prompt: z.boolean().optional(),
+    /** Only assets whose content is damaged (does not decode, or is not what its name says). */
+    damaged: z.boolean().optional(),
     /** Also return assets whose every copy is missing. */
     include_missing: z.boolean().default(false),
     /** Default: relevance with a prompt query, else newest. */
@@ -169,6 +171,7 @@ export interface ResolvedSearch {
   /** Folder prefixes (ending in `/`) of the project in every project root. */
   readonly projectPrefixes: readonly string[] | null;
   readonly hasPrompt: boolean | null;
+  readonly damaged: boolean;
   readonly includeMissing: boolean;
   readonly sort: SortKey;
   readonly seed: string;
@@ -235,6 +238,7 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
     pathRegex: q.path === undefined ? null : globToRegex(q.path),
     projectPrefixes: q.project === undefined ? null : projectPrefixes(q.project, env.projectRoots),
     hasPrompt: q.has_prompt ?? null,
+    damaged: q.damaged ?? false,
     includeMissing: q.include_missing,
     sort: defaultSort(q, prompt),
     seed: q.seed === undefined ? env.randomSeed : String(q.seed),

@@ -2,14 +2,24 @@
  * Issue 21 end to end, through the built binary: alice never harms what the user made. Delivered
  * exports stay byte-identical to their manifest whatever is tagged, described or embedded
  * afterwards; `selected/` hard links stay hard links; duplicate reports never suggest deleting a
- * project copy.
+ * project copy; damaged files are reported everywhere; files without an embedded date are dated
+ * by their mtime.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DupesResponse } from '../../src/services/search/dupes.service.js';
-import { assertBuilt } from '../helpers/cli.js';
-import { sha256sum, writeImage } from '../helpers/fixtures.js';
+import { assertBuilt, runAlice, type CliResult } from '../helpers/cli.js';
+import {
+  imageBytes,
+  makeTempDir,
+  makeWorkspace,
+  removeDir,
+  sha256sum,
+  writeImage,
+  type Workspace,
+} from '../helpers/fixtures.js';
 import { makeProjectWorkspace, type ProjectWorkspace } from '../projects/helpers.js';
 
 const CLI_TIMEOUT = 240_000;
@@ -109,5 +119,90 @@ describe('deliverables are frozen', { timeout: CLI_TIMEOUT }, () => {
         (g.project_copies ?? []).some((p) => p.includes(`${path.sep}exports${path.sep}`)),
       ),
     ).toBe(true);
+  });
+});
+
+describe('damage in plain sight, dates from the file', { timeout: CLI_TIMEOUT }, () => {
+  let ws: Workspace;
+  const run = (...args: string[]): Promise<CliResult> => runAlice(args, { cwd: ws.dir, env: ws.env });
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    fs.writeFileSync(path.join(lib, 'fake.jpg'), 'not an image\n');
+    const png = await imageBytes('png', 4, 256);
+    fs.writeFileSync(path.join(lib, 'cut.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+    await writeImage(path.join(lib, 'good.png'), { seed: 5 });
+    // Made in June 2024, copied in with its times kept: no embedded date, only the mtime.
+    const outside = makeTempDir();
+    try {
+      for (const [name, seed] of [
+        ['june-1.png', 6],
+        ['june-2.jpg', 7],
+      ] as const) {
+        await writeImage(path.join(outside, name), { seed });
+        execFileSync('touch', ['-d', '2024-06-15 12:00', path.join(outside, name)]);
+        execFileSync('cp', ['-p', path.join(outside, name), path.join(lib, name)]);
+      }
+    } finally {
+      removeDir(outside);
+    }
+    const r = await run('index', 'update', '--json');
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('a text file named .jpg and a truncated PNG are damaged in show, status, index verify and search --damaged', async () => {
+    const lib = ws.roots[0] as string;
+    for (const name of ['fake.jpg', 'cut.png']) {
+      const show = await run('show', path.join(lib, name));
+      expect(show.code).toBe(0);
+      expect(show.stdout).toMatch(/DAMAGED: cannot decode image/);
+      expect(
+        (await run('show', path.join(lib, name), '--json')).json<{ damage: string | null }>().damage,
+      ).toMatch(/cannot decode/);
+    }
+    const good = (await run('show', path.join(lib, 'good.png'), '--json')).json<{ damage: string | null }>();
+    expect(good.damage).toBeNull();
+
+    const update = (await run('index', 'update', '--json')).json<{ damaged: number }>();
+    expect(update.damaged).toBe(2);
+    expect((await run('index', 'update')).stdout).toMatch(/damaged 2/);
+
+    const verify = await run('index', 'verify', '--json');
+    expect(verify.code).toBe(1);
+    const report = verify.json<{ problems: { kind: string; path: string }[] }>();
+    expect(
+      report.problems
+        .filter((p) => p.kind === 'damaged_file')
+        .map((p) => path.basename(p.path))
+        .sort(),
+    ).toEqual(['cut.png', 'fake.jpg']);
+
+    const found = (await run('search', '--damaged', '--json')).json<{ results: { path: string }[] }>();
+    expect(found.results.map((x) => path.basename(x.path)).sort()).toEqual(['cut.png', 'fake.jpg']);
+  });
+
+  it('files with no embedded date are dated by their mtime: search --since 2024-06 --until 2024-06 finds them', async () => {
+    const found = await run('search', '--since', '2024-06', '--until', '2024-06', '--json');
+    expect(found.code).toBe(0);
+    const res = found.json<{ results: { path: string; created_at: string | null }[] }>();
+    expect(res.results.map((x) => path.basename(x.path)).sort()).toEqual(['june-1.png', 'june-2.jpg']);
+    for (const x of res.results) expect(x.created_at).toMatch(/^2024-06-15T/);
+    const show = (await run('show', path.join(ws.roots[0] as string, 'june-1.png'), '--json')).json<{
+      index: { created_source: string | null };
+    }>();
+    expect(show.index.created_source).toBe('file_mtime');
+    // Oldest first puts them before everything made today.
+    const oldest = (await run('search', '--sort', 'oldest', '--json')).json<{
+      results: { path: string }[];
+    }>();
+    expect(
+      oldest.results
+        .slice(0, 2)
+        .map((x) => path.basename(x.path))
+        .sort(),
+    ).toEqual(['june-1.png', 'june-2.jpg']);
   });
 });

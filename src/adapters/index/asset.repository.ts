@@ -423,6 +423,19 @@ export class AssetRepository {
     });
   }
 
+  /** Present assets whose content is damaged, with why. */
+  async damagedAssets(): Promise<{ content_hash: string; path: string; damage: string }[]> {
+    const rows = await this.db.all(
+      `SELECT content_hash, file_path, damage FROM assets
+       WHERE status = 'present' AND damage IS NOT NULL ORDER BY file_path`,
+    );
+    return rows.map((r) => ({
+      content_hash: String(r['content_hash']),
+      path: (r['file_path'] as string | null) ?? '',
+      damage: String(r['damage']),
+    }));
+  }
+
   /**
    * Index totals. `duplicates` counts content at more than one present path outside
    * `projectRoots` (project copies are not duplicates), as `alice dupes` groups it.
@@ -434,6 +447,7 @@ export class AssetRepository {
     locations: number;
     duplicates: number;
     errors: number;
+    damaged: number;
   }> {
     const outside = projectRoots.map(() => `AND NOT starts_with(path, ?)`).join(' ');
     const rows = await this.db.all(
@@ -443,7 +457,8 @@ export class AssetRepository {
       (SELECT count(*) FROM assets WHERE status = 'missing') AS missing,
       (SELECT count(*) FROM locations WHERE present) AS locations,
       (SELECT count(*) FROM (SELECT content_hash FROM locations WHERE present ${outside} GROUP BY 1 HAVING count(*) > 1)) AS duplicates,
-      (SELECT count(*) FROM file_errors) AS errors`,
+      (SELECT count(*) FROM file_errors) AS errors,
+      (SELECT count(*) FROM assets WHERE status = 'present' AND damage IS NOT NULL) AS damaged`,
       projectRoots.map((r) => (r.endsWith(path.sep) ? r : `${r}${path.sep}`)),
     );
     const r = rows[0] ?? {};
@@ -454,6 +469,7 @@ export class AssetRepository {
       locations: toNum(r['locations']) ?? 0,
       duplicates: toNum(r['duplicates']) ?? 0,
       errors: toNum(r['errors']) ?? 0,
+      damaged: toNum(r['damaged']) ?? 0,
     };
   }
 

@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -175,6 +175,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3 (issue 16): pHashes of centred crops, space-separated hex (sidecar perceptual.phash_crops).
   // A table of its own: DuckDB cannot add a column to a table with a primary key.
   [`CREATE TABLE IF NOT EXISTS phash_crops (content_hash VARCHAR PRIMARY KEY, hashes VARCHAR NOT NULL)`],
+  // 4 (issue 21): why a file is damaged (null when it decodes), and where created_at came from
+  [
+    `ALTER TABLE assets ADD COLUMN IF NOT EXISTS damage VARCHAR`,
+    `ALTER TABLE assets ADD COLUMN IF NOT EXISTS created_source VARCHAR`,
+  ],
 ];
 
 export async function schemaVersion(db: Db): Promise<number> {

@@ -44,6 +44,7 @@ interface SearchOptions {
   path?: string;
   project?: string;
   hasPrompt?: boolean;
+  damaged?: boolean;
   withoutPrompt?: boolean;
   includeMissing?: boolean;
   sort?: string;
@@ -82,6 +83,7 @@ export function filtersOf(o: SearchOptions): Record<string, unknown> {
   set('project', o.project);
   set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
   set('include_missing', o.includeMissing);
+  set('damaged', o.damaged);
   set('sort', o.sort);
   set('seed', o.seed);
   set('limit', o.limit);
@@ -201,6 +203,7 @@ function registerSearch(program: Command, run: Run): void {
     .option('--project <name>', 'only assets inside this project folder')
     .option('--has-prompt', 'only assets with a generation prompt')
     .option('--without-prompt', 'only assets without a generation prompt')
+    .option('--damaged', 'only damaged files (do not decode completely, or are not what their name says)')
     .option('--include-missing', 'also list assets whose files are all missing')
     .option(
       '--sort <key>',

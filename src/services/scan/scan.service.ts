@@ -62,6 +62,8 @@ export interface ScanSummary {
   hashed: number;
   assets: number;
   duplicates: number;
+  /** Present assets whose content is damaged (`alice search --damaged`). */
+  damaged: number;
   new: number;
   moved: number;
   modified: number;
@@ -108,6 +110,7 @@ function emptySummary(opts: ScanOptions): ScanSummary {
     hashed: 0,
     assets: 0,
     duplicates: 0,
+    damaged: 0,
     new: 0,
     moved: 0,
     modified: 0,
@@ -376,6 +379,7 @@ export class ScanService {
         media: first.media,
         analysis,
         now: pass.now,
+        mtimeMs: first.mtimeMs,
       }),
       isNew: true,
     };
@@ -653,6 +657,7 @@ export class ScanService {
     const dryRebuild = pass.opts.dryRun && pass.opts.mode === 'rebuild';
     s.assets = dryRebuild ? pass.sidecarOf.size : counts.assets;
     s.duplicates = dryRebuild ? 0 : counts.duplicates;
+    s.damaged = dryRebuild ? 0 : counts.damaged;
     s.sidecars_written = pass.cache.written;
     s.sidecar_issues = pass.cache.issues;
     s.elapsed_ms = Math.round(performance.now() - started);
