@@ -92,6 +92,10 @@ export function searchInput(s: McpSettings) {
     project: z.string().min(1).max(200).optional().describe('Only assets inside this project.'),
     has_prompt: z.boolean().optional().describe('Only assets with (true) or without (false) a prompt.'),
     include_missing: z.boolean().optional().describe('Also assets whose every copy is missing.'),
+    damaged: z
+      .boolean()
+      .optional()
+      .describe('Only damaged files (do not decode completely, or are not what their name says).'),
     sort: z.enum(SORT_KEYS).optional().describe('Default: relevance with a prompt query, else newest.'),
     limit: limitOf(s, true),
     offset: z.number().int().min(0).optional().describe('Skip this many results (paging; see next_offset).'),
