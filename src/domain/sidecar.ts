@@ -86,6 +86,8 @@ export interface Sidecar {
   damage?: string;
   /** The file's mtime when alice first saw this content (ISO 8601): the last fallback for its date. */
   file_mtime?: string;
+  /** SHA-256 of the decoded pixels: equal for files that differ only in metadata. */
+  pixel_hash?: string;
   [key: string]: unknown;
 }
 
@@ -125,6 +127,7 @@ const sidecarSchema = z
     warnings: z.array(z.string()).optional(),
     damage: z.string().optional(),
     file_mtime: z.string().optional(),
+    pixel_hash: z.string().optional(),
   })
   .loose();
 

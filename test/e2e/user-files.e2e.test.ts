@@ -206,3 +206,58 @@ describe('damage in plain sight, dates from the file', { timeout: CLI_TIMEOUT },
     ).toEqual(['june-1.png', 'june-2.jpg']);
   });
 });
+
+describe('identity survives another program editing metadata', { timeout: CLI_TIMEOUT }, () => {
+  let ws: ProjectWorkspace;
+  const lib: Record<string, string> = {};
+  const hash: Record<string, string> = {};
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeProjectWorkspace();
+    for (const [name, seed] of [
+      ['embedded.png', 11],
+      ['plain.png', 12],
+    ] as const) {
+      lib[name] = path.join(ws.lib, name);
+      await writeImage(lib[name], { seed, size: 96 });
+      hash[name] = sha256sum(lib[name]);
+    }
+    await ws.json(['index', 'update']);
+    await ws.json(['project', 'create', 'trailer']);
+    await ws.json(['project', 'select', 'trailer', ...Object.values(lib), '--why', 'shots']);
+    // alice embeds into one (it then carries XMP-alice:ContentHash)…
+    await ws.json(['tag', 'add', lib['embedded.png'] as string, '--tag', 'client:acme']);
+    // …and keeps the other's tag in the sidecar only: alice never wrote into that file.
+    ws.writeSettings({ storage: { project_paths: ['projects'] }, embedding: { enabled: false } });
+    await ws.json(['tag', 'add', lib['plain.png'] as string, '--tag', 'client:globex']);
+    expect(sha256sum(lib['plain.png'] as string)).toBe(hash['plain.png']);
+    // What digiKam or Lightroom do on save.
+    for (const f of Object.values(lib))
+      execFileSync('exiftool', ['-q', '-overwrite_original', '-XMP-dc:Subject+=endcard', f]);
+    await ws.json(['index', 'update']);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('project verify exits 0, the assets keep their user tags and gain the new keyword, index verify is clean', async () => {
+    expect((await ws.alice('project', 'verify', 'trailer')).code).toBe(0);
+    for (const [name, tag] of [
+      ['embedded.png', 'client:acme'],
+      ['plain.png', 'client:globex'],
+    ] as const) {
+      const rec = await ws.json<{
+        content_hash: string;
+        aliases: string[];
+        tags: { category: string; value: string }[];
+      }>(['show', lib[name] as string]);
+      expect(rec.content_hash).toBe(hash[name]);
+      expect(rec.aliases).toContain(sha256sum(lib[name] as string));
+      const tags = rec.tags.map((t) => `${t.category}:${t.value}`);
+      expect(tags).toContain(tag);
+      expect(tags.some((t) => t.endsWith(':endcard'))).toBe(true);
+    }
+    const verify = await ws.alice('index', 'verify', '--json');
+    expect(verify.json<{ problems: unknown[] }>().problems).toEqual([]);
+    expect(verify.code).toBe(0);
+  });
+});

@@ -423,6 +423,15 @@ export class AssetRepository {
     });
   }
 
+  /** Assets made from this one by an in-place edit (`derived_from`), newest edits included. */
+  async derivedFrom(hash: string): Promise<string[]> {
+    const rows = await this.db.all(
+      `SELECT content_hash FROM assets WHERE derived_from = ? ORDER BY updated_at DESC NULLS LAST`,
+      [hash],
+    );
+    return rows.map((r) => String(r['content_hash']));
+  }
+
   /** Present assets whose content is damaged, with why. */
   async damagedAssets(): Promise<{ content_hash: string; path: string; damage: string }[]> {
     const rows = await this.db.all(

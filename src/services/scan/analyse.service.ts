@@ -26,7 +26,9 @@ export interface EmbeddedInfo {
 }
 
 export interface AnalyserParts {
-  image?: (file: string) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes }>>;
+  image?: (
+    file: string,
+  ) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes; pixelHash?: string }>>;
   video?: (
     file: string,
   ) => Promise<
@@ -92,6 +94,7 @@ export class ContentAnalyser implements Analyser {
       return;
     }
     a.media = { ...a.media, width: r.width, height: r.height };
+    if ('pixelHash' in r && typeof r.pixelHash === 'string') a.pixelHash = r.pixelHash;
     if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
     a.perceptual = r.hashes;
   }

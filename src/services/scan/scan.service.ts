@@ -10,7 +10,7 @@ import { isInside } from '../../config/paths.js';
 import { ErrorCode, isAliceError } from '../../domain/errors.js';
 import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
-import { mergeOutsideEdit } from '../../domain/outside-edit.js';
+import { keepIdentityAfterEdit, mergeOutsideEdit, sameAssetAfterEdit } from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
@@ -385,11 +385,40 @@ export class ScanService {
     };
   }
 
+  /**
+   * A file rewritten in place that is still the previous asset (alice's marker, or the same
+   * decoded pixels): its new bytes become an alias of that asset, which keeps its tags, history
+   * and project selections. Returns false when the edit made new content.
+   */
+  private async keepIdentity(pass: Pass, fresh: Sidecar, files: SeenFile[]): Promise<boolean> {
+    const edited = files.find((f) => f.prev !== undefined && f.movedFrom === undefined);
+    const prev = edited?.prev;
+    if (edited === undefined || prev === undefined || prev.content_hash === fresh.content_hash) return false;
+    const old = await pass.cache.get(prev.root, prev.content_hash);
+    if (old === null || !sameAssetAfterEdit(fresh, old)) return false;
+    const asset = old.content_hash;
+    const sidecar = keepIdentityAfterEdit(fresh, old, edited.byteHash as string);
+    pass.summary.modified++;
+    this.deps.events.emit('asset.updated', {
+      content_hash: asset,
+      path: edited.path,
+      root: edited.root.path,
+      media_type: sidecar.analysis.media_type,
+      changes: ['metadata'],
+    });
+    pass.sidecarOf.set(asset, sidecar);
+    pass.touched.add(asset);
+    for (const f of files) this.recordFile(pass, asset, f);
+    await this.placeSidecars(pass, asset, sidecar, files, true);
+    return true;
+  }
+
   private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
     const { summary } = pass;
     const base = await this.baseSidecar(pass, asset, files);
     const isNew = base.isNew;
     let sidecar = base.sidecar;
+    if (isNew && (await this.keepIdentity(pass, sidecar, files))) return;
     const edited = files.find(
       (f) => f.prev !== undefined && f.prev.content_hash !== asset && f.movedFrom === undefined,
     );
