@@ -48,6 +48,10 @@ export interface Analysis {
   description: string | null;
   embeddedMetadata: Record<string, unknown>;
   warnings: string[];
+  /** Set when the content is damaged (does not decode completely, or is not what its name says). */
+  damage?: string;
+  /** SHA-256 of the decoded pixels (images): tells a metadata-only edit from a content change. */
+  pixelHash?: string;
 }
 
 export interface Analyser {

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, open, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, copyFile, link, open, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../domain/errors.js';
 
@@ -83,6 +83,22 @@ export async function replaceWithTemp(temp: string, file: string): Promise<void>
   } catch (err) {
     // Some file systems (and Windows) refuse to fsync a directory; the rename itself is done.
     if (!['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'EBADF'].includes(errnoCode(err) ?? '')) throw err;
+  }
+}
+
+/**
+ * Makes `file` another hard link of `source` in one step (link to a temp name beside `file`, then
+ * rename over it): a path that shared its inode with `source` before `source` was rewritten
+ * shares it again, so a hard-linked copy stays a link instead of becoming a second file.
+ */
+export async function replaceWithLink(source: string, file: string): Promise<void> {
+  const temp = tempPathFor(file);
+  await link(source, temp);
+  try {
+    await replaceWithTemp(temp, file);
+  } catch (err) {
+    await removeTemp(temp);
+    throw err;
   }
 }
 

@@ -6,6 +6,7 @@
  * (truncated, corrupt, unsupported, too many pixels, too slow) is an expected outcome returned as
  * `{ ok: false, kind, reason }`, never a throw.
  */
+import { createHash } from 'node:crypto';
 import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
@@ -197,6 +198,31 @@ export async function decodeCheck(
     return { ok: true };
   } catch (err) {
     return failure(err, o);
+  }
+}
+
+/**
+ * SHA-256 of an image's decoded pixels (as stored, before any orientation), with its size and
+ * channel count: equal for two files that differ only in metadata, different for any pixel
+ * change. Undefined when the image does not decode.
+ */
+export async function pixelHash(
+  path: string,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<string | undefined> {
+  const o = merge(opts);
+  try {
+    const sharp = await loadSharp();
+    const { data, info } = await sharp(path, { failOn: o.failOn, limitInputPixels: o.limitInputPixels })
+      .timeout({ seconds: o.timeoutSeconds })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return createHash('sha256')
+      .update(`${info.width}x${info.height}x${info.channels}:`)
+      .update(data)
+      .digest('hex');
+  } catch {
+    return undefined;
   }
 }
 

@@ -17,7 +17,7 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage } from '../adapters/sharp.adapter.js';
+import { analyseImage, pixelHash } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -115,9 +115,20 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
     image: async (file) => {
       const r = await analyseImage(file);
+      const pixels = r.ok ? await pixelHash(file) : undefined;
       return r.ok
-        ? { ok: true, width: r.width, height: r.height, hashes: r.hashes }
-        : { ok: false, reason: `cannot decode image (${r.kind}): ${r.reason}` };
+        ? {
+            ok: true,
+            width: r.width,
+            height: r.height,
+            hashes: r.hashes,
+            ...(pixels === undefined ? {} : { pixelHash: pixels }),
+          }
+        : {
+            ok: false,
+            reason: `cannot decode image (${r.kind}): ${r.reason}`,
+            damaged: r.kind === 'corrupt' || r.kind === 'unsupported',
+          };
     },
     video: async (file) => {
       const r = await analyseVideoFrame(file);

@@ -90,3 +90,37 @@ export function mergeOutsideEdit(fresh: Sidecar, previous: Sidecar, fileByteHash
     },
   };
 }
+
+/**
+ * Is a file that another program rewrote in place still the same asset? Yes when it carries
+ * alice's `XMP-alice:ContentHash` naming the previous asset (the program kept alice's marker and
+ * changed metadata), or when its decoded pixels hash to the previous content's (`pixel_hash`: a
+ * metadata-only change by a program that knows nothing of alice). Not the perceptual hash, which
+ * near-duplicates share: only identical pixels count.
+ */
+export function sameAssetAfterEdit(fresh: Sidecar, previous: Sidecar): boolean {
+  const marker = fresh.embedded_metadata?.['alice_content_hash'];
+  if (typeof marker === 'string' && marker.toLowerCase() === previous.content_hash) return true;
+  const a = fresh.pixel_hash;
+  return typeof a === 'string' && a !== '' && a === previous.pixel_hash;
+}
+
+/**
+ * The previous asset's sidecar after an in-place metadata edit that kept its identity (see
+ * {@link sameAssetAfterEdit}): tags and description merged as for {@link mergeOutsideEdit}, the
+ * file's new bytes recorded as an alias; content hash, first sight, selections and history stay.
+ */
+export function keepIdentityAfterEdit(fresh: Sidecar, previous: Sidecar, fileByteHash: string): Sidecar {
+  const merged = mergeOutsideEdit(fresh, previous, fileByteHash);
+  const aliases = [...new Set([...(previous.aliases ?? []), fileByteHash])].filter(
+    (h) => h !== previous.content_hash,
+  );
+  const out: Sidecar = {
+    ...previous,
+    analysis: { ...previous.analysis, understanding: merged.analysis.understanding },
+    aliases,
+  };
+  if (fresh.embedded_metadata !== undefined) out.embedded_metadata = fresh.embedded_metadata;
+  if (out.pixel_hash === undefined && fresh.pixel_hash !== undefined) out.pixel_hash = fresh.pixel_hash;
+  return out;
+}

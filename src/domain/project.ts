@@ -190,6 +190,20 @@ export function isProjectCopyPath(filePath: string, projectRoots: readonly strin
   return dir === ProjectDir.SELECTED || dir === ProjectDir.EXPORTS;
 }
 
+/**
+ * True for files under a project's `exports/`: delivered files, frozen. alice records them as
+ * locations but never rewrites them (no tag, description or migration is embedded into them), so
+ * they stay byte-identical to their `manifest.json`.
+ */
+export function isProjectExportPath(filePath: string, projectRoots: readonly string[]): boolean {
+  return projectPathParts(filePath, projectRoots)?.dir === ProjectDir.EXPORTS;
+}
+
+/** True for any file inside a project folder (`<project root>/<name>/…`). */
+export function isInProject(filePath: string, projectRoots: readonly string[]): boolean {
+  return projectPathParts(filePath, projectRoots) !== undefined;
+}
+
 /** The session log for the local day of `at`: `YYYY-MM-DD.jsonl`. */
 export function sessionLogName(at: Date): string {
   const pad = (n: number): string => String(n).padStart(2, '0');

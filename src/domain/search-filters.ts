@@ -115,6 +115,8 @@ export const searchFiltersSchema = z
     cfg: z.number().min(0).max(1000).optional(),
     /** LoRA name: case-insensitive substring of any LoRA used. */
     lora: text(200).optional(),
+    /** Only assets whose content is damaged (does not decode, or is not what its name says). */
+    damaged: z.boolean().optional(),
     /** Also return assets whose every copy is missing. */
     include_missing: z.boolean().default(false),
     /** Default: relevance with a prompt query, else newest. */
@@ -165,6 +167,8 @@ export const dupesSchema = z
     /** Also group near-duplicates by perceptual hash. */
     near: z.boolean().default(false),
     threshold: z.number().int().min(0).max(32).default(DEFAULT_NEAR_THRESHOLD),
+    /** Also list copies inside project folders (beside the group, never as deletable). */
+    includeProjects: z.boolean().default(false),
   })
   .strict();
 
@@ -204,6 +208,7 @@ export interface ResolvedSearch {
     readonly cfg: number | null;
     readonly lora: string | null;
   };
+  readonly damaged: boolean;
   readonly includeMissing: boolean;
   readonly sort: SortKey;
   readonly seed: string;
@@ -279,6 +284,7 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
       cfg: q.cfg ?? null,
       lora: q.lora?.toLowerCase() ?? null,
     },
+    damaged: q.damaged ?? false,
     includeMissing: q.include_missing,
     sort: defaultSort(q, prompt, words),
     seed: q.seed === undefined ? env.randomSeed : String(q.seed),

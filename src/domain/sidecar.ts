@@ -82,6 +82,12 @@ export interface Sidecar {
   embedded_metadata?: Record<string, unknown>;
   embedding?: EmbedState;
   warnings?: string[];
+  /** Why the content is damaged: it does not decode completely, or is not what its name says. */
+  damage?: string;
+  /** The file's mtime when alice first saw this content (ISO 8601): the last fallback for its date. */
+  file_mtime?: string;
+  /** SHA-256 of the decoded pixels: equal for files that differ only in metadata. */
+  pixel_hash?: string;
   [key: string]: unknown;
 }
 
@@ -119,6 +125,9 @@ const sidecarSchema = z
       .nullable()
       .optional(),
     warnings: z.array(z.string()).optional(),
+    damage: z.string().optional(),
+    file_mtime: z.string().optional(),
+    pixel_hash: z.string().optional(),
   })
   .loose();
 

@@ -112,6 +112,10 @@ export function searchInput(s: McpSettings) {
       .optional()
       .describe('A LoRA used: case-insensitive substring of its name.'),
     include_missing: z.boolean().optional().describe('Also assets whose every copy is missing.'),
+    damaged: z
+      .boolean()
+      .optional()
+      .describe('Only damaged files (do not decode completely, or are not what their name says).'),
     sort: z
       .enum(SORT_KEYS)
       .optional()

@@ -48,6 +48,8 @@ export interface AssetSpec {
   createdAt?: string;
   firstSeen?: string;
   missing?: boolean;
+  /** Why the content is damaged (`alice search --damaged`). */
+  damage?: string;
   /** More copies of the same bytes, relative to the library root. */
   copies?: { file: string; firstSeen: string }[];
   /** In the project root (`projects/<file>`), not the library root. */
@@ -130,6 +132,8 @@ async function entryOf(spec: AssetSpec, file: string, data: Buffer): Promise<Ass
     embed_state: null,
     status: spec.missing === true ? 'missing' : 'present',
     warnings: [],
+    damage: spec.damage ?? null,
+    created_source: spec.createdAt === undefined ? null : 'embedded',
   };
   return {
     asset,

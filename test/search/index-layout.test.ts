@@ -106,6 +106,8 @@ function entryOf(i: number, s: Spec): { entry: AssetEntry; location: LocationRow
     embed_state: null,
     status: s.status,
     warnings: [],
+    damage: null,
+    created_source: null,
   };
   const phash = hex((i * 2654435761) % 2 ** 32, 8).repeat(2);
   return {
@@ -411,6 +413,8 @@ describe('column tables', () => {
         embed_state: 'embed',
         status: 'missing',
         warnings: ['w1'],
+        damage: 'damage text',
+        created_source: 'file_mtime',
       };
       const loc: LocationRow = {
         ...location,

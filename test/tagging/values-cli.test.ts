@@ -98,7 +98,10 @@ describe('keywords written by another program', () => {
         ...VALUES.map((v) => `keywords:${v}`),
       ]) as unknown,
     );
-    // The edited file is a new asset derived from the one alice knew.
-    expect(r.index?.derived_from).toBe(original[jpg]);
+    // The file still carries alice's XMP-alice:ContentHash: it is the same asset, its new bytes an
+    // alias (issue 21), not a new asset derived from it.
+    expect(r.content_hash).toBe(original[jpg]);
+    expect(r.aliases).toContain(sha256sum(jpg));
+    expect(r.index?.derived_from ?? null).toBeNull();
   });
 });

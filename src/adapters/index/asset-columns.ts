@@ -46,6 +46,8 @@ export const ASSET_COLUMNS: readonly Column<AssetInsert>[] = [
   asset('embed_state'),
   asset('status'),
   { name: 'warnings', value: (r) => JSON.stringify(r.asset.warnings), sql: '?::JSON::VARCHAR[]' },
+  asset('damage'),
+  asset('created_source'),
 ];
 
 /** `doc_len`, computed from the inserted prompt and description. */

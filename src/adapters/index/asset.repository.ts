@@ -2,6 +2,7 @@
  * Reads and writes assets, locations, aliases, tags and perceptual hashes in the index. All SQL for
  * these tables lives here; services speak in row objects.
  */
+import path from 'node:path';
 import type { Db } from '../duckdb.adapter.js';
 import { termFrequencies } from '../../domain/prompt-text.js';
 import {
@@ -422,21 +423,53 @@ export class AssetRepository {
     });
   }
 
-  async counts(): Promise<{
+  /** Assets made from this one by an in-place edit (`derived_from`), newest edits included. */
+  async derivedFrom(hash: string): Promise<string[]> {
+    const rows = await this.db.all(
+      `SELECT content_hash FROM assets WHERE derived_from = ? ORDER BY updated_at DESC NULLS LAST`,
+      [hash],
+    );
+    return rows.map((r) => String(r['content_hash']));
+  }
+
+  /** Present assets whose content is damaged, with why. */
+  async damagedAssets(): Promise<{ content_hash: string; path: string; damage: string }[]> {
+    const rows = await this.db.all(
+      `SELECT content_hash, file_path, damage FROM assets
+       WHERE status = 'present' AND damage IS NOT NULL ORDER BY file_path`,
+    );
+    return rows.map((r) => ({
+      content_hash: String(r['content_hash']),
+      path: (r['file_path'] as string | null) ?? '',
+      damage: String(r['damage']),
+    }));
+  }
+
+  /**
+   * Index totals. `duplicates` counts content at more than one present path outside
+   * `projectRoots` (project copies are not duplicates), as `alice dupes` groups it.
+   */
+  async counts(projectRoots: readonly string[] = []): Promise<{
     assets: number;
     present: number;
     missing: number;
     locations: number;
     duplicates: number;
     errors: number;
+    damaged: number;
   }> {
-    const rows = await this.db.all(`SELECT
+    const outside = projectRoots.map(() => `AND NOT starts_with(path, ?)`).join(' ');
+    const rows = await this.db.all(
+      `SELECT
       (SELECT count(*) FROM assets) AS assets,
       (SELECT count(*) FROM assets WHERE status = 'present') AS present,
       (SELECT count(*) FROM assets WHERE status = 'missing') AS missing,
       (SELECT count(*) FROM locations WHERE present) AS locations,
-      (SELECT count(*) FROM (SELECT content_hash FROM locations WHERE present GROUP BY 1 HAVING count(*) > 1)) AS duplicates,
-      (SELECT count(*) FROM file_errors) AS errors`);
+      (SELECT count(*) FROM (SELECT content_hash FROM locations WHERE present ${outside} GROUP BY 1 HAVING count(*) > 1)) AS duplicates,
+      (SELECT count(*) FROM file_errors) AS errors,
+      (SELECT count(*) FROM assets WHERE status = 'present' AND damage IS NOT NULL) AS damaged`,
+      projectRoots.map((r) => (r.endsWith(path.sep) ? r : `${r}${path.sep}`)),
+    );
     const r = rows[0] ?? {};
     return {
       assets: toNum(r['assets']) ?? 0,
@@ -445,6 +478,7 @@ export class AssetRepository {
       locations: toNum(r['locations']) ?? 0,
       duplicates: toNum(r['duplicates']) ?? 0,
       errors: toNum(r['errors']) ?? 0,
+      damaged: toNum(r['damaged']) ?? 0,
     };
   }
 

@@ -28,6 +28,10 @@ export interface AssetRow {
   embed_state: string | null;
   status: 'present' | 'missing';
   warnings: string[];
+  /** Why the content is damaged (does not decode completely, or is not what its name says); null when sound. */
+  damage: string | null;
+  /** Where `created_at` came from: `embedded`, `generation` or `file_mtime`. */
+  created_source: string | null;
 }
 
 export interface LocationRow {

@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, stemSql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -185,6 +185,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
      GROUP BY s.term, s.asset_id ORDER BY 1, 2`,
     `DROP TABLE prompt_terms`,
     `ALTER TABLE prompt_terms_v4 RENAME TO prompt_terms`,
+  ],
+  // 5 (issue 21): why a file is damaged (null when it decodes), and where created_at came from
+  [
+    `ALTER TABLE assets ADD COLUMN IF NOT EXISTS damage VARCHAR`,
+    `ALTER TABLE assets ADD COLUMN IF NOT EXISTS created_source VARCHAR`,
   ],
 ];
 

@@ -154,6 +154,7 @@ function addValueFilters(q: ResolvedSearch, w: Where): void {
   if (q.formats.length > 0) w.add(`lower(a.format) IN (${placeholders(q.formats.length)})`, ...q.formats);
   if (q.hasPrompt === true) w.add(`COALESCE(a.prompt, '') <> ''`);
   if (q.hasPrompt === false) w.add(`COALESCE(a.prompt, '') = ''`);
+  if (q.damaged) w.add(`a.damage IS NOT NULL`);
 }
 
 /**

@@ -28,6 +28,8 @@ export interface SearchRow {
   created_at: string | null;
   first_seen: string | null;
   status: string;
+  /** Why the content is damaged; null when it decodes. */
+  damage: string | null;
   /** BM25 relevance (relevance sort) or Hamming distance (similar). */
   score: number | null;
 }
@@ -59,7 +61,7 @@ export interface CopyRow {
 const ISO = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 const ROW_COLUMNS = `a.content_hash, a.file_path, a.file_name, a.file_size, a.media_type, a.format,
   a.width, a.height, a.duration, a.tags, a.prompt, a.description, a.source, a.model,
-  ${ISO('a.created_at')} AS created_at, ${ISO('a.first_seen')} AS first_seen, a.status`;
+  ${ISO('a.created_at')} AS created_at, ${ISO('a.first_seen')} AS first_seen, a.status, a.damage`;
 /** A sort order: expressions over `assets a` and their directions; ties go by content hash. */
 interface SortSpec {
   readonly keys: readonly string[];
@@ -173,6 +175,7 @@ function toRow(r: Record<string, unknown>): SearchRow {
     created_at: toIso(r['created_at']),
     first_seen: toIso(r['first_seen']),
     status: str(r['status']),
+    damage: (r['damage'] as string | null | undefined) ?? null,
     score: toNum(r['score']),
   };
 }

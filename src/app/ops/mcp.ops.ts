@@ -19,6 +19,8 @@ export interface IndexCounts {
 
 export const MCP_OPS = {
   'index.status': op(z.object({}).strict(), false, async (ctx): Promise<IndexCounts> =>
-    (await ctx.container.repo()).counts(),
+    (await ctx.container.repo()).counts(
+      ctx.container.config.roots.filter((r) => r.kind === 'project').map((r) => r.path),
+    ),
   ),
 };

@@ -47,7 +47,7 @@ function statusText(r: StatusReading): string[] {
   );
   lines.push(
     `  since start: ${c.indexed} indexed, ${c.moved} moved, ${c.missing} missing, ${plural(c.errors, 'error')}`,
-    `  index: ${c.duplicates} duplicate group${c.duplicates === 1 ? '' : 's'} (as \`alice dupes\` lists them)`,
+    `  index: ${c.duplicates} duplicate group${c.duplicates === 1 ? '' : 's'} (as \`alice dupes\` lists them), ${c.damaged ?? 0} damaged (\`alice search --damaged\`)`,
   );
   if (s.events_backlog > 0) lines.push(`  events waiting for delivery: ${s.events_backlog}`);
   if (s.last_verification !== null) {

@@ -10,6 +10,11 @@ export function scanText(s: ScanSummary): string[] {
   const lines = [
     head,
     `  new ${s.new} · moved ${s.moved} · modified ${s.modified} · restored ${s.restored} · missing ${s.missing} · duplicate groups ${s.duplicates}`,
+    ...(s.damaged > 0
+      ? [
+          `  damaged ${s.damaged}: files that do not decode or are not what their name says (alice search --damaged)`,
+        ]
+      : []),
     `  sidecars written ${s.sidecars_written} · errors ${s.errors.length} · ${(s.elapsed_ms / 1000).toFixed(1)} s · ${s.files_per_s} files/s · ${s.mb_per_s} MB/s`,
   ];
   for (const r of s.offline_roots) lines.push(`  offline root (nothing marked missing): ${r}`);

@@ -27,6 +27,8 @@ function selectionLines(s: SelectionView): string[] {
     `          why: ${s.reason}`,
   ];
   for (const p of s.library_paths) lines.push(`          at:  ${p}`);
+  if (s.edited_since_selected !== null)
+    lines.push(`          edited since selected: now ${shortHash(s.edited_since_selected)}`);
   if (!s.in_selected) lines.push('          (no longer in selected/)');
   return lines;
 }

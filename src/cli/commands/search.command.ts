@@ -52,6 +52,7 @@ interface SearchOptions {
   path?: string;
   project?: string;
   hasPrompt?: boolean;
+  damaged?: boolean;
   withoutPrompt?: boolean;
   includeMissing?: boolean;
   sort?: string;
@@ -102,6 +103,7 @@ export function filtersOf(words: readonly string[], o: SearchOptions): Record<st
   set('cfg', o.cfg);
   set('lora', o.lora);
   set('include_missing', o.includeMissing);
+  set('damaged', o.damaged);
   set('sort', o.sort);
   set('seed', o.seed);
   set('limit', o.limit);
@@ -207,6 +209,7 @@ function dupesText(res: DupesResponse): string[] {
     lines.push(`  ${shortHash(g.content_hash)}  ${g.paths.length} copies, ${g.file_size} bytes each`);
     lines.push(`    keep ${g.keeper}  (${g.reason})`);
     for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
+    for (const p of g.project_copies ?? []) lines.push(`    project copy (keep) ${p}`);
   }
   if (res.near_threshold === null) {
     lines.push('near duplicates: not checked (use --near)');
@@ -267,6 +270,7 @@ function registerSearch(program: Command, run: Run): void {
     .option('--steps <n>', 'sampling steps', int)
     .option('--cfg <n>', 'CFG scale', decimal)
     .option('--lora <name>', 'a LoRA used (case-insensitive substring of its name)')
+    .option('--damaged', 'only damaged files (do not decode completely, or are not what their name says)')
     .option('--include-missing', 'also list assets whose files are all missing')
     .option(
       '--sort <key>',
@@ -321,9 +325,16 @@ function registerDupes(program: Command, run: Run): void {
     )
     .option('--near', 'also group visually near-identical images')
     .option('--threshold <n>', 'near-duplicate pHash distance, 0–32 (default 6)', int)
-    .action((o: { near?: boolean; threshold?: number }) =>
+    .option(
+      '--include-projects',
+      'also list copies inside project folders (selected/, exports/, created/), never as ones to delete',
+    )
+    .action((o: { near?: boolean; threshold?: number; includeProjects?: boolean }) =>
       run(async (ctx) => {
-        const params: Record<string, unknown> = { near: o.near === true };
+        const params: Record<string, unknown> = {
+          near: o.near === true,
+          includeProjects: o.includeProjects === true,
+        };
         if (o.threshold !== undefined) params['threshold'] = o.threshold;
         const res = await ctx.invoke('dupes', params);
         return { data: res, text: dupesText(res) };

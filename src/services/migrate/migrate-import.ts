@@ -276,7 +276,15 @@ export class RecordImporter {
     if (media === undefined) throw new Error(`${file} is not a media file alice indexes`);
     const st = await fs.stat(file);
     const analysis = await this.deps.analyser.analyse(file, media);
-    const sidecar = sidecarFromAnalysis({ hash, file, size: st.size, media, analysis, now: this.deps.now });
+    const sidecar = sidecarFromAnalysis({
+      hash,
+      file,
+      size: st.size,
+      media,
+      analysis,
+      now: this.deps.now,
+      mtimeMs: st.mtimeMs,
+    });
     return { ...sidecar, last_paths: [path.relative(root, file)] };
   }
 }

@@ -55,6 +55,11 @@ export interface SelectionView extends Selection {
   library_paths: string[];
   /** True when `selected/<file_name>` still exists. */
   in_selected: boolean;
+  /**
+   * Another program changed the content since it was selected (a new asset `derived_from` it):
+   * the selection follows the edited version, whose paths are then in `library_paths`.
+   */
+  edited_since_selected: string | null;
 }
 
 export interface ProjectSummary {
@@ -207,13 +212,26 @@ export class ProjectService {
     for (const s of selections) {
       const asset = await this.deps.repo.resolveHash(s.content_hash);
       const locations = asset === undefined ? [] : await this.deps.repo.locationsOf(asset);
-      const library = locations.filter((l) => l.present && !isProjectCopyPath(l.path, copyRoots));
+      let library = locations.filter((l) => l.present && !isProjectCopyPath(l.path, copyRoots));
+      let edited: string | null = null;
+      if (library.length === 0 && asset !== undefined) {
+        for (const d of await this.deps.repo.derivedFrom(asset)) {
+          const paths = (await this.deps.repo.locationsOf(d)).filter(
+            (l) => l.present && !isProjectCopyPath(l.path, copyRoots),
+          );
+          if (paths.length === 0) continue;
+          edited = d;
+          library = paths;
+          break;
+        }
+      }
       out.push({
         ...s,
         asset_hash: asset ?? s.content_hash,
         indexed: asset !== undefined,
         in_library: library.length > 0,
         library_paths: library.map((l) => l.path),
+        edited_since_selected: edited,
         in_selected: await exists(path.join(h.dir, ProjectDir.SELECTED, s.file_name)),
       });
     }

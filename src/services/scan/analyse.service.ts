@@ -11,7 +11,8 @@ import { errorMessage } from '../../domain/errors.js';
 import { emptyAnalysis } from './basic-analyser.js';
 import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
 
-export type PartResult<T> = ({ ok: true } & T) | { ok: false; reason: string };
+/** A failed part; `damaged` when the file itself is at fault (corrupt, truncated, not that format). */
+export type PartResult<T> = ({ ok: true } & T) | { ok: false; reason: string; damaged?: boolean };
 
 export interface EmbeddedInfo {
   tags: TaggedValue[];
@@ -25,7 +26,9 @@ export interface EmbeddedInfo {
 }
 
 export interface AnalyserParts {
-  image?: (file: string) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes }>>;
+  image?: (
+    file: string,
+  ) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes; pixelHash?: string }>>;
   video?: (
     file: string,
   ) => Promise<
@@ -87,9 +90,11 @@ export class ContentAnalyser implements Analyser {
     if (r === undefined) return;
     if (!r.ok) {
       a.warnings.push(r.reason);
+      if (r.damaged === true) a.damage = r.reason;
       return;
     }
     a.media = { ...a.media, width: r.width, height: r.height };
+    if ('pixelHash' in r && typeof r.pixelHash === 'string') a.pixelHash = r.pixelHash;
     if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
     a.perceptual = r.hashes;
   }

@@ -14,6 +14,8 @@ export interface NewAssetInput {
   media: MediaInfo;
   analysis: Analysis;
   now: string;
+  /** The file's mtime when alice first saw the content (ms since the epoch). */
+  mtimeMs?: number;
 }
 
 /** A fresh 4.0 sidecar for content seen for the first time. */
@@ -36,6 +38,10 @@ export function sidecarFromAnalysis(input: NewAssetInput): Sidecar {
   if (Object.keys(analysis.embeddedMetadata).length > 0)
     sidecar.embedded_metadata = analysis.embeddedMetadata;
   if (analysis.warnings.length > 0) sidecar.warnings = analysis.warnings;
+  if (analysis.damage !== undefined) sidecar.damage = analysis.damage;
+  if (analysis.pixelHash !== undefined) sidecar.pixel_hash = analysis.pixelHash;
+  if (input.mtimeMs !== undefined && Number.isFinite(input.mtimeMs) && input.mtimeMs > 0)
+    sidecar.file_mtime = new Date(input.mtimeMs).toISOString();
   return sidecar;
 }
 
@@ -54,10 +60,30 @@ function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/**
+ * When the content was made and how alice knows: the embedded creation date, else the
+ * generator's timestamp, else the file's mtime when alice first saw it.
+ */
+export function createdOf(sidecar: Sidecar): { at: string; source: CreatedSource } | null {
+  const embedded = sidecar.media?.created_at;
+  if (typeof embedded === 'string' && !Number.isNaN(Date.parse(embedded)))
+    return { at: embedded, source: 'embedded' };
+  const generated = (sidecar.generation as { created_at?: unknown } | null | undefined)?.created_at;
+  if (typeof generated === 'string' && !Number.isNaN(Date.parse(generated)))
+    return { at: generated, source: 'generation' };
+  const mtime = sidecar.file_mtime;
+  if (typeof mtime === 'string' && !Number.isNaN(Date.parse(mtime)))
+    return { at: mtime, source: 'file_mtime' };
+  return null;
+}
+
+export type CreatedSource = 'embedded' | 'generation' | 'file_mtime';
+
 export function assetRowOf(sidecar: Sidecar, primaryPath: string | null, present: boolean): AssetRow {
   const media = sidecar.media ?? {};
   const gen = sidecar.generation ?? null;
   const u = sidecar.analysis.understanding;
+  const created = createdOf(sidecar);
   return {
     content_hash: sidecar.content_hash,
     file_path: primaryPath,
@@ -76,13 +102,15 @@ export function assetRowOf(sidecar: Sidecar, primaryPath: string | null, present
     source: gen?.source ?? null,
     model: gen?.model ?? null,
     generation: gen === null ? null : JSON.stringify({ ...gen, raw: undefined }),
-    created_at: typeof media.created_at === 'string' ? media.created_at : null,
+    created_at: created?.at ?? null,
+    created_source: created?.source ?? null,
     first_seen: sidecar.first_seen ?? null,
     updated_at: sidecar.updated_at ?? null,
     derived_from: sidecar.derived_from ?? null,
     embed_state: sidecar.embedding?.state ?? null,
     status: present ? 'present' : 'missing',
     warnings: sidecar.warnings ?? [],
+    damage: typeof sidecar.damage === 'string' ? sidecar.damage : null,
   };
 }
 

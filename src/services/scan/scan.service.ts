@@ -10,7 +10,7 @@ import { isInside } from '../../config/paths.js';
 import { ErrorCode, isAliceError } from '../../domain/errors.js';
 import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
-import { mergeOutsideEdit } from '../../domain/outside-edit.js';
+import { keepIdentityAfterEdit, mergeOutsideEdit, sameAssetAfterEdit } from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
@@ -62,6 +62,8 @@ export interface ScanSummary {
   hashed: number;
   assets: number;
   duplicates: number;
+  /** Present assets whose content is damaged (`alice search --damaged`). */
+  damaged: number;
   new: number;
   moved: number;
   modified: number;
@@ -108,6 +110,7 @@ function emptySummary(opts: ScanOptions): ScanSummary {
     hashed: 0,
     assets: 0,
     duplicates: 0,
+    damaged: 0,
     new: 0,
     moved: 0,
     modified: 0,
@@ -376,9 +379,38 @@ export class ScanService {
         media: first.media,
         analysis,
         now: pass.now,
+        mtimeMs: first.mtimeMs,
       }),
       isNew: true,
     };
+  }
+
+  /**
+   * A file rewritten in place that is still the previous asset (alice's marker, or the same
+   * decoded pixels): its new bytes become an alias of that asset, which keeps its tags, history
+   * and project selections. Returns false when the edit made new content.
+   */
+  private async keepIdentity(pass: Pass, fresh: Sidecar, files: SeenFile[]): Promise<boolean> {
+    const edited = files.find((f) => f.prev !== undefined && f.movedFrom === undefined);
+    const prev = edited?.prev;
+    if (edited === undefined || prev === undefined || prev.content_hash === fresh.content_hash) return false;
+    const old = await pass.cache.get(prev.root, prev.content_hash);
+    if (old === null || !sameAssetAfterEdit(fresh, old)) return false;
+    const asset = old.content_hash;
+    const sidecar = keepIdentityAfterEdit(fresh, old, edited.byteHash as string);
+    pass.summary.modified++;
+    this.deps.events.emit('asset.updated', {
+      content_hash: asset,
+      path: edited.path,
+      root: edited.root.path,
+      media_type: sidecar.analysis.media_type,
+      changes: ['metadata'],
+    });
+    pass.sidecarOf.set(asset, sidecar);
+    pass.touched.add(asset);
+    for (const f of files) this.recordFile(pass, asset, f);
+    await this.placeSidecars(pass, asset, sidecar, files, true);
+    return true;
   }
 
   private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
@@ -386,6 +418,7 @@ export class ScanService {
     const base = await this.baseSidecar(pass, asset, files);
     const isNew = base.isNew;
     let sidecar = base.sidecar;
+    if (isNew && (await this.keepIdentity(pass, sidecar, files))) return;
     const edited = files.find(
       (f) => f.prev !== undefined && f.prev.content_hash !== asset && f.movedFrom === undefined,
     );
@@ -647,10 +680,13 @@ export class ScanService {
 
   private async finish(pass: Pass, started: number): Promise<ScanSummary> {
     const s = pass.summary;
-    const counts = await this.deps.repo.counts();
+    const counts = await this.deps.repo.counts(
+      this.deps.roots.filter((r) => r.kind === 'project').map((r) => r.path),
+    );
     const dryRebuild = pass.opts.dryRun && pass.opts.mode === 'rebuild';
     s.assets = dryRebuild ? pass.sidecarOf.size : counts.assets;
     s.duplicates = dryRebuild ? 0 : counts.duplicates;
+    s.damaged = dryRebuild ? 0 : counts.damaged;
     s.sidecars_written = pass.cache.written;
     s.sidecar_issues = pass.cache.issues;
     s.elapsed_ms = Math.round(performance.now() - started);

@@ -8,6 +8,7 @@ import { readSidecar } from '../../adapters/sidecar-store.adapter.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
 import { AliceError, ErrorCode, errnoCode } from '../../domain/errors.js';
+import { isProjectExportPath } from '../../domain/project.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 
 export interface ResolvedRef {
@@ -28,6 +29,10 @@ export interface AssetRecord {
   tags: TagRow[];
   sidecar: Sidecar | null;
   sidecar_path: string | null;
+  /** Why the content is damaged (does not decode completely, or is not what its name says); null when sound. */
+  damage: string | null;
+  /** Locations under a project's `exports/`: delivered copies alice never rewrites. */
+  export_copies: string[];
 }
 
 export class AssetsService {
@@ -110,10 +115,14 @@ export class AssetsService {
     const { repo } = this.deps;
     const locations = await repo.locationsOf(hash);
     const sc = await this.sidecarOf(hash, [...new Set(locations.map((l) => l.root))]);
+    const index = (await repo.getAsset(hash)) ?? null;
+    const projectRoots = this.deps.roots.filter((x) => x.kind === 'project').map((x) => x.path);
     return {
       content_hash: hash,
       indexed: true,
-      index: (await repo.getAsset(hash)) ?? null,
+      index,
+      damage: index?.damage ?? sc?.sidecar.damage ?? null,
+      export_copies: locations.filter((l) => isProjectExportPath(l.path, projectRoots)).map((l) => l.path),
       locations,
       aliases: await repo.aliasesOf(hash),
       tags: await repo.tagsOf(hash),

@@ -5,14 +5,21 @@
  */
 import type { SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
 import { chooseKeeper, chooseKeeperCopy, type KeeperCandidate } from '../../domain/duplicate-keeper.js';
+import { isInProject } from '../../domain/project.js';
 import { findNearDuplicates, nearDistance, type HashItem } from '../../domain/near-duplicates.js';
 import type { DupesQuery } from '../../domain/search-filters.js';
 
 export interface ExactGroup {
   content_hash: string;
+  /** Library copies (outside project folders); every one but the keeper could go. */
   paths: string[];
   keeper: string;
   reason: string;
+  /**
+   * With `--include-projects`: copies of the same bytes inside project folders (`selected/`,
+   * `exports/`, `created/`). Never candidates for deletion: they are what projects deliver.
+   */
+  project_copies?: string[];
   file_size: number;
   media_type: string | null;
 }
@@ -44,19 +51,35 @@ export interface DupesResponse {
   near_threshold: number | null;
 }
 
-async function exactGroups(repo: SearchRepository): Promise<ExactGroup[]> {
+/**
+ * Exact groups of library copies. Copies inside project folders are never part of a group (a user
+ * acting on the list would delete deliverables); with `includeProjects` they are listed beside it
+ * in `project_copies`, and content held once in the library plus in projects is reported too.
+ */
+async function exactGroups(
+  repo: SearchRepository,
+  projectRoots: readonly string[],
+  includeProjects: boolean,
+): Promise<ExactGroup[]> {
   const copies = await repo.exactCopies();
   const byHash = new Map<string, typeof copies>();
   for (const c of copies) byHash.set(c.content_hash, [...(byHash.get(c.content_hash) ?? []), c]);
-  const rows = new Map((await repo.rowsOf([...byHash.keys()])).map((r) => [r.content_hash, r]));
-  const groups = [...byHash.entries()].map(([hash, list]) => {
-    const choice = chooseKeeperCopy(list.map((c) => ({ path: c.path, firstSeen: c.first_seen })));
+  const wanted = [...byHash.entries()].flatMap(([hash, list]) => {
+    const library = list.filter((c) => !isInProject(c.path, projectRoots));
+    const inProjects = list.filter((c) => isInProject(c.path, projectRoots)).map((c) => c.path);
+    const counts = library.length > 1 || (includeProjects && library.length === 1);
+    return counts ? [{ hash, library, inProjects }] : [];
+  });
+  const rows = new Map((await repo.rowsOf(wanted.map((w) => w.hash))).map((r) => [r.content_hash, r]));
+  const groups = wanted.map(({ hash, library, inProjects }): ExactGroup => {
+    const choice = chooseKeeperCopy(library.map((c) => ({ path: c.path, firstSeen: c.first_seen })));
     const row = rows.get(hash);
     return {
       content_hash: hash,
-      paths: list.map((c) => c.path),
+      paths: library.map((c) => c.path),
       keeper: choice.keeper,
-      reason: choice.reason,
+      reason: library.length > 1 ? choice.reason : 'the only library copy; the others are project copies',
+      ...(includeProjects ? { project_copies: inProjects } : {}),
       file_size: row?.file_size ?? 0,
       media_type: row?.media_type ?? null,
     };
@@ -130,9 +153,13 @@ async function nearGroups(repo: SearchRepository, threshold: number): Promise<Ne
 }
 
 /** Exact duplicate groups and, when asked, near-duplicate groups. */
-export async function findDupes(repo: SearchRepository, query: DupesQuery): Promise<DupesResponse> {
+export async function findDupes(
+  repo: SearchRepository,
+  query: DupesQuery,
+  projectRoots: readonly string[],
+): Promise<DupesResponse> {
   return {
-    exact: await exactGroups(repo),
+    exact: await exactGroups(repo, projectRoots, query.includeProjects),
     near: query.near ? await nearGroups(repo, query.threshold) : [],
     near_threshold: query.near ? query.threshold : null,
   };

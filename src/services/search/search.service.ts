@@ -44,6 +44,8 @@ export interface SearchResult {
   created_at: string | null;
   first_seen: string | null;
   status: string;
+  /** Why the file is damaged (does not decode completely, or is not what its name says); null when sound. */
+  damage: string | null;
   /** BM25 relevance, when sorted by relevance. */
   score?: number;
 }
@@ -116,6 +118,7 @@ function resultOf(r: SearchRow, locations: Map<string, string[]>): SearchResult 
     created_at: r.created_at,
     first_seen: r.first_seen,
     status: r.status,
+    damage: r.damage,
   };
   return out;
 }
@@ -234,6 +237,6 @@ export class SearchService {
 
   /** Exact duplicate groups and, when asked, near-duplicate groups. Never deletes anything. */
   async dupes(query: DupesQuery): Promise<DupesResponse> {
-    return findDupes(this.deps.repo, query);
+    return findDupes(this.deps.repo, query, this.deps.projectRoots);
   }
 }

@@ -16,11 +16,13 @@ import {
 } from '../../domain/embed-plan.js';
 import { errnoCode, errorMessage } from '../../domain/errors.js';
 import { mediaInfoFor } from '../../domain/media.js';
+import { isProjectCopyPath, isProjectExportPath } from '../../domain/project.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 import { embedIntentOf, embedStateOf, withEmbedding, type FileOutcome } from '../../domain/tag-edit.js';
 import type { WriteEmbeddedOptions } from '../../adapters/exiftool.adapter.js';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
+import { replaceWithLink } from '../../adapters/safe-rewrite.js';
 import { readSidecar, writeSidecar } from '../../adapters/sidecar-store.adapter.js';
 import type { RootConfig } from '../../config/config.js';
 import { entryOf } from '../scan/asset-rows.js';
@@ -76,6 +78,20 @@ export interface EmbedAssetOptions {
 
 const STALE =
   'file changed since alice last scanned it (another program may have edited its metadata): run `alice index update` first';
+
+/** `dev:ino` of each location that exists now (hard links share one). */
+async function inodesOf(locations: readonly LocationRow[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const l of locations) {
+    try {
+      const st = await fs.stat(l.path);
+      out.set(l.path, `${st.dev}:${st.ino}`);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  return out;
+}
 
 function toFileEmbed(hash: string, path: string, r: EmbedResult): FileEmbed {
   const out: FileEmbed = { content_hash: hash, path, status: r.status };
@@ -151,11 +167,22 @@ export class EmbedService {
     if (first === undefined) return [];
     const hash = first.sidecar.content_hash;
     const intent = embedIntentOf(first.sidecar, opts.clearDescription ?? false);
-    const locations = (await this.deps.repo.locationsOf(hash)).filter((l) => l.present);
+    const locations = await this.writableLocations(hash);
     const files: FileEmbed[] = [];
     const outcomes: FileOutcome[] = [];
+    // Paths sharing an inode (a `selected/` hard link) are written once, then linked again.
+    const inodes = await inodesOf(locations);
+    const writtenInode = new Map<string, string>();
     for (const loc of locations) {
-      const one = opts.dryRun ? await this.preview(loc, intent) : await this.embedFile(loc, intent);
+      const inode = inodes.get(loc.path);
+      const linkedTo = inode === undefined ? undefined : writtenInode.get(inode);
+      const one = opts.dryRun
+        ? await this.preview(loc, intent)
+        : linkedTo !== undefined
+          ? await this.relink(loc, linkedTo, files)
+          : await this.embedFile(loc, intent);
+      if (!opts.dryRun && one.file.status === 'written' && inode !== undefined && linkedTo === undefined)
+        writtenInode.set(inode, loc.path);
       files.push(one.file);
       if (one.outcome !== undefined) outcomes.push(one.outcome);
     }
@@ -174,6 +201,52 @@ export class EmbedService {
     if (changed) await this.reindex(first.sidecar);
     this.emit(first.sidecar, locations, files, opts.changes);
     return files;
+  }
+
+  /**
+   * Present locations alice may write into: everything but delivered files under a project's
+   * `exports/` (frozen, see docs/projects.md). Originals come before project copies, so a
+   * `selected/` hard link is re-linked to the rewritten original rather than the other way round.
+   */
+  private async writableLocations(hash: string): Promise<LocationRow[]> {
+    const projectRoots = this.deps.roots.filter((r) => r.kind === 'project').map((r) => r.path);
+    const present = (await this.deps.repo.locationsOf(hash)).filter(
+      (l) => l.present && !isProjectExportPath(l.path, projectRoots),
+    );
+    const copy = (l: LocationRow): number => Number(isProjectCopyPath(l.path, projectRoots));
+    return present.sort((a, b) => copy(a) - copy(b));
+  }
+
+  /**
+   * `loc` was a hard link of `written` before alice rewrote that: makes it one again (atomic
+   * rename of a new link over it) and reports the same outcome as for `written`.
+   */
+  private async relink(
+    loc: LocationRow,
+    written: string,
+    done: readonly FileEmbed[],
+  ): Promise<{ file: FileEmbed; outcome?: FileOutcome }> {
+    const stale = await this.staleness(loc);
+    if (stale === 'missing') return { file: this.missing(loc) };
+    const source = done.find((f) => f.path === written);
+    if (stale === 'changed' || source?.new_hash === undefined) {
+      const result: EmbedResult = { status: 'failed', reason: STALE, warnings: [] };
+      return {
+        file: toFileEmbed(loc.content_hash, loc.path, result),
+        outcome: { path: loc.path, result, byteHash: loc.byte_hash },
+      };
+    }
+    await replaceWithLink(written, loc.path);
+    await this.recordBytes(loc.path, source.new_hash);
+    const result: EmbedResult = {
+      status: 'written',
+      newHash: source.new_hash,
+      warnings: source.warnings ?? [],
+    };
+    return {
+      file: toFileEmbed(loc.content_hash, loc.path, result),
+      outcome: { path: loc.path, result, byteHash: source.new_hash },
+    };
   }
 
   /** Hashes of every asset with a file present, for `alice embed --all`. */

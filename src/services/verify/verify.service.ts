@@ -29,6 +29,8 @@ export const DriftKind = {
   LOCATION_WITHOUT_ASSET: 'location_without_asset',
   /** A file or folder the walk could not read (permissions, I/O error): what it holds is unknown. */
   UNREADABLE: 'unreadable',
+  /** The content does not decode completely, or is not what its name says. */
+  DAMAGED_FILE: 'damaged_file',
 } as const;
 export type DriftKind = (typeof DriftKind)[keyof typeof DriftKind];
 
@@ -172,6 +174,13 @@ export class VerifyService {
           content_hash: h,
         });
     }
+    for (const d of await this.deps.repo.damagedAssets())
+      problems.push({
+        kind: DriftKind.DAMAGED_FILE,
+        path: d.path,
+        detail: `${d.damage} (replace the file from a good copy, or delete it)`,
+        content_hash: d.content_hash,
+      });
     const rehashed = await this.rehash(toHash, opts, problems);
     return this.report(opts.full, files, sidecars, rehashed, offline, problems, started);
   }

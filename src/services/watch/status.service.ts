@@ -60,6 +60,8 @@ export interface StatusDoc {
     indexed: number;
     moved: number;
     duplicates: number;
+    /** Present assets whose content is damaged, after the last batch. */
+    damaged: number;
     missing: number;
     errors: number;
     batches: number;
@@ -108,7 +110,16 @@ export class StatusService {
       state: 'starting',
       roots: [],
       queue: { pending_paths: 0, batches: 0, in_flight: 0, pending_deletes: 0 },
-      counters: { indexed: 0, moved: 0, duplicates: 0, missing: 0, errors: 0, batches: 0, recovered: 0 },
+      counters: {
+        indexed: 0,
+        moved: 0,
+        duplicates: 0,
+        damaged: 0,
+        missing: 0,
+        errors: 0,
+        batches: 0,
+        recovered: 0,
+      },
       last_errors: [],
       last_verification: null,
       last_consistency: null,

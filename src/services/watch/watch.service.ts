@@ -371,6 +371,7 @@ export class WatchService {
     c.moved += s.moved;
     c.missing += s.missing;
     c.duplicates = s.duplicates;
+    c.damaged = s.damaged;
     c.batches++;
     if (this.failed.size > 100_000) this.failed.clear();
     for (const e of s.errors) {
