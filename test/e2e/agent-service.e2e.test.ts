@@ -4,7 +4,7 @@
  * attached; never INDEX_LOCKED), and a stopped agent never hangs a client (AGENT_NOT_RESPONDING
  * within the deadline, for the CLI and for MCP tool calls).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -146,6 +146,9 @@ describe('a stopped agent never hangs a client', () => {
     const img = path.join(ws.roots[0] ?? '', 'a.png');
     await writeImage(img, { seed: 77, size: 16 });
     const agent = await startAgent(ws);
+    // Start-up leaves no zombie child (the watcher's watchman probe used to leave `[sh] <defunct>`).
+    const children = spawnSync('ps', ['-o', 'stat=,cmd=', '--ppid', String(agent.pid)], { encoding: 'utf8' });
+    expect(children.stdout.split('\n').filter((l) => l.trim().startsWith('Z'))).toEqual([]);
     process.kill(agent.pid, 'SIGSTOP');
     stopped.push(agent.pid);
     // One after the other: each client alone must give up within 15 s (its own start included).
