@@ -49,6 +49,16 @@ function ignoredByName(p: string, root: string, ignoreDir: (n: string) => boolea
   return parts.some(ignoreDir);
 }
 
+/** The OS's own watcher backend (inotify, FSEvents, Windows): no watchman probe. */
+const NATIVE_BACKEND: 'inotify' | 'fs-events' | 'windows' | undefined =
+  process.platform === 'linux'
+    ? 'inotify'
+    : process.platform === 'darwin'
+      ? 'fs-events'
+      : process.platform === 'win32'
+        ? 'windows'
+        : undefined;
+
 async function watchNative(root: string, opts: WatchOptions): Promise<WatchHandle> {
   let sub: parcel.AsyncSubscription;
   try {
@@ -64,7 +74,12 @@ async function watchNative(root: string, opts: WatchOptions): Promise<WatchHandl
           .map((e) => ({ kind: e.type, path: e.path }));
         if (out.length > 0) opts.onEvents(out);
       },
-      { ignore: ['.metadata', '.alice', '**/.metadata/**', '**/.alice/**'] },
+      {
+        ignore: ['.metadata', '.alice', '**/.metadata/**', '**/.alice/**'],
+        // Named, never 'default': the default first probes watchman through popen() and, when
+        // watchman is not installed, never reaps that shell (a zombie `[sh] <defunct>` child).
+        ...(NATIVE_BACKEND === undefined ? {} : { backend: NATIVE_BACKEND }),
+      },
     );
   } catch (err) {
     if (isLimitError(err)) throw new WatchLimitError(root, err);

@@ -154,6 +154,8 @@ class Agent {
   private resolveStopped: (code: number) => void = () => undefined;
   readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
   private stopping = false;
+  /** The first build runs: read answers say the index is incomplete. */
+  private building = false;
   private starting: Promise<void> | undefined;
   /**
    * Progress for the startup build: shows in the status document, and throws once a stop is
@@ -218,9 +220,11 @@ class Agent {
     if (this.stopping) return;
     if (mustBuild) {
       // In the index lane: writes that arrive meanwhile are queued behind the build.
+      this.building = true;
       try {
         await this.lane.run(() => buildIndex(container, logger, status, this.startupProgress), Priority.HIGH);
       } finally {
+        this.building = false;
         this.startupProgress.done();
       }
       await this.refreshCounts();
@@ -337,11 +341,12 @@ class Agent {
     try {
       if (!OPERATIONS[op].writes) {
         const result = await runOperation(ctx, op, params);
+        if (!this.building) return { result };
+        // Between two phases of the build (walking, grouping, writing) there is no x of y.
         const p = this.status.doc.progress;
-        const building = this.status.doc.state === 'scanning' && p !== null;
-        return building
-          ? { result, meta: { building: { phase: p.phase, done: p.done, total: p.total } } }
-          : { result };
+        const building =
+          p === null ? { phase: 'scanning' } : { phase: p.phase, done: p.done, total: p.total };
+        return { result, meta: { building } };
       }
       return { result: await this.lane.run(() => runOperation(ctx, op, params), Priority.HIGH) };
     } catch (err) {

@@ -84,10 +84,15 @@ export function buildingNotice(meta: Record<string, unknown> | undefined): strin
   const b = meta?.['building'];
   if (typeof b !== 'object' || b === null) return undefined;
   const { phase, done, total } = b as { phase?: unknown; done?: unknown; total?: unknown };
-  const n = (v: unknown): string => (typeof v === 'number' ? v.toLocaleString('en-US') : '?');
-  const of = typeof total === 'number' ? `${n(done)} of ${n(total)} files` : `${n(done)} files`;
-  const what = typeof phase === 'string' ? ` (${phase})` : '';
-  return `index is being built: ${of}${what}, results may be incomplete`;
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const of =
+    typeof done !== 'number'
+      ? ''
+      : typeof total === 'number'
+        ? `: ${n(done)} of ${n(total)} files`
+        : `: ${n(done)} files`;
+  const what = typeof phase === 'string' && of !== '' ? ` (${phase})` : '';
+  return `index is being built${of}${what}, results may be incomplete`;
 }
 
 /** Makes a `<file|hash>` argument absolute when it is a path, so the agent resolves it the same way. */
