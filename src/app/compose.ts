@@ -17,7 +17,7 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage } from '../adapters/sharp.adapter.js';
+import { analyseImage, readStealthText } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -109,6 +109,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       const r = await readPngText(file);
       return { chunks: r.text, warnings: [...r.warnings] };
     },
+    stealth: readStealthText,
     generation: extractGeneration,
     ...(vocabulary === undefined
       ? {}
