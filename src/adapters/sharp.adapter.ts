@@ -294,3 +294,24 @@ export async function readStealthText(
     return undefined;
   }
 }
+
+/** A JPEG for a vision model: longest side ≤ `maxSide`, alpha flattened on white, quality 85. */
+export async function visionJpeg(
+  input: string | Buffer,
+  maxSide: number,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<{ ok: true; data: Buffer } | ImageFailure> {
+  const o = merge(opts);
+  try {
+    const data = await (
+      await open(input, o)
+    )
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    return { ok: true, data };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
