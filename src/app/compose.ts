@@ -30,6 +30,8 @@ export interface ComposeOptions {
   /** Emit events (commands that change the library, and the agent). */
   events: boolean;
   logger?: Logger;
+  /** Sees every event emitted (the agent uses it to queue new assets for understanding). */
+  onEvent?: (type: string, payload: Readonly<Record<string, unknown>>) => void;
 }
 
 /**
@@ -142,7 +144,13 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
       logger: (level, msg) =>
         level === 'error' ? logger.error(msg) : level === 'warn' ? logger.warn(msg) : logger.debug(msg),
     });
-    events = { emit: (type, payload) => bus.emit(type, payload) };
+    const tap = opts.onEvent;
+    events = {
+      emit: (type, payload) => {
+        bus.emit(type, payload);
+        tap?.(type, payload as unknown as Readonly<Record<string, unknown>>);
+      },
+    };
     closeEvents = () => bus.close();
     backlog = () => bus.backlog();
   }

@@ -21,6 +21,8 @@ export interface VisionStub {
   /** Replies used in order; when empty, `fallback` answers. */
   readonly queue: StubReply[];
   fallback: StubReply;
+  /** Holds every answer (requests are still recorded) until the returned function is called. */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startVisionStub(
   fallback: StubReply,
 ): Promise<VisionStub> {
   const requests: StubRequest[] = [];
+  let gate: Promise<void> = Promise.resolve();
   const queue: StubReply[] = [];
   const stub = { requests, queue, fallback };
   const server = http.createServer((req, res) => {
@@ -64,6 +67,9 @@ export async function startVisionStub(
         // recorded as an empty body; the test's checks on it then fail
       }
       requests.push({ path: req.url ?? '', headers: req.headers, body });
+      void gate.then(() => respond());
+    });
+    const respond = (): void => {
       const reply = queue.shift() ?? stub.fallback;
       if (reply.kind === 'status') {
         res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
@@ -72,7 +78,7 @@ export async function startVisionStub(
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answerBody(protocol, reply)));
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -85,6 +91,11 @@ export async function startVisionStub(
     },
     set fallback(r: StubReply) {
       stub.fallback = r;
+    },
+    hold: () => {
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return release;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

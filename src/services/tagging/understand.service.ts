@@ -45,6 +45,11 @@ export interface UnderstandDeps {
   events: EventSink;
   clock: Clock;
   logger: Logger;
+  /**
+   * Runs the writes (sidecars, index, files) of one understood asset. The agent passes its index
+   * lane, so the slow part (images, the request) runs outside it and indexing never waits for a model.
+   */
+  writeLane?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export type UnderstandStatus = 'understood' | 'cached' | 'would_send' | 'failed' | 'over_budget' | 'skipped';
@@ -208,8 +213,11 @@ export class UnderstandService {
     } finally {
       this.reserved -= bound;
     }
-    await this.write(sidecars, answer, cost, item);
-    return done('understood', undefined, true);
+    const lane = this.deps.writeLane ?? (<T>(fn: () => Promise<T>): Promise<T> => fn());
+    const written = await lane(() => this.write(hash, answer, cost, item));
+    return written
+      ? done('understood', undefined, true)
+      : done('failed', 'its sidecar vanished meanwhile', true);
   }
 
   /** Why a request of at most `bound` USD may not be sent, or undefined when it may. */
@@ -230,12 +238,15 @@ export class UnderstandService {
     return reason;
   }
 
+  /** Merges the answer into the asset's sidecars as they are now (re-read: the user may have tagged meanwhile). */
   private async write(
-    sidecars: RootSidecar[],
+    hash: string,
     answer: UnderstandingAnswer,
     cost: number,
     item: UnderstandItem,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    const sidecars = await this.deps.embed.sidecarsOf(hash);
+    if (sidecars.length === 0) return false;
     const s = this.deps.settings;
     const at = this.deps.clock.now().toISOString();
     const meta = { provider: s.provider, model: s.model, at, cost };
@@ -264,6 +275,7 @@ export class UnderstandService {
         `understand: embedding into the files of ${first.sidecar.content_hash} failed: ${errorMessage(err)}`,
       );
     }
+    return true;
   }
 
   private emit(
