@@ -277,7 +277,10 @@ export async function readStealthText(
     const meta = await base().metadata();
     const width = meta.width;
     const height = meta.height;
-    if (width === undefined || height === undefined || (meta.channels ?? 0) < 3) return undefined;
+    // The writers put their bits in RGBA images (alpha mode adds the alpha channel); an opaque RGB
+    // PNG is not decoded a second time just to look.
+    if (width === undefined || height === undefined || meta.hasAlpha !== true || (meta.channels ?? 0) < 4)
+      return undefined;
     const columns = async (n: number): Promise<RawPixels> => {
       const { data, info } = await base()
         .extract({ left: 0, top: 0, width: Math.min(width, Math.max(1, n)), height })

@@ -36,7 +36,8 @@ async function stealthPng(
   payload: Buffer,
   mode: 'alpha' | 'rgb',
 ): Promise<Buffer> {
-  const channels = mode === 'alpha' ? 4 : 3;
+  // RGBA either way: alice reads stealth bits only from images with an alpha channel.
+  const channels = 4;
   const data = Buffer.alloc(width * height * channels);
   for (let i = 0; i < width * height; i++) {
     data[i * channels] = (i * 7) % 256;
@@ -168,7 +169,7 @@ describe('generator metadata without loss', () => {
     });
   });
 
-  it('A1111 stealth in the RGB LSBs (stealth_rgbinfo) is read too', async () => {
+  it('A1111 stealth in the RGB LSBs of an RGBA image (stealth_rgbinfo) is read too', async () => {
     const png = await stealthPng(40, 30, 'stealth_rgbinfo', Buffer.from(A1111_TEXT, 'utf8'), 'rgb');
     const file = await tmp.write('a1111-rgb.png', png);
     const a = await analyser.analyse(file, PNG);

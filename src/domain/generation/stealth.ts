@@ -116,7 +116,8 @@ function readMode(px: RawPixels, mode: 'alpha' | 'rgb', warnings: string[]): Ste
 
 /**
  * The stealth text hidden in `px`, or undefined. Alpha mode is read only when the image has an
- * alpha channel (4 channels, as the writers require RGBA); RGB mode from 3 or 4 channels.
+ * alpha channel (4 channels, as the writers require RGBA); RGB mode from 3 or 4 channels (the
+ * sharp adapter only decodes RGBA PNGs, so in practice both come from RGBA images).
  */
 export function readStealth(px: RawPixels, warnings: string[]): StealthText | undefined {
   if (px.width <= 0 || px.height <= 0 || px.data.length < px.width * px.height * px.channels)
