@@ -93,3 +93,34 @@ export interface StatPort {
   stat(p: string): Promise<EntryStat | undefined>;
   lstat(p: string): Promise<EntryStat | undefined>;
 }
+
+/** One request to a vision model: JPEG images (one, or a few frames of a video) and the instruction. */
+export interface VisionRequest {
+  readonly images: readonly Buffer[];
+  readonly prompt: string;
+  readonly maxTokens: number;
+}
+
+export interface VisionAnswer {
+  readonly text: string;
+  readonly usage: { readonly input_tokens: number; readonly output_tokens: number };
+}
+
+/** A vision model behind one protocol (src/adapters/vision-http.adapter.ts). Failures are values. */
+export interface VisionProvider {
+  describe(
+    req: VisionRequest,
+  ): Promise<({ ok: true } & VisionAnswer) | { ok: false; reason: string; status?: number }>;
+}
+
+/** Downscaled JPEGs of an asset for a vision model: the image, or a few frames of a video. */
+export type VisionImages = (
+  file: string,
+  mediaType: 'image' | 'video' | 'audio',
+) => Promise<{ ok: true; jpegs: Buffer[] } | { ok: false; reason: string }>;
+
+/** Money spent on understanding so far, kept in `$ALICE_HOME/state/` (owner-only). */
+export interface SpendStore {
+  read(): Promise<{ spent_usd: number; requests: number }>;
+  add(costUsd: number): Promise<{ spent_usd: number; requests: number }>;
+}

@@ -11,6 +11,14 @@ import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
 import { errorMessage } from '../domain/errors.js';
+import {
+  STEALTH_HEADER_BITS,
+  readStealth,
+  stealthColumns,
+  stealthTotalBits,
+  type RawPixels,
+  type StealthText,
+} from '../domain/generation/stealth.js';
 
 export interface ImageDecodeOptions {
   /** Images with more pixels (width × height, from the header) are refused. Default 268402689 (16383², sharp's default). */
@@ -269,6 +277,69 @@ export async function webpThumbnail(
       .webp({ quality: 78, effort: 2 })
       .toBuffer({ resolveWithObject: true });
     return { ok: true, data, mime: 'image/webp', width: info.width, height: info.height };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
+
+/**
+ * Text hidden in a PNG's pixel low bits (A1111 stealth-pnginfo, NovelAI), or undefined. Decodes
+ * only the leading columns the bit stream can occupy: first enough for the signature and length,
+ * then, when a signature is there, enough for the payload. No orientation is applied: the bits
+ * are read in the order they were written. Decode failures are undefined (the visual part reports them).
+ */
+export async function readStealthText(
+  file: string,
+  warnings: string[],
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<StealthText | undefined> {
+  const o = merge(opts);
+  try {
+    const sharp = await loadSharp();
+    const base = (): Sharp =>
+      sharp(file, { failOn: o.failOn, limitInputPixels: o.limitInputPixels }).timeout({
+        seconds: o.timeoutSeconds,
+      });
+    const meta = await base().metadata();
+    const width = meta.width;
+    const height = meta.height;
+    // The writers put their bits in RGBA images (alpha mode adds the alpha channel); an opaque RGB
+    // PNG is not decoded a second time just to look.
+    if (width === undefined || height === undefined || meta.hasAlpha !== true || (meta.channels ?? 0) < 4)
+      return undefined;
+    const columns = async (n: number): Promise<RawPixels> => {
+      const { data, info } = await base()
+        .extract({ left: 0, top: 0, width: Math.min(width, Math.max(1, n)), height })
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: info.channels };
+    };
+    const head = await columns(stealthColumns(height, STEALTH_HEADER_BITS, 'alpha'));
+    const total = stealthTotalBits(head);
+    if (total === undefined) return undefined;
+    const all = await columns(stealthColumns(height, total, 'alpha'));
+    return readStealth(all, warnings);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JPEG for a vision model: longest side ≤ `maxSide`, alpha flattened on white, quality 85. */
+export async function visionJpeg(
+  input: string | Buffer,
+  maxSide: number,
+  opts?: Partial<ImageDecodeOptions>,
+): Promise<{ ok: true; data: Buffer } | ImageFailure> {
+  const o = merge(opts);
+  try {
+    const data = await (
+      await open(input, o)
+    )
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    return { ok: true, data };
   } catch (err) {
     return failure(err, o);
   }

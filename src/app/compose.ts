@@ -17,7 +17,7 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage, pixelHash } from '../adapters/sharp.adapter.js';
+import { analyseImage, pixelHash, readStealthText } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -30,6 +30,8 @@ export interface ComposeOptions {
   /** Emit events (commands that change the library, and the agent). */
   events: boolean;
   logger?: Logger;
+  /** Sees every event emitted (the agent uses it to queue new assets for understanding). */
+  onEvent?: (type: string, payload: Readonly<Record<string, unknown>>) => void;
 }
 
 /**
@@ -109,6 +111,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       const r = await readPngText(file);
       return { chunks: r.text, warnings: [...r.warnings] };
     },
+    stealth: readStealthText,
     generation: extractGeneration,
     ...(vocabulary === undefined
       ? {}
@@ -152,7 +155,13 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
       logger: (level, msg) =>
         level === 'error' ? logger.error(msg) : level === 'warn' ? logger.warn(msg) : logger.debug(msg),
     });
-    events = { emit: (type, payload) => bus.emit(type, payload) };
+    const tap = opts.onEvent;
+    events = {
+      emit: (type, payload) => {
+        bus.emit(type, payload);
+        tap?.(type, payload as unknown as Readonly<Record<string, unknown>>);
+      },
+    };
     closeEvents = () => bus.close();
     backlog = () => bus.backlog();
   }

@@ -35,6 +35,10 @@ import {
 import { ScanService } from '../services/scan/scan.service.js';
 import { EmbedService } from '../services/tagging/embed.service.js';
 import { TagService } from '../services/tagging/tag.service.js';
+import { UnderstandService } from '../services/tagging/understand.service.js';
+import { FileSpendStore } from '../adapters/spend-store.adapter.js';
+import { visionImages } from '../adapters/vision-images.adapter.js';
+import { VisionHttpClient } from '../adapters/vision-http.adapter.js';
 import { IntegrityService } from '../services/verify/integrity.service.js';
 import { RootIdentityStore } from '../services/scan/root-identity.js';
 import { VerifyService } from '../services/verify/verify.service.js';
@@ -205,6 +209,34 @@ export class Container {
       embed: await this.embedService(),
       events: this.events,
       clock: SYSTEM_CLOCK,
+    });
+  }
+
+  /**
+   * `alice understand` and the agent's understanding lane. The key is read from the variable named
+   * by `understanding.api_key_env` here and goes only into the request headers. `writeLane` runs
+   * each result's writes (the agent passes its index lane).
+   */
+  async understandService(writeLane?: <T>(fn: () => Promise<T>) => Promise<T>): Promise<UnderstandService> {
+    const s = this.config.settings.understanding;
+    const key = process.env[s.api_key_env];
+    return new UnderstandService({
+      settings: s,
+      provider: new VisionHttpClient({
+        provider: s.provider,
+        baseUrl: s.base_url,
+        model: s.model,
+        apiKey: key === undefined || key === '' ? undefined : key,
+      }),
+      images: visionImages,
+      spend: new FileSpendStore(this.config.paths.state),
+      assets: await this.assetsService(),
+      embed: await this.embedService(),
+      repo: await this.repo(),
+      events: this.events,
+      clock: SYSTEM_CLOCK,
+      logger: this.logger,
+      ...(writeLane === undefined ? {} : { writeLane }),
     });
   }
 

@@ -32,6 +32,7 @@ import {
   setDamagedIndexAside,
 } from './index-startup.js';
 import type { WebServer } from './web-server.js';
+import { UnderstandingLane } from './understanding-lane.js';
 
 const STOP_BUDGET_MS = 8000;
 
@@ -104,10 +105,15 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
     console: opts.console,
   });
   const logger = log.child('agent');
+  let understanding: UnderstandingLane | undefined;
   const container = await createContainer(config, {
     readOnly: false,
     events: true,
     logger: log.child('index'),
+    onEvent: (type, payload) => {
+      const hash = payload['content_hash'];
+      if (type === 'asset.discovered' && typeof hash === 'string') understanding?.discovered(hash);
+    },
   });
   const status = container.statusService({
     pid: process.pid,
@@ -129,7 +135,14 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
       message: errorMessage(err),
     });
   });
-  const agent = new Agent(config, container, status, lane, logger);
+  if (s.understanding.enabled) {
+    understanding = new UnderstandingLane(
+      lane,
+      () => container.understandService((fn) => lane.run(fn, Priority.NORMAL)),
+      log.child('understand'),
+    );
+  }
+  const agent = new Agent(config, container, status, lane, logger, understanding);
   hooks.onIndexError = (err) => agent.onIndexError(err);
   try {
     await agent.start();
@@ -170,6 +183,7 @@ class Agent {
     private readonly status: StatusService,
     private readonly lane: Lane,
     private readonly logger: ReturnType<ReturnType<typeof createLogger>['child']>,
+    private readonly understanding?: UnderstandingLane,
   ) {
     const shown = status.progress();
     this.startupProgress = {
@@ -398,6 +412,8 @@ class Agent {
     this.stopping = true;
     this.status.setState('stopping');
     this.logger.info('stopping');
+    // Understanding is optional work: what is queued is dropped (`alice understand --all` catches up).
+    await this.understanding?.stop(2000);
     const drained = (await this.watch?.stop(STOP_BUDGET_MS)) ?? true;
     // Stopped during startup: the running step notices at its next file and start() returns.
     await this.starting?.catch(() => undefined);

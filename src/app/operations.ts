@@ -12,6 +12,7 @@ import { SEARCH_OPS } from './ops/search.ops.js';
 import { SERVE_OPS } from './ops/serve.ops.js';
 import { TAG_OPS } from './ops/tag.ops.js';
 import { TRASH_OPS } from './ops/trash.ops.js';
+import { UNDERSTAND_OPS } from './ops/understand.ops.js';
 import type { OpContext, Operation } from './ops/op.js';
 
 export type { OpContext, Operation } from './ops/op.js';
@@ -25,6 +26,7 @@ export const OPERATIONS = {
   ...SERVE_OPS,
   ...TAG_OPS,
   ...TRASH_OPS,
+  ...UNDERSTAND_OPS,
 };
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -59,6 +59,24 @@ export const DEFAULT_SETTINGS = {
     /** Turn prompt words into tags using the vocabulary. */
     from_prompt: true,
   },
+  understanding: {
+    /** Ask a vision model what each image shows (opt-in: it sends images to `base_url`). */
+    enabled: false,
+    /** Protocol: `openai` (chat completions: OpenAI, Ollama's /v1, LM Studio, vLLM, OpenRouter) or `anthropic` (Messages). */
+    provider: 'openai' as 'openai' | 'anthropic',
+    base_url: 'http://127.0.0.1:11434/v1',
+    model: 'llava:13b',
+    /** The API key is read from this environment variable, never stored or logged. */
+    api_key_env: 'OPENAI_API_KEY',
+    /** USD per million tokens; cost = usage × price. */
+    price_per_mtok: { input: 0, output: 0 },
+    /** Total spend cap in USD; no request is sent that could exceed it. */
+    budget_usd: 5,
+    /** Tag categories the model is asked for. */
+    categories: ['style', 'mood', 'subject', 'color', 'composition'] as string[],
+    /** Requests in flight at once. */
+    concurrency: 2,
+  },
   events: {
     /** `file` (default) or `redis`; USE_REDIS_EVENTS=true selects redis. */
     backend: 'file' as 'file' | 'redis',

@@ -54,6 +54,19 @@ export const settingsSchema = z
       })
       .partial(),
     tagging: z.strictObject({ vocabulary: z.string().nullable(), from_prompt: z.boolean() }).partial(),
+    understanding: z
+      .strictObject({
+        enabled: z.boolean(),
+        provider: z.enum(['openai', 'anthropic']),
+        base_url: z.string().regex(/^https?:\/\//, 'must start with http:// or https://'),
+        model: z.string().min(1),
+        api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+        price_per_mtok: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
+        budget_usd: z.number().nonnegative(),
+        categories: z.array(z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ or -')).min(1),
+        concurrency: positiveInt,
+      })
+      .partial(),
     events: z
       .strictObject({
         backend: z.enum(['file', 'redis']),

@@ -14,6 +14,7 @@ export const EventType = {
   ASSET_MISSING: 'asset.missing',
   ASSET_RESTORED: 'asset.restored',
   ASSET_TAGGED: 'asset.tagged',
+  ASSET_UNDERSTOOD: 'asset.understood',
   METADATA_EMBEDDED: 'metadata.embedded',
   INTEGRITY_FAILED: 'integrity.failed',
   ROOT_OFFLINE: 'root.offline',
@@ -48,6 +49,8 @@ export interface EventPayloads {
   'asset.missing': AssetRef;
   'asset.restored': AssetRef;
   'asset.tagged': AssetRef & { added: string[]; removed: string[] };
+  /** A vision model described the asset (`alice understand`, or the agent's lane). */
+  'asset.understood': AssetRef & { provider: string; model: string; cost_usd: number; tags: string[] };
   'metadata.embedded': AssetRef & {
     state: 'written' | 'current' | 'sidecar_only' | 'failed';
     changes: string[];

@@ -93,13 +93,18 @@ describe('bad input never throws', () => {
     expect(run({ fileName: 'x.png', pngText: { prompt: '{"1": "\ud800"}' } }).generation).toBeNull();
   });
 
-  it('seeds beyond 2^53 are dropped with a warning, not rounded', () => {
-    const { generation, warnings } = run({
+  it('seeds beyond 2^53 are kept as exact decimal strings, not rounded; absurd ones are dropped', () => {
+    const { generation } = run({
       fileName: 'x.png',
       pngText: { parameters: 'x\nSteps: 2, Seed: 18446744073709551615, CFG scale: 1' },
     });
-    expect(generation?.seed).toBeUndefined();
-    expect(warnings.join()).toMatch(/beyond exact number range/);
+    expect(generation?.seed).toBe('18446744073709551615');
+    const huge = run({
+      fileName: 'x.png',
+      pngText: { parameters: `x\nSteps: 2, Seed: ${'9'.repeat(60)}, CFG scale: 1` },
+    });
+    expect(huge.generation?.seed).toBeUndefined();
+    expect(huge.warnings.join()).toMatch(/longer than 40 digits/);
   });
 
   it('deeply nested JSON and deep ComfyUI chains stay bounded', () => {

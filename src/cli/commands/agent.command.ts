@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { callAgent } from '../../app/agent-client.js';
 import { readAgentStatus } from '../../app/agent-status.js';
 import type { StatusDoc, StatusReading } from '../../services/watch/status.service.js';
+import { understandingLine, understandingStatus } from '../../app/understanding-status.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
 
@@ -93,7 +94,12 @@ export function registerAgentCommands(
           const live = await callAgent(config, 'agent.status', {}, 5000).catch(() => undefined);
           if (live !== undefined) reading.status = live.result as StatusDoc;
         }
-        return { data: reading, text: statusText(reading), exitCode: reading.running ? 0 : 3 };
+        const understanding = await understandingStatus(config);
+        return {
+          data: { ...reading, understanding },
+          text: [...statusText(reading), understandingLine(understanding)],
+          exitCode: reading.running ? 0 : 3,
+        };
       }),
     );
 }

@@ -13,6 +13,7 @@ import { registerSearchCommands } from './search.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerShowCommand } from './show.command.js';
 import { registerTagCommands } from './tag.command.js';
+import { registerUnderstandCommand } from './understand.command.js';
 import type { Rendered } from '../render.js';
 
 export function setupCli(
@@ -30,6 +31,7 @@ export function setupCli(
   registerSearchCommands(program, run);
   registerServeCommand(program, run);
   registerTagCommands(program, run);
+  registerUnderstandCommand(program, run);
   // Last: it reads the command tree the others built.
   registerCompletionCommand(program, run);
 }

@@ -27,7 +27,7 @@ export function parseJsonObject(text: string, label: string, warnings: string[])
     return undefined;
   }
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = JSON.parse(quoteLargeIntegers(text));
     if (isObject(parsed)) return parsed;
     warnings.push(`${label}: JSON is not an object`);
   } catch {
@@ -51,7 +51,7 @@ export function toNumber(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** A safe integer (seeds above 2^53 cannot be represented exactly and are dropped). */
+/** A safe integer; anything else (fractions, integers beyond 2^53) is undefined. */
 export function toInt(value: unknown): number | undefined {
   const n = toNumber(value);
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
@@ -124,13 +124,68 @@ export function finish(draft: Draft, raw: string | undefined, warnings: string[]
   return out as unknown as Generation;
 }
 
-/** A seed as a safe integer; larger seeds (Fooocus and ComfyUI allow 64-bit) stay only in raw. */
-export function seedOf(value: unknown, warnings: string[]): number | undefined {
+const DECIMAL_INT = /^[-+]?\d+$/;
+
+/**
+ * A seed, exactly: a safe integer as a number, a larger integer as its decimal string (Fooocus and
+ * ComfyUI allow 64-bit seeds and Fooocus writes them as JSON strings). A non-integer number that
+ * has already lost precision (a bare JSON number parsed elsewhere) is dropped with a warning.
+ */
+export function seedOf(value: unknown, warnings: string[]): number | string | undefined {
+  if (typeof value === 'string' && DECIMAL_INT.test(value.trim())) {
+    const text = value.trim().replace(/^\+/, '');
+    const negative = text.startsWith('-');
+    const digits = (negative ? text.slice(1) : text).replace(/^0+(?=\d)/, '');
+    const n = Number(digits);
+    if (Number.isSafeInteger(n)) return negative ? -n : n;
+    if (digits.length > 40) {
+      warnings.push(`seed ${digits.slice(0, 20)}… is longer than 40 digits; kept in raw only`);
+      return undefined;
+    }
+    return negative ? `-${digits}` : digits;
+  }
   const seed = toInt(value);
   if (seed === undefined && toNumber(value) !== undefined) {
-    warnings.push(`seed ${String(value)} is beyond exact number range; kept in raw only`);
+    warnings.push(`seed ${String(value)} is not an exact integer; kept in raw only`);
   }
   return seed;
+}
+
+/**
+ * JSON text with every integer literal beyond 2^53 turned into a string literal, so JSON.parse
+ * keeps its digits (a seed of 2^63 − 1 would otherwise come back rounded). Strings, fractions and
+ * exponents are left alone. Linear, never throws: malformed JSON comes out as malformed as it went in.
+ */
+export function quoteLargeIntegers(text: string): string {
+  if (!/\d{16}/.test(text)) return text;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    const isDigit = c >= 0x30 && c <= 0x39;
+    if (!isDigit && c !== 0x2d) continue;
+    // The whole number token, fraction and exponent included, so digits after a '.' are not taken
+    // for an integer of their own.
+    let end = i + 1;
+    while (end < text.length && /[-+\d.eE]/.test(text.charAt(end))) end++;
+    const literal = text.slice(i, end);
+    if (literal.length >= 16 && /^-?\d+$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
+      out += `${text.slice(last, i)}"${literal}"`;
+      last = end;
+    }
+    i = end - 1;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /**

@@ -14,6 +14,9 @@ import { isFooocusJson, parseFooocus } from './fooocus.parser.js';
 import { parseDream, parseInvokeMetadata, parseSdMetadata } from './invokeai.parser.js';
 import { isMidjourneyText, parseMidjourney } from './midjourney.parser.js';
 import { isNovelAI, parseNovelAI } from './novelai.parser.js';
+import { isDrawThingsJson, parseDrawThings } from './drawthings.parser.js';
+import type { StealthText } from './stealth.js';
+import { isSwarmJson, parseSwarm } from './swarmui.parser.js';
 
 export interface GenerationInput {
   readonly fileName: string;
@@ -21,6 +24,8 @@ export interface GenerationInput {
   readonly pngText?: Record<string, string>;
   /** Tags as exiftool-vendored's `read()` returns them. */
   readonly exif?: Record<string, unknown>;
+  /** Text hidden in the pixels' low bits (see stealth.ts), read by the caller when nothing else was found. */
+  readonly stealth?: StealthText;
 }
 
 export interface GenerationResult {
@@ -75,11 +80,13 @@ function fromInvokeAI(f: Fields, w: string[]): Generation | null {
   return dream === undefined ? null : parseDream(dream.text, dream.from, w);
 }
 
-/** JSON parameters: Fooocus in its own scheme; other JSON is reported, not guessed at. */
+/** JSON parameters: Fooocus, SwarmUI or Draw Things in their own schemes; other JSON is reported, not guessed at. */
 function fromJsonParameters(found: Found, w: string[]): Generation | null {
   const data = parseJsonObject(found.text, found.from, w);
   if (data === undefined) return null;
   if (isFooocusJson(data)) return parseFooocus(data, found.text, found.from, w);
+  if (isSwarmJson(data)) return parseSwarm(data, found.text, found.from, w);
+  if (isDrawThingsJson(data)) return parseDrawThings(data, found.text, found.from, w);
   w.push(`${found.from}: JSON of an unknown generator`);
   return null;
 }
@@ -156,6 +163,33 @@ function fromC2pa(f: Fields, w: string[]): Generation | null {
   return hasC2pa(fields) ? parseC2pa(fields, w) : null;
 }
 
+/** A1111 `parameters` text or NovelAI's JSON of its text chunks, hidden in the pixels. */
+function fromStealth(stealth: StealthText | undefined, w: string[]): Generation | null {
+  if (stealth === undefined || typeof stealth.text !== 'string') return null;
+  const from = `stealth:${stealth.mode}`;
+  if (!looksLikeJson(stealth.text)) return parseA1111(stealth.text, from, w);
+  const data = parseJsonObject(stealth.text, from, w);
+  if (data === undefined) return null;
+  const text = (key: string): string | undefined => {
+    const v = data[key];
+    if (typeof v === 'string') return v;
+    return isObject(v) ? JSON.stringify(v) : undefined;
+  };
+  if (isNovelAI({ software: text('Software') })) {
+    return parseNovelAI(
+      {
+        software: text('Software'),
+        description: text('Description'),
+        comment: text('Comment'),
+        source: text('Source'),
+      },
+      from,
+      w,
+    );
+  }
+  return fromJsonParameters({ text: stealth.text, from }, w);
+}
+
 const EMBEDDED: ReadonlyArray<(f: Fields, w: string[]) => Generation | null> = [
   fromInvokeAI,
   fromParameters,
@@ -172,6 +206,7 @@ function extract(input: GenerationInput, warnings: string[]): Generation | null 
     if (gen !== null) return gen;
   }
   return (
+    fromStealth(input.stealth, warnings) ??
     fromC2pa(fields, warnings) ??
     parseFileName(typeof input.fileName === 'string' ? input.fileName : '', warnings)
   );

@@ -12,7 +12,11 @@ export interface Generation {
   negative_prompt?: string;
   model?: string;
   model_hash?: string;
-  seed?: number;
+  /**
+   * A number when it is a safe integer; larger seeds (Fooocus, ComfyUI and SwarmUI allow 64-bit)
+   * are kept exactly as a decimal string, never rounded.
+   */
+  seed?: number | string;
   steps?: number;
   sampler?: string;
   cfg_scale?: number;

@@ -3,7 +3,9 @@
  * embedded metadata (tags, description, dates), generation metadata and prompt-derived tags.
  * Each part is injected; a part that fails becomes a warning, never an exception.
  */
+import type { GenerationInput } from '../../domain/generation/index.js';
 import type { Generation } from '../../domain/generation/model.js';
+import type { StealthText } from '../../domain/generation/stealth.js';
 import type { MediaInfo } from '../../domain/media.js';
 import type { MediaFacts, PerceptualHashes } from '../../domain/sidecar.js';
 import type { Tag } from '../../domain/tags.js';
@@ -36,11 +38,9 @@ export interface AnalyserParts {
   >;
   embedded?: (file: string, media: MediaInfo) => Promise<EmbeddedInfo>;
   pngText?: (file: string) => Promise<{ chunks: Record<string, string>; warnings: string[] }>;
-  generation?: (input: {
-    fileName: string;
-    pngText?: Record<string, string>;
-    exif?: Record<string, unknown>;
-  }) => {
+  /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
+  stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
+  generation?: (input: GenerationInput) => {
     generation: Generation | null;
     warnings: string[];
   };
@@ -115,13 +115,22 @@ export class ContentAnalyser implements Analyser {
       a.warnings.push(...(r?.warnings ?? []));
     }
     const name = file.split(/[\\/]/).pop() ?? file;
-    const input: { fileName: string; pngText?: Record<string, string>; exif?: Record<string, unknown> } = {
-      fileName: name,
-    };
+    const input: { -readonly [K in keyof GenerationInput]: GenerationInput[K] } = { fileName: name };
     if (pngText !== undefined) input.pngText = pngText;
     if (raw !== undefined) input.exif = raw;
     try {
-      const g = parse(input);
+      let g = parse(input);
+      // Stealth bits cost a decode of the leading columns, so they are read only for PNGs whose
+      // chunks and tags said nothing better than the file name (chunks stripped by an upload site).
+      const weak = g.generation === null || g.generation.detected_from === 'filename';
+      if (weak && media.format === 'png' && this.parts.stealth !== undefined) {
+        const read = this.parts.stealth;
+        const stealth = await safely('stealth metadata', a.warnings, () => read(file, a.warnings));
+        if (stealth !== undefined) {
+          input.stealth = stealth;
+          g = parse(input);
+        }
+      }
       a.generation = g.generation;
       a.warnings.push(...g.warnings);
     } catch (err) {

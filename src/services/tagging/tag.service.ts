@@ -46,7 +46,7 @@ export interface ChangeResult {
   assets: AssetChange[];
 }
 
-interface Target {
+export interface Target {
   hash: string;
   refs: string[];
   sidecars: RootSidecar[];
@@ -190,30 +190,42 @@ export class TagService {
     else this.deps.events.emit('asset.updated', { ...where, changes });
   }
 
-  /** Resolves every reference to an indexed asset with a readable sidecar before anything changes. */
-  private async resolve(refs: readonly string[], caller: Caller): Promise<Target[]> {
-    const byHash = new Map<string, Target>();
-    for (const ref of refs) {
-      const r = await this.deps.assets.resolve(ref, { cwd: caller.cwd, confineToRoots: caller.remote });
-      if (r.contentHash === undefined || !r.indexed)
-        throw new AliceError(ErrorCode.NOT_FOUND, `not in the library: ${ref}`, {
-          hint: 'run `alice index update` if the file is inside a configured root',
-        });
-      const known = byHash.get(r.contentHash);
-      if (known !== undefined) known.refs.push(ref);
-      else byHash.set(r.contentHash, { hash: r.contentHash, refs: [ref], sidecars: [] });
-    }
-    for (const t of byHash.values()) {
-      t.sidecars = await this.deps.embed.sidecarsOf(t.hash);
-      if (t.sidecars.length === 0)
-        throw new AliceError(
-          ErrorCode.NOT_FOUND,
-          `no readable sidecar for ${t.refs.join(', ')} in any online root`,
-          {
-            hint: 'run `alice index update` (or `alice index rebuild`) to recreate it',
-          },
-        );
-    }
-    return [...byHash.values()];
+  private resolve(refs: readonly string[], caller: Caller): Promise<Target[]> {
+    return resolveTargets(this.deps.assets, this.deps.embed, refs, caller);
   }
+}
+
+/** The part of AssetsService that resolving references needs. */
+export type TargetResolver = Pick<AssetsService, 'resolve'>;
+
+/** Resolves every reference to an indexed asset with a readable sidecar before anything changes. */
+export async function resolveTargets(
+  assets: TargetResolver,
+  embed: Pick<EmbedService, 'sidecarsOf'>,
+  refs: readonly string[],
+  caller: Caller,
+): Promise<Target[]> {
+  const byHash = new Map<string, Target>();
+  for (const ref of refs) {
+    const r = await assets.resolve(ref, { cwd: caller.cwd, confineToRoots: caller.remote });
+    if (r.contentHash === undefined || !r.indexed)
+      throw new AliceError(ErrorCode.NOT_FOUND, `not in the library: ${ref}`, {
+        hint: 'run `alice index update` if the file is inside a configured root',
+      });
+    const known = byHash.get(r.contentHash);
+    if (known !== undefined) known.refs.push(ref);
+    else byHash.set(r.contentHash, { hash: r.contentHash, refs: [ref], sidecars: [] });
+  }
+  for (const t of byHash.values()) {
+    t.sidecars = await embed.sidecarsOf(t.hash);
+    if (t.sidecars.length === 0)
+      throw new AliceError(
+        ErrorCode.NOT_FOUND,
+        `no readable sidecar for ${t.refs.join(', ')} in any online root`,
+        {
+          hint: 'run `alice index update` (or `alice index rebuild`) to recreate it',
+        },
+      );
+  }
+  return [...byHash.values()];
 }
