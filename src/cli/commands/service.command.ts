@@ -48,14 +48,14 @@ export function registerServiceCommands(
         const cli = fs.realpathSync(
           path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js'),
         );
-        if (isTemporaryInstall(cli))
-          throw new AliceError(
-            ErrorCode.INVALID_INPUT,
-            `alice runs from a temporary folder (${path.dirname(path.dirname(path.dirname(cli)))}): a service must not point there`,
-            {
-              hint: 'install alice first (`npm install -g <alice package or folder>`), then run `alice service install` from that installation',
-            },
-          );
+        // A dry run writes nothing, so it shows the definition and says it would be refused.
+        const temporary = isTemporaryInstall(cli)
+          ? `alice runs from a temporary folder (${path.dirname(path.dirname(path.dirname(cli)))}): a service must not point there`
+          : null;
+        if (temporary !== null && o.dryRun !== true)
+          throw new AliceError(ErrorCode.INVALID_INPUT, temporary, {
+            hint: 'install alice first (`npm install -g <alice package or folder>`), then run `alice service install` from that installation',
+          });
         const node = fs.realpathSync(process.execPath);
         const spec = {
           node,
@@ -67,8 +67,14 @@ export function registerServiceCommands(
         };
         const r = await installAgentService(spec, o.dryRun === true);
         const text =
-          o.dryRun === true ? [`would write ${r.file}:`, r.definition ?? ''] : reportText('installed', r);
-        return { data: r, text };
+          o.dryRun === true
+            ? [
+                ...(temporary === null ? [] : [`warning: ${temporary}; install would refuse`]),
+                `would write ${r.file}:`,
+                r.definition ?? '',
+              ]
+            : reportText('installed', r);
+        return { data: temporary === null ? r : { ...r, warning: temporary }, text };
       }),
     );
   service
