@@ -488,21 +488,27 @@ export class AssetRepository {
    * errors, the last scan of each root, and every asset that has a location there and no row here
    * yet, with its tags, prompt terms, perceptual hashes, crops and aliases (given fresh asset ids).
    * Locations keep `present` as it was: an offline root's files are not missing. Returns the
-   * number of assets and locations copied; nothing is copied from a file of another schema version.
+   * number of assets and locations copied; nothing is copied from a file of another schema version
+   * (`skipped` says so).
    */
   async carryOverRoots(
     prevFile: string,
     roots: readonly string[],
     schemaVersion: number,
-  ): Promise<{ assets: number; locations: number }> {
-    const none = { assets: 0, locations: 0 };
-    if (roots.length === 0) return none;
+  ): Promise<{ assets: number; locations: number; skipped?: string }> {
+    if (roots.length === 0) return { assets: 0, locations: 0 };
     await this.db.run(`ATTACH '${prevFile.replace(/'/g, "''")}' AS prev (READ_ONLY)`);
     try {
       const version = await this.db.all<{ value: string }>(
         `SELECT value FROM prev.meta WHERE key = 'schema_version'`,
       );
-      if (Number(version[0]?.value) !== schemaVersion) return none;
+      const found = version[0]?.value;
+      if (Number(found) !== schemaVersion)
+        return {
+          assets: 0,
+          locations: 0,
+          skipped: `the previous index has schema version ${found ?? 'none'}, not ${schemaVersion}`,
+        };
       const inRoots = placeholders(roots.length);
       return await this.db.transaction(async () => {
         const located = await this.db.all<{ n: bigint }>(
