@@ -483,6 +483,92 @@ export class AssetRepository {
   }
 
   /**
+   * Copies from the index file `prevFile` (attached read-only) everything it held for the roots
+   * `roots` (offline during a rebuild, so this index could not scan them): their locations and file
+   * errors, the last scan of each root, and every asset that has a location there and no row here
+   * yet, with its tags, prompt terms, perceptual hashes, crops and aliases (given fresh asset ids).
+   * Locations keep `present` as it was: an offline root's files are not missing. Returns the
+   * number of assets and locations copied; nothing is copied from a file of another schema version
+   * (`skipped` says so).
+   */
+  async carryOverRoots(
+    prevFile: string,
+    roots: readonly string[],
+    schemaVersion: number,
+  ): Promise<{ assets: number; locations: number; skipped?: string }> {
+    if (roots.length === 0) return { assets: 0, locations: 0 };
+    await this.db.run(`ATTACH '${prevFile.replace(/'/g, "''")}' AS prev (READ_ONLY)`);
+    try {
+      const version = await this.db.all<{ value: string }>(
+        `SELECT value FROM prev.meta WHERE key = 'schema_version'`,
+      );
+      const found = version[0]?.value;
+      if (Number(found) !== schemaVersion)
+        return {
+          assets: 0,
+          locations: 0,
+          skipped: `the previous index has schema version ${found ?? 'none'}, not ${schemaVersion}`,
+        };
+      const inRoots = placeholders(roots.length);
+      return await this.db.transaction(async () => {
+        const located = await this.db.all<{ n: bigint }>(
+          `INSERT INTO locations BY NAME
+           SELECT l.* FROM prev.locations l
+           WHERE l.root IN (${inRoots}) AND l.path NOT IN (SELECT path FROM locations)
+           RETURNING 1 AS n`,
+          roots,
+        );
+        await this.db.run(
+          `CREATE TEMP TABLE carried AS
+           SELECT o.asset_id AS old_id, o.content_hash, nextval('asset_ids') AS new_id FROM prev.assets o
+           WHERE o.content_hash IN (SELECT content_hash FROM prev.locations WHERE root IN (${inRoots}))
+             AND o.content_hash NOT IN (SELECT content_hash FROM assets)`,
+          roots,
+        );
+        await this.db.run(
+          `INSERT INTO assets BY NAME
+           SELECT o.* REPLACE (c.new_id AS asset_id) FROM prev.assets o JOIN carried c ON c.content_hash = o.content_hash`,
+        );
+        for (const table of ['asset_tags', 'prompt_terms']) {
+          await this.db.run(
+            `INSERT INTO ${table} BY NAME
+             SELECT t.* REPLACE (c.new_id AS asset_id) FROM prev.${table} t JOIN carried c ON c.old_id = t.asset_id`,
+          );
+        }
+        for (const table of ['perceptual_hashes', 'phash_crops']) {
+          await this.db.run(
+            `INSERT INTO ${table} BY NAME
+             SELECT t.* FROM prev.${table} t WHERE t.content_hash IN (SELECT content_hash FROM carried)`,
+          );
+        }
+        await this.db.run(
+          `INSERT INTO aliases BY NAME
+           SELECT t.* FROM prev.aliases t WHERE t.content_hash IN (SELECT content_hash FROM carried)
+             AND t.alias_hash NOT IN (SELECT alias_hash FROM aliases)`,
+        );
+        await this.db.run(
+          `INSERT INTO file_errors BY NAME
+           SELECT e.* FROM prev.file_errors e
+           WHERE e.root IN (${inRoots}) AND e.path NOT IN (SELECT path FROM file_errors)`,
+          roots,
+        );
+        await this.db.run(
+          `UPDATE roots SET last_scan = p.last_scan FROM prev.roots p
+           WHERE roots.path = p.path AND roots.path IN (${inRoots}) AND roots.last_scan IS NULL`,
+          roots,
+        );
+        const carried = await this.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM carried`);
+        await this.db.run(`DROP TABLE carried`);
+        const assets = Number(carried[0]?.n ?? 0);
+        if (assets > 0) await this.noteUnsorted(assets);
+        return { assets, locations: located.length };
+      });
+    } finally {
+      await this.db.run(`DETACH prev`);
+    }
+  }
+
+  /**
    * Reads every row of every table once (a hash of each whole row), so damage anywhere in the file
    * (a checksum mismatch, a block past a truncated end) surfaces now as INDEX_CORRUPT instead of
    * at the first query that happens to touch that block.

@@ -67,6 +67,13 @@ export function registerIndexCommands(
           verify: o.verify === true,
         });
         const text = scanText(r.summary);
+        const c = r.carried_over;
+        if (c !== undefined)
+          text.push(
+            c.skipped === undefined
+              ? `  kept from the previous index for the offline roots: ${plural(c.assets, 'asset')}, ${plural(c.locations, 'location')} (still searchable)`
+              : `  offline roots not kept from the previous index: ${c.skipped}`,
+          );
         if (r.verify !== undefined) text.push(...verifyText(r.verify));
         return { data: r, text, exitCode: r.verify !== undefined && !r.verify.clean ? 1 : 0 };
       }),
