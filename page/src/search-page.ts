@@ -19,6 +19,20 @@ interface SearchAnswer {
   total: number;
   facets?: Facets;
   seed?: string;
+  /** Present while the agent builds the index: how far it is. */
+  building?: { phase?: string; done?: number; total?: number | null };
+}
+
+/** "index is being built: 120 of 400 files (indexing), results may be incomplete" (as the CLI says). */
+function buildingText(b: NonNullable<SearchAnswer['building']>): string {
+  const of =
+    typeof b.done !== 'number'
+      ? ''
+      : typeof b.total === 'number'
+        ? `: ${b.done} of ${b.total} files`
+        : `: ${b.done} files`;
+  const what = typeof b.phase === 'string' && of !== '' ? ` (${b.phase})` : '';
+  return `index is being built${of}${what}, results may be incomplete`;
 }
 
 const PAGE = 100;
@@ -57,6 +71,7 @@ export function renderSearch(main: HTMLElement): void {
   if (input !== null) input.value = params.get('q') ?? '';
   const aside = h('aside');
   const info = h('span', { class: 'count' });
+  const notice = h('p', { class: 'note notice', id: 'building-notice', hidden: true });
   const grid = h('div', { class: 'grid', id: 'grid' });
   const sentinel = h('div', { class: 'sentinel' });
   const sort = h(
@@ -74,7 +89,7 @@ export function renderSearch(main: HTMLElement): void {
       'div',
       { class: 'layout' },
       aside,
-      h('section', {}, h('div', { class: 'bar' }, info, sort), grid, sentinel),
+      h('section', {}, h('div', { class: 'bar' }, info, sort), notice, grid, sentinel),
     ),
   );
   let offset = 0;
@@ -97,6 +112,10 @@ export function renderSearch(main: HTMLElement): void {
       offset += res.results.length;
       if (res.results.length === 0) total = offset;
       info.textContent = `${res.total} ${res.total === 1 ? 'asset' : 'assets'}`;
+      if (offset === res.results.length) {
+        notice.hidden = res.building === undefined;
+        notice.textContent = res.building === undefined ? '' : buildingText(res.building);
+      }
       grid.append(
         ...res.results.map((r) =>
           thumb(r.content_hash, r.file_name, r.media_type === 'video' ? 'video' : undefined),

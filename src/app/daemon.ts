@@ -258,9 +258,10 @@ class Agent {
       this.config,
       async (op, params) => {
         const a = await this.handle({ id: 0, op, params, confine: true, cwd: '/' }, () => undefined);
-        return { result: a.result, via: 'agent' };
+        return { result: a.result, via: 'agent', ...(a.meta === undefined ? {} : { meta: a.meta }) };
       },
       {
+        liveStatus: () => this.status.doc,
         log: (level, message) => this.logger[level](message),
       },
     );

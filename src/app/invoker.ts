@@ -18,6 +18,8 @@ export type Via = 'agent' | 'local';
 export interface Invoked {
   readonly result: unknown;
   readonly via: Via;
+  /** Facts about the agent's answer, e.g. `building` while it builds the index. */
+  readonly meta?: Record<string, unknown> | undefined;
 }
 
 export type Invoke = (op: string, params: Record<string, unknown>) => Promise<Invoked>;
@@ -42,10 +44,10 @@ export function remoteInvoker(config: Config): { invoke: Invoke; drain: () => Pr
   let lane: Promise<unknown> = Promise.resolve();
   const invoke: Invoke = async (op, params) => {
     const remote = await callAgent(config, op, params);
-    if (remote !== undefined) return { result: remote.result, via: 'agent' };
+    if (remote !== undefined) return { result: remote.result, via: 'agent', meta: remote.meta };
     const run = lane.then(async () => {
       const late = await callAgent(config, op, params);
-      if (late !== undefined) return { result: late.result, via: 'agent' as const };
+      if (late !== undefined) return { result: late.result, via: 'agent' as const, meta: late.meta };
       return { result: await runLocal(config, op, params), via: 'local' as const };
     });
     lane = run.catch(() => undefined);

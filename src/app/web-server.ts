@@ -27,6 +27,11 @@ export interface WebServerOptions {
   host?: string | null;
   /** Where the built page is (default: the package's `dist/page`). */
   pageDir?: string;
+  /**
+   * The agent's live status document (the agent serving its own page): the status page then sees
+   * progress ticks as they happen, not as of the last heartbeat write. Default: the status file.
+   */
+  liveStatus?: () => unknown;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -110,10 +115,13 @@ export async function startWebServer(
     thumbnail: (req) => thumbs.get(req),
     agentStatus: async () => ({
       ...(await agentHealth(config)),
-      status: await fs.promises
-        .readFile(config.paths.status, 'utf8')
-        .then((t) => JSON.parse(t) as unknown)
-        .catch(() => null),
+      status:
+        opts.liveStatus !== undefined
+          ? opts.liveStatus()
+          : await fs.promises
+              .readFile(config.paths.status, 'utf8')
+              .then((t) => JSON.parse(t) as unknown)
+              .catch(() => null),
     }),
     fileSize: async (file) => {
       try {

@@ -118,9 +118,12 @@ const GET_ROUTES: [RegExp, Route][] = [
   [
     /^\/api\/search$/,
     async (env, known, req) => {
-      const res = (await run(env, 'search', searchParams(req.query))) as { results: Locatable[] };
+      const answer = await env.invoke('search', searchParams(req.query));
+      const res = answer.result as { results: Locatable[] };
       remember(known, res.results);
-      return res;
+      // While the agent builds the index, the page says results may be incomplete (as the CLI does).
+      const building = answer.meta?.['building'];
+      return building === undefined ? res : { ...res, building };
     },
   ],
   [/^\/api\/asset\/([0-9a-f]{64})$/, async (env, _k, _r, m) => run(env, 'asset.show', { ref: hashOf(m[1]) })],

@@ -26,7 +26,12 @@ export type WebResponse =
 export type WebInvoke = (
   op: string,
   params: Record<string, unknown>,
-) => Promise<{ result: unknown; via: string }>;
+) => Promise<{
+  result: unknown;
+  via: string;
+  /** Facts about the answer from the agent, e.g. `building` while it builds the index. */
+  meta?: Record<string, unknown> | undefined;
+}>;
 
 export type ThumbAnswer =
   { ok: true; file: string; size: number } | { ok: false; reason: string; busy: boolean };

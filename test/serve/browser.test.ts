@@ -21,7 +21,9 @@ import {
   killAllAgents,
   mergeSettings,
   readStatusFile,
+  spawnAgent,
   startAgent,
+  type AgentProcess,
   waitFor,
 } from '../helpers/agent.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -246,4 +248,94 @@ describe.skipIf(!haveChromium)('the page in Chromium', () => {
     );
     expect(await page.$eval('#roots', (e) => e.textContent)).toContain(lib);
   }, 200_000);
+
+  it('while the agent builds the index, the status page shows x of y with phase and ETA, and search says so', async () => {
+    // A library of 500 small images the agent has never indexed: its first build runs with the
+    // web page already up, so the page can watch it.
+    const N = 500;
+    const ws2 = makeWorkspace();
+    const tabs: Page[] = [];
+    let agent: AgentProcess | undefined;
+    try {
+      const lib2 = ws2.roots[0] ?? '';
+      for (let i = 0; i < N; i++)
+        await writeImage(path.join(lib2, 'build', `f${i}.png`), { seed: 5000 + i, size: 16 });
+      const port2 = await freePort();
+      ws2.writeSettings(mergeSettings(FAST_AGENT_SETTINGS, { serve: { enabled: true, port: port2 } }));
+      const base2 = `http://127.0.0.1:${port2}`;
+      const started = spawnAgent(ws2);
+      agent = started;
+      await waitFor(
+        async () => {
+          if (started.child.exitCode !== null) throw new Error(`agent exited early\n${started.output()}`);
+          return fetch(`${base2}/status`)
+            .then((r) => r.ok)
+            .catch(() => false);
+        },
+        { timeoutMs: 60_000, intervalMs: 50, what: 'the agent to serve its page' },
+      );
+      const [status, search] = [await browser.newPage(), await browser.newPage()];
+      tabs.push(status, search);
+      // The search page, asked at once: the build has only just begun.
+      const searched = search
+        .goto(`${base2}/`)
+        .then(() =>
+          search.waitForFunction(
+            `document.querySelector('#main')?.getAttribute('data-loaded') !== null || document.querySelector('#main .error') !== null`,
+            { timeout: 60_000 },
+          ),
+        )
+        .then(() => search.$eval('#main', (e) => e.textContent ?? ''));
+      await status.goto(`${base2}/status`);
+      // Sample the drawn progress (text read from the DOM) until the agent is watching.
+      const samples: { phase: string; done: number; total: number; eta: boolean }[] = [];
+      await waitFor(
+        async () => {
+          const text = await status.$eval('#progress', (e) => e.textContent ?? '').catch(() => null);
+          const m = text === null ? null : /^(\w[\w ]*): (\d+) of (\d+)(, about \d+ s left)?/.exec(text);
+          if (m !== null)
+            samples.push({
+              phase: m[1] ?? '',
+              done: Number(m[2]),
+              total: Number(m[3]),
+              eta: m[4] !== undefined,
+            });
+          const state = await status
+            .$eval('#agent-state', (e) => e.getAttribute('data-state'))
+            .catch(() => null);
+          return text === null && state === 'watching';
+        },
+        { timeoutMs: 150_000, intervalMs: 150, what: 'the build to end on the status page' },
+      );
+      // Every x of y drawn counts the files being processed, x moved, and an ETA was shown.
+      expect(samples.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(samples.map((s) => s.total))).toEqual(new Set([N]));
+      expect(samples.every((s) => ['hashing', 'indexing'].includes(s.phase))).toBe(true);
+      expect(new Set(samples.map((s) => `${s.phase} ${s.done}`)).size).toBeGreaterThanOrEqual(2);
+      expect(samples.some((s) => s.eta)).toBe(true);
+      // The search page answered during the build and said the index is incomplete.
+      const seenText = await searched;
+      expect(seenText).not.toMatch(/error/i);
+      const notice = await search.$eval('#building-notice', (e) => ({
+        hidden: e.hasAttribute('hidden'),
+        text: e.textContent ?? '',
+      }));
+      expect(notice.hidden).toBe(false);
+      expect(notice.text).toMatch(
+        /^index is being built(: \d+ of \d+ files \((hashing|indexing)\))?, results may be incomplete$/,
+      );
+      // Built: a new search has no notice and finds all N.
+      await search.goto(`${base2}/`);
+      await search.waitForFunction(`document.querySelector('#main')?.getAttribute('data-loaded') !== null`, {
+        timeout: 30_000,
+      });
+      expect(await search.$eval('.count', (e) => e.textContent)).toBe(`${N} assets`);
+      expect(await search.$eval('#building-notice', (e) => e.hasAttribute('hidden'))).toBe(true);
+      await started.stop('SIGTERM', 30_000);
+    } finally {
+      for (const t of tabs) await t.close().catch(() => undefined);
+      await agent?.stop('SIGKILL', 5000).catch(() => undefined);
+      ws2.cleanup();
+    }
+  }, 300_000);
 });
