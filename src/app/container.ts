@@ -20,6 +20,7 @@ import type { Lane } from '../pipeline/queue.js';
 import { MigrateService, type MigrateDeps } from '../services/migrate/migrate.service.js';
 import type { ProjectDeps } from '../services/project/project.service.js';
 import { ProjectService } from '../services/project/project.service.js';
+import { selectedHashesIn } from '../services/project/project-store.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { SearchService } from '../services/search/search.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
@@ -163,6 +164,8 @@ export class Container {
       analyseConcurrency: s.pipeline.analyse_concurrency,
       massDeleteRatio: s.watch.mass_delete_ratio,
       identity: this.rootIdentity(),
+      selectedHashes: () =>
+        selectedHashesIn(this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path)),
       pathTags: (file) => {
         const roots = this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path);
         return projectTagsForPath(file, roots).map((t) => ({ ...t, source: PROJECT_TAG_SOURCE }));

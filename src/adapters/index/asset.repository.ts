@@ -423,6 +423,28 @@ export class AssetRepository {
     });
   }
 
+  /**
+   * Removes assets from the index entirely: their rows, tags, terms, hashes, aliases and locations.
+   * Only for content no file backs and nothing refers to (a half-written ghost); the caller checks.
+   */
+  async deleteAssets(hashes: readonly string[]): Promise<void> {
+    if (hashes.length === 0) return;
+    await this.db.transaction(async () => {
+      for (const part of chunks(hashes)) {
+        const ids = [...(await this.assetIds(part)).values()];
+        if (ids.length > 0) {
+          for (const table of ['asset_tags', 'prompt_terms']) {
+            await this.db.run(`DELETE FROM ${table} WHERE asset_id IN (${placeholders(ids.length)})`, ids);
+          }
+        }
+        const inList = placeholders(part.length);
+        for (const table of ['assets', 'perceptual_hashes', 'phash_crops', 'aliases', 'locations']) {
+          await this.db.run(`DELETE FROM ${table} WHERE content_hash IN (${inList})`, part);
+        }
+      }
+    });
+  }
+
   /** Assets made from this one by an in-place edit (`derived_from`), newest edits included. */
   async derivedFrom(hash: string): Promise<string[]> {
     const rows = await this.db.all(

@@ -193,3 +193,22 @@ export async function projectFoldersIn(parent: string): Promise<string[]> {
   }
   return out.sort();
 }
+
+/**
+ * Every content hash a project selection names, across the projects under these folders; null
+ * when a project's selections cannot be read (then nothing may be treated as unreferenced).
+ */
+export async function selectedHashesIn(parents: readonly string[]): Promise<Set<string> | null> {
+  const out = new Set<string>();
+  try {
+    for (const parent of parents) {
+      for (const name of await projectFoldersIn(parent)) {
+        const loaded = await readSelections({ name, dir: path.join(parent, name), parent });
+        for (const s of loaded.data.selections) out.add(s.content_hash);
+      }
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}

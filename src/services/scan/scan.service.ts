@@ -33,6 +33,11 @@ export interface ScanDeps {
   pathTags?: (file: string) => TaggedValue[];
   /** Root identity (marker + device); without it a root is online when its folder is there. */
   identity?: RootIdentityStore;
+  /**
+   * Content hashes that project selections name (null: unknown). A half-written ghost is dropped
+   * only when none names it; without this, no selection is known.
+   */
+  selectedHashes?: () => Promise<ReadonlySet<string> | null>;
 }
 
 export interface ScanOptions {
@@ -99,6 +104,10 @@ interface Pass {
   sidecarOf: Map<string, Sidecar>;
   locationRows: LocationRow[];
   deletePaths: string[];
+  /** Assets some file of this pass belongs to. */
+  seenAssets: Set<string>;
+  /** Half-written ghosts to drop (index rows, then their sidecar in `root`). */
+  ghosts: { hash: string; root: string }[];
 }
 
 function emptySummary(opts: ScanOptions): ScanSummary {
@@ -152,12 +161,15 @@ export class ScanService {
       sidecarOf: new Map(),
       locationRows: [],
       deletePaths: [],
+      seenAssets: new Set(),
+      ghosts: [],
     };
     const { changed, vanished } = await this.collect(pass);
     const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
     const groups = await this.group(pass, hashed, vanished);
+    for (const asset of groups.keys()) pass.seenAssets.add(asset);
     await this.resolveAll(pass, groups);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
     // Sidecars are already on disk; the index changes of this pass land together or not at all.
@@ -166,6 +178,9 @@ export class ScanService {
       else await this.markVanished(pass, vanished);
       await this.persist(pass);
     });
+    // A ghost's sidecar goes once the index no longer lists it (a crash before leaves it to
+    // describe a missing asset, as before, rather than an index row with no sidecar).
+    for (const g of pass.ghosts) await pass.cache.remove(g.root, g.hash);
     return this.finish(pass, started);
   }
 
@@ -413,6 +428,24 @@ export class ScanService {
     return true;
   }
 
+  /**
+   * Was the previous content of an edited path a half-written ghost? Damaged (did not decode
+   * completely), only ever seen at this one path (no other location, present or not, and no other
+   * file of this pass), with no aliases, no edits derived from it and no project selection naming it.
+   */
+  private async isGhost(pass: Pass, old: Sidecar, edited: SeenFile): Promise<boolean> {
+    const hash = old.content_hash;
+    if (old.damage === undefined || old.damage === '') return false;
+    if ((old.aliases ?? []).length > 0 || pass.seenAssets.has(hash)) return false;
+    const { repo } = this.deps;
+    if ((await repo.locationsOf(hash)).some((l) => l.path !== edited.path)) return false;
+    if ((await repo.aliasesOf(hash)).length > 0) return false;
+    if ((await repo.derivedFrom(hash)).length > 0) return false;
+    const selected =
+      this.deps.selectedHashes === undefined ? new Set<string>() : await this.deps.selectedHashes();
+    return selected !== null && !selected.has(hash);
+  }
+
   private async resolveAsset(pass: Pass, asset: string, files: SeenFile[]): Promise<void> {
     const { summary } = pass;
     const base = await this.baseSidecar(pass, asset, files);
@@ -424,19 +457,34 @@ export class ScanService {
     );
     if (edited?.prev !== undefined) {
       summary.modified++;
-      pass.touched.add(edited.prev.content_hash);
       if (isNew) {
         const old = await pass.cache.get(edited.prev.root, edited.prev.content_hash);
-        if (old !== null) sidecar = mergeOutsideEdit(sidecar, old, edited.byteHash as string);
-        else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
+        const ghost = old !== null && (await this.isGhost(pass, old, edited));
+        if (ghost) {
+          // Half-written content seen only at this path: the file was still being written, not
+          // edited. Nothing derives from it; it is dropped instead of staying as `missing`.
+          sidecar = { ...mergeOutsideEdit(sidecar, old, edited.byteHash as string), derived_from: null };
+          pass.ghosts.push({ hash: old.content_hash, root: edited.prev.root });
+          this.deps.logger.info('dropped half-written content', {
+            path: edited.path,
+            content_hash: old.content_hash,
+            damage: old.damage,
+          });
+        } else {
+          pass.touched.add(edited.prev.content_hash);
+          if (old !== null) sidecar = mergeOutsideEdit(sidecar, old, edited.byteHash as string);
+          else sidecar = { ...sidecar, derived_from: edited.prev.content_hash };
+        }
         this.deps.events.emit('asset.updated', {
           content_hash: asset,
           path: edited.path,
           root: edited.root.path,
           media_type: sidecar.analysis.media_type,
           changes: ['content'],
-          derived_from: edited.prev.content_hash,
+          ...(ghost ? {} : { derived_from: edited.prev.content_hash }),
         });
+      } else {
+        pass.touched.add(edited.prev.content_hash);
       }
     } else if (isNew) {
       summary.new++;
@@ -629,6 +677,8 @@ export class ScanService {
       sidecarOf: new Map(),
       locationRows: [],
       deletePaths: [],
+      seenAssets: new Set(),
+      ghosts: [],
     };
     await this.deps.repo.atomically(async () => {
       await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
@@ -651,6 +701,8 @@ export class ScanService {
     const { repo } = this.deps;
     await repo.deleteLocations(pass.deletePaths);
     await repo.upsertLocations(pass.locationRows);
+    // After the path points at its new content, so no location row of a ghost is left behind.
+    await repo.deleteAssets(pass.ghosts.map((g) => g.hash));
     const entries = [...pass.sidecarOf.values()].map((s) => entryOf(s, null, false));
     await repo.upsertAssets(entries);
     await repo.refreshStatus([...pass.touched]);

@@ -1,0 +1,119 @@
+/**
+ * Issue 21 "no ghosts", end to end through the built binary: a file indexed while half-written
+ * and then completed leaves one asset, present, with the final content; the half-written content
+ * (damaged, only ever seen at that path) is dropped with its sidecar instead of staying `missing`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runAlice, type CliResult } from '../helpers/cli.js';
+import { imageBytes, makeWorkspace, sha256sum, type Workspace } from '../helpers/fixtures.js';
+import { createHash } from 'node:crypto';
+
+const CLI_TIMEOUT = 240_000;
+
+interface Found {
+  results: { content_hash: string; status: string; path: string | null }[];
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Every sidecar file below the root's `.metadata/`, by content hash. */
+function sidecarHashes(root: string): string[] {
+  const dir = path.join(root, '.metadata');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /^[0-9a-f]{64}\.json$/.test(e.name))
+    .map((e) => e.name.slice(0, 64))
+    .sort();
+}
+
+describe('no ghosts: a half-written file that completes', { timeout: CLI_TIMEOUT }, () => {
+  let ws: Workspace | undefined;
+  let png: Buffer;
+  const run = (...args: string[]): Promise<CliResult> =>
+    runAlice(args, { cwd: (ws as Workspace).dir, env: (ws as Workspace).env });
+
+  beforeAll(async () => {
+    assertBuilt();
+    png = await imageBytes('png', 21, 1024);
+    expect(png.length).toBeGreaterThan(100_000);
+  });
+  afterEach(() => {
+    ws?.cleanup();
+    ws = undefined;
+  });
+
+  it('30 kB of a PNG, index update, the complete file, index update: one asset, present, the final content, no ghost sidecar', async () => {
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    const file = path.join(lib, 'download.png');
+    const part = png.subarray(0, 30_000);
+    fs.writeFileSync(file, part);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+    const half = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(half.results.map((r) => r.content_hash)).toEqual([sha(part)]);
+    expect(sidecarHashes(lib)).toEqual([sha(part)]);
+
+    fs.writeFileSync(file, png);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+
+    const found = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(found.results).toHaveLength(1);
+    expect(found.results[0]?.content_hash).toBe(sha256sum(file));
+    expect(found.results[0]?.content_hash).toBe(sha(png));
+    expect(found.results[0]?.status).toBe('present');
+    expect(found.results[0]?.path).toBe(file);
+    expect(sidecarHashes(lib)).toEqual([sha(png)]);
+    const shown = (await run('show', file, '--json')).json<{
+      derived_from?: string | null;
+      damage: string | null;
+    }>();
+    expect(shown.damage).toBeNull();
+    expect(shown.derived_from ?? null).toBeNull();
+    // Nothing is left for a later pass or a rebuild to bring back.
+    expect((await run('index', 'rebuild', '--json')).code).toBe(0);
+    const after = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(after.results.map((r) => r.content_hash)).toEqual([sha(png)]);
+  });
+
+  it('half-written content that also lies at another path is kept (present there), not dropped', async () => {
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    const file = path.join(lib, 'download.png');
+    const part = png.subarray(0, 30_000);
+    fs.writeFileSync(file, part);
+    fs.writeFileSync(path.join(lib, 'copy-of-partial.png'), part);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+    fs.writeFileSync(file, png);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+    const found = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(found.results.map((r) => [r.content_hash, r.status]).sort()).toEqual(
+      [
+        [sha(part), 'present'],
+        [sha(png), 'present'],
+      ].sort(),
+    );
+    expect(sidecarHashes(lib)).toEqual([sha(part), sha(png)].sort());
+  });
+
+  it('a complete image edited in place still keeps its previous content as missing (only damaged content is a ghost)', async () => {
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    const file = path.join(lib, 'edited.png');
+    const first = await imageBytes('png', 3, 64);
+    fs.writeFileSync(file, first);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+    const second = await imageBytes('png', 4, 64);
+    fs.writeFileSync(file, second);
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+    const found = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(found.results.map((r) => [r.content_hash, r.status]).sort()).toEqual(
+      [
+        [sha(first), 'missing'],
+        [sha(second), 'present'],
+      ].sort(),
+    );
+  });
+});
