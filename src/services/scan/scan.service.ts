@@ -689,8 +689,9 @@ export class ScanService {
 
   /** Rebuild: sidecars whose files are all gone still describe assets (status missing). */
   private addMissingFromSidecars(pass: Pass, groups: Map<string, SeenFile[]>): void {
+    const ghosts = new Set(pass.ghosts.map((g) => g.hash));
     for (const [hash, s] of pass.loaded) {
-      if (groups.has(hash)) continue;
+      if (groups.has(hash) || ghosts.has(hash)) continue;
       pass.sidecarOf.set(hash, s);
       pass.touched.add(hash);
     }
