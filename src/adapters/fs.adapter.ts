@@ -251,3 +251,14 @@ export const NODE_STAT: StatPort = {
     }
   },
 };
+
+/** True when `p` exists (a dangling symlink counts); false only for ENOENT, other errors throw. */
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}

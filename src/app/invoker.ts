@@ -4,6 +4,7 @@
  * process, one call at a time, each with a container of its own that is closed afterwards, so the
  * agent can start at any moment and own the index.
  */
+import type { AgentHealth } from '../mcp/mcp-env.js';
 import { NO_PROGRESS } from '../ports.js';
 import type { Config } from '../config/config.js';
 import { AliceError, ErrorCode } from '../domain/errors.js';
@@ -56,19 +57,9 @@ export function remoteInvoker(config: Config): { invoke: Invoke; drain: () => Pr
   return { invoke, drain: async () => void (await lane) };
 }
 
-/** The agent's health, read from its status file (no socket call: it answers while the agent is busy). */
-export interface AgentHealth {
-  running: boolean;
-  /** Why it is not running: `no_status`, `stopped`, `stale`, `dead`. */
-  reason: string | null;
-  state: string | null;
-  pid: number | null;
-  heartbeat_age_s: number | null;
-  events_backlog: number | null;
-  queue: Record<string, number> | null;
-  recent_errors: { at: string; path: string; code: string; message: string }[];
-}
+export type { AgentHealth };
 
+/** The agent's health, read from its status file (no socket call: it answers while the agent is busy). */
 export async function agentHealth(config: Config): Promise<AgentHealth> {
   const r = await readAgentStatus(config);
   const s = r.status;

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { sha256File } from '../../adapters/hash.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { ProjectDir, type Selection } from '../../domain/project.js';
-import { confine, exists, ProjectService, type CallerOptions, type ProjectDeps } from './project.service.js';
+import { exists } from '../../adapters/fs.adapter.js';
+import { confine, ProjectService, type CallerOptions, type ProjectDeps } from './project.service.js';
 import {
   readProjectFile,
   readSelections,

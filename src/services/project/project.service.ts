@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
+import { exists } from '../../adapters/fs.adapter.js';
 import { AliceError, ErrorCode, errnoCode, errorMessage } from '../../domain/errors.js';
 import { isIgnoredDir, isIgnoredName } from '../../domain/media.js';
 import {
@@ -277,16 +278,6 @@ export class ProjectService {
   ): Promise<void> {
     const now = this.deps.clock.now();
     return appendSession(h, { op, time: now.toISOString(), args, result }, now);
-  }
-}
-
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
   }
 }
 

@@ -110,6 +110,24 @@ interface Pass {
   ghosts: { hash: string; root: string }[];
 }
 
+/** A fresh pass: nothing loaded, touched or written yet. */
+function newPass(opts: ScanOptions, now: string): Pass {
+  return {
+    opts,
+    now,
+    cache: new SidecarCache(opts.dryRun),
+    summary: emptySummary(opts),
+    aliasMap: new Map(),
+    loaded: new Map(),
+    touched: new Set(),
+    sidecarOf: new Map(),
+    locationRows: [],
+    deletePaths: [],
+    seenAssets: new Set(),
+    ghosts: [],
+  };
+}
+
 function emptySummary(opts: ScanOptions): ScanSummary {
   return {
     mode: opts.mode,
@@ -150,20 +168,7 @@ export class ScanService {
 
   async run(opts: ScanOptions): Promise<ScanSummary> {
     const started = performance.now();
-    const pass: Pass = {
-      opts,
-      now: this.deps.clock.now().toISOString(),
-      cache: new SidecarCache(opts.dryRun),
-      summary: emptySummary(opts),
-      aliasMap: new Map(),
-      loaded: new Map(),
-      touched: new Set(),
-      sidecarOf: new Map(),
-      locationRows: [],
-      deletePaths: [],
-      seenAssets: new Set(),
-      ghosts: [],
-    };
+    const pass = newPass(opts, this.deps.clock.now().toISOString());
     const { changed, vanished } = await this.collect(pass);
     const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
@@ -666,20 +671,7 @@ export class ScanService {
       allowMassDelete,
       progress: { start: () => undefined, tick: () => undefined, done: () => undefined },
     };
-    const pass: Pass = {
-      opts,
-      now: this.deps.clock.now().toISOString(),
-      cache: new SidecarCache(false),
-      summary: emptySummary(opts),
-      aliasMap: new Map(),
-      loaded: new Map(),
-      touched: new Set(),
-      sidecarOf: new Map(),
-      locationRows: [],
-      deletePaths: [],
-      seenAssets: new Set(),
-      ghosts: [],
-    };
+    const pass = newPass(opts, this.deps.clock.now().toISOString());
     await this.deps.repo.atomically(async () => {
       await this.markVanished(pass, new Map(rows.map((r) => [r.path, r])));
       await this.deps.repo.refreshStatus([...pass.touched]);

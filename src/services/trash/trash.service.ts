@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../../adapters/fs.adapter.js';
+import { exists, writeFileAtomic } from '../../adapters/fs.adapter.js';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
@@ -163,16 +163,6 @@ export class TrashService {
         hint: 'the batch id is printed when files are moved to the trash',
       });
     }
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
   }
 }
 
