@@ -57,8 +57,15 @@ describe('the socket answers from the first second', () => {
       timeoutMs: 20_000,
       what: 'the agent socket',
     });
-    // `alice status` shows the build's x of y while it runs.
-    const status = await runAlice(['status'], { env: ws.env });
+    // `alice status` shows the build's x of y while it runs. The first moment after the socket
+    // opens may still be the walk (no count yet), so ask until the build reports one.
+    const status = await waitFor(
+      async () => {
+        const r = await runAlice(['status'], { env: ws.env });
+        return /(hashing|indexing): [\d,]+ of [\d,]+ \(/.test(r.stdout) ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: '`alice status` to show x of y' },
+    );
     expect(status.stdout).toMatch(/(hashing|indexing): [\d,]+ of [\d,]+ \(/);
     const notes: string[] = [];
     let sawProgress = false;
