@@ -82,6 +82,7 @@ export class Container {
   eventBacklog: () => number = () => 0;
   private readonly readOnly: boolean;
   private db: Db | undefined;
+  private opening: Promise<Db> | undefined;
   private readonly closers: (() => Promise<void> | void)[] = [];
 
   constructor(config: Config, opts: ContainerOptions = {}) {
@@ -119,16 +120,26 @@ export class Container {
       });
     }
     if (this.db !== undefined) return this.db;
-    if (this.readOnly && !fs.existsSync(file)) this.db = await openDb(':memory:');
-    else this.db = await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
-    const db = this.db;
+    // One opening at a time, and the index is handed out only once migrated: a caller arriving
+    // while the first one migrates (the agent's socket or web page during the first build) waits
+    // for it instead of querying tables that do not exist yet.
+    this.opening ??= this.open(file).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async open(file: string): Promise<Db> {
+    const db =
+      this.readOnly && !fs.existsSync(file)
+        ? await openDb(':memory:')
+        : await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
     try {
       if (!db.readOnly) await migrate(db);
       else if (db.file !== ':memory:') await assertSchemaCurrent(db);
     } catch (err) {
-      this.closeIndex();
+      db.close();
       throw err;
     }
+    this.db = db;
     return db;
   }
 
