@@ -24,6 +24,7 @@ import { selectedHashesIn } from '../services/project/project-store.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { SearchService } from '../services/search/search.service.js';
 import { BASIC_ANALYSER } from '../services/scan/basic-analyser.js';
+import { SidecarRepairer } from '../services/scan/sidecar-repair.js';
 import {
   NO_EVENTS,
   NO_LOG,
@@ -182,6 +183,11 @@ export class Container {
         return projectTagsForPath(file, roots).map((t) => ({ ...t, source: PROJECT_TAG_SOURCE }));
       },
     });
+  }
+
+  /** Writes garbled sidecars back from `repo` (the index that still describes their assets). */
+  sidecarRepairer(repo: AssetRepository): SidecarRepairer {
+    return new SidecarRepairer({ repo, analyser: this.analyser, now: () => new Date().toISOString() });
   }
 
   async verifyService(): Promise<VerifyService> {

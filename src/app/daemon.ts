@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 import { callAgent } from './agent-client.js';
 import { createContainer } from './compose.js';
 import type { Container } from './container.js';
+import { repairCorruptSidecars } from './index-ops.js';
 import { OPERATIONS, isOperationName, runOperation } from './operations.js';
 import {
   buildIndex,
@@ -320,10 +321,22 @@ class Agent {
               }),
             Priority.LOW,
           );
+          // A garbled sidecar the index still describes is written back now, before anything
+          // (an update that re-reads it, a rebuild) could start it afresh without its user data.
+          const repair = await this.lane.run(
+            () => repairCorruptSidecars(this.container, r, { dryRun: false }),
+            Priority.LOW,
+          );
+          for (const x of repair.repaired)
+            this.logger.warn('garbled sidecar written back from the index', {
+              file: x.file,
+              content_hash: x.content_hash,
+              kept_as: x.movedTo,
+            });
           this.status.doc.last_consistency = {
             at: new Date().toISOString(),
             checked: r.files_checked,
-            problems: r.problems.length,
+            problems: r.problems.length - repair.repaired.length,
             elapsed_ms: Date.now() - started,
             kind: 'consistency',
           };

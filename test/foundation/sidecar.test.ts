@@ -91,7 +91,10 @@ describe('sidecar store', () => {
 });
 
 describe('untrusted sidecars during a scan', () => {
-  it('are set aside (never overwritten), reported, and rebuilt from the file', async () => {
+  it.each([
+    ['the previous index describes them: written back from it', 'repaired', true],
+    ['no previous index: rebuilt from the file', 'corrupt', false],
+  ] as const)('are set aside (never overwritten) and reported; %s', async (_what, kind, keepIndex) => {
     ws = makeWorkspace();
     const root = ws.roots[0] as string;
     const files = ['json.png', 'huge.png', 'other.png'].map((n) => path.join(root, n));
@@ -105,11 +108,12 @@ describe('untrusted sidecars during a scan', () => {
     };
     for (const [h, text] of Object.entries(bad)) fs.writeFileSync(sidecarFile(root, h), text);
 
+    if (!keepIndex) fs.rmSync(ws.searchDb);
     const summary = await rebuild(ws);
 
     expect(summary.sidecar_issues).toHaveLength(3);
     for (const issue of summary.sidecar_issues) {
-      expect(issue.kind).toBe('corrupt');
+      expect(issue.kind).toBe(kind);
       expect(issue.movedTo).toMatch(/\.json\.corrupt-\d{4}-\d\d-\d\dT[\d-]+Z$/);
     }
     const reasons = summary.sidecar_issues.map((i) => i.reason).join('\n');

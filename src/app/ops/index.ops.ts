@@ -1,6 +1,6 @@
 /** Operations of the foundation: index maintenance and `show`. */
 import { z } from 'zod';
-import { indexRebuild, indexUpdate, indexVerify } from '../index-ops.js';
+import { indexRebuild, indexRepair, indexUpdate, indexVerify } from '../index-ops.js';
 import { op } from './op.js';
 
 export const INDEX_OPS = {
@@ -16,6 +16,9 @@ export const INDEX_OPS = {
   ),
   'index.verify': op(z.object({ full: z.boolean().default(false) }), false, (ctx, p) =>
     indexVerify(ctx.container, { ...p, progress: ctx.progress }),
+  ),
+  'index.repair': op(z.object({ dryRun: z.boolean().default(false) }), true, (ctx, p) =>
+    indexRepair(ctx.container, p),
   ),
   'asset.show': op(z.object({ ref: z.string().min(1) }), false, async (ctx, p) =>
     (await ctx.container.assetsService()).record(p.ref, ctx.cwd),

@@ -1,5 +1,6 @@
 /** `alice index rebuild|update|verify`. */
 import type { Command } from 'commander';
+import type { RepairReport } from '../../app/index-ops.js';
 import type { ScanSummary } from '../../services/scan/scan.service.js';
 import type { VerifyReport } from '../../services/verify/verify.service.js';
 import type { CliContext } from '../context.js';
@@ -45,6 +46,18 @@ export function verifyText(r: VerifyReport): string[] {
   for (const root of r.offline_roots) lines.push(`  offline root (not checked): ${root}`);
   for (const p of r.problems.slice(0, 200))
     lines.push(`  ${p.kind}  ${p.path || p.content_hash || ''}: ${p.detail}`);
+  return lines;
+}
+
+export function repairText(r: RepairReport): string[] {
+  const lines = [
+    `${r.dry_run ? '[dry run] ' : ''}sidecar repair: ${plural(r.repaired.length, 'sidecar')} written back from the index, ${r.not_repaired.length} not repairable`,
+  ];
+  for (const x of r.repaired)
+    lines.push(
+      `  repaired  ${x.file} (${plural(x.tags, 'tag')})${x.movedTo === undefined ? '' : `; garbled original kept as ${x.movedTo}`}`,
+    );
+  for (const x of r.not_repaired) lines.push(`  not repaired  ${x.file}: ${x.reason}`);
   return lines;
 }
 
@@ -102,10 +115,18 @@ export function registerIndexCommands(
       'compare files, sidecars and index; exit 0 when clean, 1 when problems were found, 2 on error',
     )
     .option('--full', 're-hash every file (default: a sample, verify.sample_ratio)')
-    .action((o: { full?: boolean }) =>
+    .option(
+      '--repair',
+      'first write each garbled sidecar back from what the index holds (the original is kept aside)',
+    )
+    .option('--dry-run', 'with --repair: report what would be repaired; write nothing')
+    .action((o: { full?: boolean; repair?: boolean; dryRun?: boolean }) =>
       run(async (ctx) => {
+        const repair =
+          o.repair === true ? await ctx.invoke('index.repair', { dryRun: o.dryRun === true }) : undefined;
         const r = await ctx.invoke('index.verify', { full: o.full === true });
-        return { data: r, text: verifyText(r), exitCode: r.clean ? 0 : 1 };
+        const text = [...(repair === undefined ? [] : repairText(repair)), ...verifyText(r)];
+        return { data: repair === undefined ? r : { ...r, repair }, text, exitCode: r.clean ? 0 : 1 };
       }),
     );
 }

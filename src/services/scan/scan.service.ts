@@ -16,7 +16,8 @@ import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
 import { addTags, hasTag, tagKey } from '../../domain/tags.js';
 import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
-import { SidecarCache, type SidecarIssue } from './sidecar-cache.js';
+import { SidecarCache, type SidecarIssue, type SidecarRecovery } from './sidecar-cache.js';
+import { SidecarRepairer } from './sidecar-repair.js';
 import type { RootCheck, RootIdentityStore } from './root-identity.js';
 
 export interface ScanDeps {
@@ -51,6 +52,11 @@ export interface ScanOptions {
   pendingVanished?: readonly LocationRow[];
   /** Return unmatched vanished locations in `vanished_pending` instead of marking them missing. */
   deferMissing?: boolean;
+  /**
+   * The index a garbled sidecar is repaired from (a rebuild: the previous one, still open);
+   * default: the index this pass writes.
+   */
+  previousIndex?: AssetRepository;
 }
 
 export interface MoveRecord {
@@ -111,11 +117,11 @@ interface Pass {
 }
 
 /** A fresh pass: nothing loaded, touched or written yet. */
-function newPass(opts: ScanOptions, now: string): Pass {
+function newPass(opts: ScanOptions, now: string, recover?: SidecarRecovery): Pass {
   return {
     opts,
     now,
-    cache: new SidecarCache(opts.dryRun),
+    cache: new SidecarCache(opts.dryRun, recover),
     summary: emptySummary(opts),
     aliasMap: new Map(),
     loaded: new Map(),
@@ -168,7 +174,12 @@ export class ScanService {
 
   async run(opts: ScanOptions): Promise<ScanSummary> {
     const started = performance.now();
-    const pass = newPass(opts, this.deps.clock.now().toISOString());
+    const repairer = new SidecarRepairer({
+      repo: opts.previousIndex ?? this.deps.repo,
+      analyser: this.deps.analyser,
+      now: () => this.deps.clock.now().toISOString(),
+    });
+    const pass = newPass(opts, this.deps.clock.now().toISOString(), repairer.recovery);
     const { changed, vanished } = await this.collect(pass);
     const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;

@@ -15,10 +15,19 @@ import type { Sidecar } from '../../domain/sidecar.js';
 
 export interface SidecarIssue {
   file: string;
-  kind: 'corrupt' | 'old_version';
+  /** `repaired`: garbled, written back from what the index held (the original kept aside). */
+  kind: 'corrupt' | 'old_version' | 'repaired';
   reason: string;
   movedTo?: string;
 }
+
+/** Writes a garbled sidecar back from the index; null when the index does not know the asset. */
+export type SidecarRecovery = (
+  root: string,
+  hash: string,
+  file: string,
+  dryRun: boolean,
+) => Promise<{ sidecar: Sidecar; movedTo?: string } | null>;
 
 export class SidecarCache {
   private readonly cache = new Map<string, Sidecar | null>();
@@ -28,7 +37,10 @@ export class SidecarCache {
   written = 0;
   removed = 0;
 
-  constructor(private readonly dryRun: boolean) {}
+  constructor(
+    private readonly dryRun: boolean,
+    private readonly recover?: SidecarRecovery,
+  ) {}
 
   private key(root: string, hash: string): string {
     return `${root}\0${hash}`;
@@ -40,7 +52,7 @@ export class SidecarCache {
     const res = await readSidecar(root, hash);
     let value: Sidecar | null = null;
     if (res.status === 'ok') value = res.sidecar;
-    else if (res.status === 'corrupt') await this.setAside(res.file, res.reason);
+    else if (res.status === 'corrupt') value = await this.corrupt(root, hash, res.file, res.reason);
     else if (res.status === 'old_version') {
       this.protectedFiles.add(res.file);
       this.issues.push({
@@ -51,6 +63,23 @@ export class SidecarCache {
     }
     this.cache.set(key, value);
     return value;
+  }
+
+  /**
+   * A garbled sidecar: written back from the index when it still describes the asset (so a user
+   * tag kept only there is not lost), else set aside; either way the original is kept.
+   */
+  private async corrupt(root: string, hash: string, file: string, reason: string): Promise<Sidecar | null> {
+    const repaired = this.recover === undefined ? null : await this.recover(root, hash, file, this.dryRun);
+    if (repaired === null) {
+      await this.setAside(file, reason);
+      return null;
+    }
+    const issue: SidecarIssue = { file, kind: 'repaired', reason: `${reason}: rewritten from the index` };
+    if (repaired.movedTo !== undefined) issue.movedTo = repaired.movedTo;
+    this.issues.push(issue);
+    if (!this.dryRun) this.written++;
+    return repaired.sidecar;
   }
 
   private async setAside(file: string, reason: string): Promise<void> {
@@ -76,8 +105,9 @@ export class SidecarCache {
         out.push(res.sidecar);
         this.cache.set(this.key(root, entry.hash), res.sidecar);
       } else if (res.status === 'corrupt') {
-        await this.setAside(entry.file, res.reason);
-        this.cache.set(this.key(root, entry.hash), null);
+        const repaired = await this.corrupt(root, entry.hash, entry.file, res.reason);
+        if (repaired !== null) out.push(repaired);
+        this.cache.set(this.key(root, entry.hash), repaired);
       } else if (res.status === 'old_version') {
         this.protectedFiles.add(entry.file);
         this.issues.push({

@@ -208,7 +208,9 @@ export class VerifyService {
         problems.push({
           kind: DriftKind.CORRUPT_SIDECAR,
           path: entry.file,
-          detail: res.reason,
+          detail: assetHashes.has(entry.hash)
+            ? `${res.reason} (run \`alice index verify --repair\` to write it back from the index)`
+            : `${res.reason} (the index does not describe it: \`alice index rebuild\` sets it aside and reads the file again)`,
           content_hash: entry.hash,
         });
       } else if (res.status === 'ok') {
