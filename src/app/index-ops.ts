@@ -7,6 +7,7 @@ import { migrate, SCHEMA_VERSION } from '../adapters/index/schema.js';
 import { ErrorCode, isAliceError } from '../domain/errors.js';
 import type { Progress } from '../ports.js';
 import type { ScanService, ScanSummary } from '../services/scan/scan.service.js';
+import type { ForgetRootReport } from '../services/scan/root-forget.js';
 import type { SidecarRepair, SidecarRepairer } from '../services/scan/sidecar-repair.js';
 import { DriftKind, type VerifyReport, type VerifyService } from '../services/verify/verify.service.js';
 
@@ -159,4 +160,12 @@ export async function indexVerify(
   opts: { full: boolean; progress: Progress },
 ): Promise<VerifyReport> {
   return (await host.verifyService()).run(opts);
+}
+
+/** `alice root forget`: an offline root the user says is gone for good (see root-forget.ts). */
+export async function rootForget(
+  host: IndexHost,
+  opts: { path: string; dryRun: boolean },
+): Promise<ForgetRootReport> {
+  return host.scanService(await host.repo()).forgetRoot(opts.path, opts.dryRun);
 }

@@ -1,6 +1,7 @@
 /** Operations of the foundation: index maintenance and `show`. */
+import path from 'node:path';
 import { z } from 'zod';
-import { indexRebuild, indexRepair, indexUpdate, indexVerify } from '../index-ops.js';
+import { indexRebuild, indexRepair, indexUpdate, indexVerify, rootForget } from '../index-ops.js';
 import { op } from './op.js';
 
 export const INDEX_OPS = {
@@ -19,6 +20,11 @@ export const INDEX_OPS = {
   ),
   'index.repair': op(z.object({ dryRun: z.boolean().default(false) }), true, (ctx, p) =>
     indexRepair(ctx.container, p),
+  ),
+  'root.forget': op(
+    z.object({ path: z.string().min(1), dryRun: z.boolean().default(false) }),
+    true,
+    (ctx, p) => rootForget(ctx.container, { path: path.resolve(ctx.cwd, p.path), dryRun: p.dryRun }),
   ),
   'asset.show': op(z.object({ ref: z.string().min(1) }), false, async (ctx, p) =>
     (await ctx.container.assetsService()).record(p.ref, ctx.cwd),

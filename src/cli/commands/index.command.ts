@@ -21,7 +21,7 @@ export function scanText(s: ScanSummary): string[] {
   for (const r of s.offline_roots) lines.push(`  offline root (nothing marked missing): ${r}`);
   for (const b of s.mass_delete_blocked) {
     lines.push(
-      `  refused to mark ${b.would_mark} of ${b.present} files missing in ${b.root}: run \`alice index update --allow-mass-delete\` if they really are gone`,
+      `  refused to mark ${b.would_mark} of ${b.present} files missing in ${b.root}: if they really are gone, run \`alice index update --allow-mass-delete\` (see first what it would mark with \`alice index update --allow-mass-delete --dry-run\`)`,
     );
   }
   if (s.moves.length > 0) lines.push('moves:', ...s.moves.slice(0, 20).map((m) => `  ${m.from} → ${m.to}`));

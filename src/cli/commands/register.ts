@@ -5,6 +5,7 @@ import { registerAgentCommands } from './agent.command.js';
 import { registerCompletionCommand } from './completion.command.js';
 import { registerEventsCommands } from './events.command.js';
 import { registerIndexCommands } from './index.command.js';
+import { registerRootCommands } from './root.command.js';
 import { registerServiceCommands } from './service.command.js';
 import { registerMcpCommand } from './mcp.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
@@ -21,6 +22,7 @@ export function setupCli(
   run: (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>,
 ): void {
   registerIndexCommands(program, run);
+  registerRootCommands(program, run);
   registerShowCommand(program, run);
   registerAgentCommands(program, run);
   registerEventsCommands(program, run);

@@ -18,6 +18,7 @@ import { addTags, hasTag, tagKey } from '../../domain/tags.js';
 import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
 import { SidecarCache, type SidecarIssue, type SidecarRecovery } from './sidecar-cache.js';
 import { SidecarRepairer } from './sidecar-repair.js';
+import { forgetRoot, type ForgetRootReport } from './root-forget.js';
 import type { RootCheck, RootIdentityStore } from './root-identity.js';
 
 export interface ScanDeps {
@@ -262,6 +263,24 @@ export class ScanService {
         ? await this.deps.repo.presentCountUnder(rootPath)
         : rows.filter((r) => r.present).length;
     return this.deps.identity.check(rootPath, indexed, claim);
+  }
+
+  /** `alice root forget`: see root-forget.ts. */
+  forgetRoot(root: string, dryRun: boolean): Promise<ForgetRootReport> {
+    const { roots, repo, identity, events, logger, clock } = this.deps;
+    return forgetRoot(
+      {
+        roots,
+        repo,
+        events,
+        logger,
+        clock,
+        check: (r) => this.checkRoot(r, undefined, false),
+        ...(identity === undefined ? {} : { identity }),
+      },
+      root,
+      dryRun,
+    );
   }
 
   private async collectRoots(
