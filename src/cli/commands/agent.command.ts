@@ -56,6 +56,13 @@ function statusText(r: StatusReading): string[] {
     lines.push(`  last verification: ${v.at}, ${v.checked} checked, ${plural(v.problems, 'problem')}`);
   }
   for (const n of s.notes) lines.push(`  note: ${n}`);
+  // Absent in a status file written by an older version.
+  const skipped = (s.skipped as StatusDoc['skipped'] | undefined) ?? { count: 0, files: [] };
+  if (skipped.count > 0)
+    lines.push(
+      `  skipped files (not indexed until they change): ${skipped.count}${skipped.count > skipped.files.length ? ` (the latest ${skipped.files.length} named)` : ''}`,
+      ...skipped.files.map((e) => `    ${e.reason.padEnd(10)} ${e.path}: ${e.message}`),
+    );
   if (s.last_errors.length > 0)
     lines.push(
       '  recent errors:',

@@ -2,6 +2,7 @@
  * Phase 1 of a scan: walk one root, decide which files need hashing (size, mtime and inode match the
  * index → not opened at all), and hash the rest. Problems become per-file errors; nothing throws.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { walkFiles } from '../../adapters/fs.adapter.js';
 import { FileChangedError, sha256File, type HashResult } from '../../adapters/hash.adapter.js';
@@ -94,6 +95,42 @@ export async function collectRoot(
     });
   }
   return out;
+}
+
+/**
+ * Why a path an event named yields no file although its name is one alice indexes: a name that is
+ * not valid UTF-8 (the watcher decodes it with U+FFFD, so the path no longer reaches the file), or
+ * a symlink whose target vanished. Undefined when the path is simply gone (a deletion).
+ */
+export async function targetProblem(target: string, root: string): Promise<FileProblem | undefined> {
+  const name = path.basename(target);
+  if (!isIndexable(name)) return undefined;
+  try {
+    const st = await fs.lstat(target);
+    if (!st.isSymbolicLink()) return undefined;
+    await fs.stat(target);
+    return undefined;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+  }
+  let exists = false;
+  try {
+    exists = (await fs.lstat(target)).isSymbolicLink();
+  } catch {
+    exists = false;
+  }
+  if (exists) return { path: target, root, code: 'ENOENT', message: 'file vanished before it could be read' };
+  if (!name.includes('\uFFFD')) return undefined;
+  // Is a file with an undecodable name still there? Its listed name decodes to this one.
+  try {
+    const names = await fs.readdir(path.dirname(target), { encoding: 'buffer' });
+    if (!names.some((b) => b.toString('utf8') === name && !b.equals(Buffer.from(name, 'utf8'))))
+      return undefined;
+  } catch {
+    return undefined;
+  }
+  return { path: target, root, code: 'EBADNAME', message: 'file name is not valid UTF-8; rename it' };
 }
 
 function describeHashError(err: unknown): { code: string; message: string } {

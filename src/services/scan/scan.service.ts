@@ -15,7 +15,7 @@ import { mapLimit } from '../../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
 import { addTags, hasTag, tagKey } from '../../domain/tags.js';
-import { collectRoot, hashFiles, type FileProblem, type SeenFile } from './scan-collect.js';
+import { collectRoot, hashFiles, targetProblem, type FileProblem, type SeenFile } from './scan-collect.js';
 import { SidecarCache, type SidecarIssue, type SidecarRecovery } from './sidecar-cache.js';
 import { SidecarRepairer } from './sidecar-repair.js';
 import { forgetRoot, type ForgetRootReport } from './root-forget.js';
@@ -225,7 +225,13 @@ export class ScanService {
       if (root === undefined) continue;
       const known = new Map((await repo.locationsAtOrBelow(target)).map((r) => [r.path, r]));
       if (!(await isDirectory(root.path))) continue;
+      const before = pass.summary.errors.length;
       const coll = await collectRoot(root, known, pass.summary.errors, target);
+      if (coll.seenPaths.size === 0 && pass.summary.errors.length === before) {
+        // An event named it, yet nothing was read: say why when it was not a plain deletion.
+        const problem = await targetProblem(target, root.path);
+        if (problem !== undefined) pass.summary.errors.push(problem);
+      }
       pass.summary.files_seen += coll.seenPaths.size;
       pass.summary.unchanged += coll.unchanged;
       changed.push(...coll.changed);

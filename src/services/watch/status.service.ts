@@ -26,6 +26,26 @@ export interface ErrorEntry {
   message: string;
 }
 
+/** Why a file was skipped: what `alice status` says of it. */
+export type SkipReason = 'bad_name' | 'unreadable' | 'vanished' | 'empty' | 'changing' | 'failed';
+
+/** A file the agent did not index, and why; kept until it is indexed or removed. */
+export interface SkippedEntry extends ErrorEntry {
+  reason: SkipReason;
+}
+
+/** How many skipped files are named in the status (the count covers them all). */
+export const SKIPPED_SHOWN = 50;
+
+export function skipReason(code: string): SkipReason {
+  if (code === 'EBADNAME') return 'bad_name';
+  if (code === 'ENOENT') return 'vanished';
+  if (code === 'EEMPTY') return 'empty';
+  if (code === 'EFILECHANGED') return 'changing';
+  if (['EACCES', 'EPERM', 'ELOOP', 'EIO', 'EISDIR', 'ENAMETOOLONG'].includes(code)) return 'unreadable';
+  return 'failed';
+}
+
 export interface VerificationStatus {
   at: string;
   checked: number;
@@ -69,6 +89,12 @@ export interface StatusDoc {
     recovered: number;
   };
   last_errors: ErrorEntry[];
+  /**
+   * Files the agent skipped (bad name, unreadable, vanished, …) and has not indexed since:
+   * `count` of them all, `files` the latest SKIPPED_SHOWN. A file leaves it once it is indexed
+   * or removed.
+   */
+  skipped: { count: number; files: SkippedEntry[] };
   last_verification: VerificationStatus | null;
   last_consistency: VerificationStatus | null;
   events_backlog: number;
@@ -96,6 +122,7 @@ export class StatusService {
       | 'queue'
       | 'counters'
       | 'last_errors'
+      | 'skipped'
       | 'last_verification'
       | 'last_consistency'
       | 'events_backlog'
@@ -121,6 +148,7 @@ export class StatusService {
         recovered: 0,
       },
       last_errors: [],
+      skipped: { count: 0, files: [] },
       last_verification: null,
       last_consistency: null,
       events_backlog: 0,
@@ -179,6 +207,36 @@ export class StatusService {
     this.doc.counters.errors++;
     this.doc.last_errors.unshift({ at: new Date().toISOString(), ...e });
     this.doc.last_errors.length = Math.min(this.doc.last_errors.length, 20);
+    this.changed();
+  }
+
+  private readonly skips = new Map<string, SkippedEntry>();
+
+  /** A file the agent skipped (replaces an earlier entry for the same path). */
+  recordSkip(e: Omit<ErrorEntry, 'at'>): void {
+    this.skips.delete(e.path);
+    this.skips.set(e.path, { at: new Date().toISOString(), ...e, reason: skipReason(e.code) });
+    // Bounded: the oldest entries go first once far more files were skipped than are shown.
+    for (const k of this.skips.keys()) {
+      if (this.skips.size <= 100 * SKIPPED_SHOWN) break;
+      this.skips.delete(k);
+    }
+    this.showSkips();
+  }
+
+  /** Paths skipped so far (to see which a batch covered). */
+  skippedPaths(): string[] {
+    return [...this.skips.keys()];
+  }
+
+  /** The file was indexed or removed since it was skipped. */
+  clearSkip(p: string): void {
+    if (this.skips.delete(p)) this.showSkips();
+  }
+
+  private showSkips(): void {
+    const all = [...this.skips.values()];
+    this.doc.skipped = { count: all.length, files: all.slice(-SKIPPED_SHOWN).reverse() };
     this.changed();
   }
 

@@ -146,7 +146,7 @@ export class WatchService {
         progress: this.catchUpProgress,
       })
       .finally(() => this.shown?.done());
-    this.account(summary);
+    this.account(summary, 'all');
     return summary;
   }
 
@@ -336,7 +336,7 @@ export class WatchService {
       next.set(row.path, { row, since: this.pendingDeletes.get(row.path)?.since ?? now });
     this.pendingDeletes.clear();
     for (const [k, v] of next) this.pendingDeletes.set(k, v);
-    this.account(summary);
+    this.account(summary, live);
     this.retryTransient(summary);
   }
 
@@ -364,7 +364,8 @@ export class WatchService {
     return this.deps.roots.find((r) => isInside(p, r.path));
   }
 
-  private account(s: ScanSummary): void {
+  /** `covers`: the paths the pass looked at ('all': every online root). */
+  private account(s: ScanSummary, covers: readonly string[] | 'all'): void {
     const { status } = this.deps;
     const c = status.doc.counters;
     c.indexed += s.new + s.modified;
@@ -374,9 +375,17 @@ export class WatchService {
     c.damaged = s.damaged;
     c.batches++;
     if (this.failed.size > 100_000) this.failed.clear();
+    // A skipped file the pass covered and did not report again was indexed, or is gone.
+    const reported = new Set(s.errors.map((e) => e.path));
+    const covered = (p: string): boolean =>
+      covers === 'all'
+        ? !s.offline_roots.some((r) => isInside(p, r))
+        : covers.some((t) => p === t || isInside(p, t));
+    for (const p of status.skippedPaths()) if (!reported.has(p) && covered(p)) status.clearSkip(p);
     for (const e of s.errors) {
       this.failed.add(e.path);
       status.recordError({ path: e.path, code: e.code, message: e.message });
+      status.recordSkip({ path: e.path, code: e.code, message: e.message });
     }
     for (const b of s.mass_delete_blocked) {
       status.recordError({
@@ -433,7 +442,10 @@ export class WatchService {
         }
         if (rows.length === 0) return;
         const summary = await (await this.deps.scanner()).markMissingNow(rows, false);
-        this.account(summary);
+        this.account(
+          summary,
+          rows.map((r) => r.path),
+        );
       });
     }
     await this.checkRoots();
