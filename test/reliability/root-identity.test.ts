@@ -7,6 +7,9 @@
  *   file dropped afterwards is indexed. Needs root (mount); skipped with a message elsewhere.
  * - a root folder moved away and a new one created at its path with 3 files: the watcher is
  *   re-armed on the new folder and all 3 are indexed within 10 s, without a manual update.
+ * - a root folder moved away and an empty folder created at its path (the marker missing): not a
+ *   new empty root that empties the old one; it stays offline with the reason until the marker
+ *   comes back, then the old files are all present.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -145,5 +148,56 @@ describe('roots that come and go', { timeout: 240_000 }, () => {
     );
     expect(readStatusFile(ws)?.roots.find((r) => r.path === lib)?.state).not.toBe('offline');
     expect((await agent.stop()).code).toBe(0);
+  });
+
+  it('an empty folder re-created at an offline root path stays offline until the marker comes back', async () => {
+    const ws = workspace(['lib'], { embedding: { enabled: false } });
+    const [lib] = ws.roots as [string];
+    const hashes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = path.join(lib, `kept-${i}.png`);
+      await writeImage(f, { seed: 5400 + i, size: 24 });
+      hashes.push(sha256Of(f));
+    }
+    const agent = await startAgent(ws, { timeoutMs: 90_000 });
+    await waitFor(async () => (await presentHashes(ws)).length === 3, {
+      timeoutMs: 60_000,
+      what: '3 assets',
+    });
+    const rootStatus = (): { state?: string; reason?: string } | undefined =>
+      readStatusFile(ws)?.roots.find((r) => r.path === lib);
+
+    const away = path.join(ws.dir, 'lib-away');
+    fs.renameSync(lib, away);
+    await waitFor(() => rootStatus()?.state === 'offline', { timeoutMs: 15_000, what: 'offline once moved' });
+    fs.mkdirSync(lib);
+    // Several move-grace windows (2 s here), health ticks and a catch-up through the agent.
+    await sleep(6000);
+    const update = await agentCall(ws, 'index.update', {});
+    expect(update.ok).toBe(true);
+    const summary = (
+      update as {
+        result: { missing: number; offline_roots: string[]; offline_reasons: Record<string, string> };
+      }
+    ).result;
+    expect(summary.missing).toBe(0);
+    expect(summary.offline_roots).toEqual([lib]);
+    expect(summary.offline_reasons[lib]).toMatch(/empty/);
+    await sleep(3000);
+    expect(rootStatus()?.state).toBe('offline');
+    expect(rootStatus()?.reason).toMatch(/empty|marker/);
+    expect(eventsOf(ws, 'asset.missing')).toEqual([]);
+    expect(readStatusFile(ws)?.counters.missing).toBe(0);
+    // No marker was written into the empty folder: it is not adopted as a new root.
+    expect(fs.existsSync(path.join(lib, '.metadata', 'root-id'))).toBe(false);
+
+    // The real folder (with its marker) comes back: online, every old file present.
+    fs.rmdirSync(lib);
+    fs.renameSync(away, lib);
+    await waitFor(() => rootStatus()?.state !== 'offline', { timeoutMs: 15_000, what: 'online again' });
+    expect((await presentHashes(ws)).sort()).toEqual([...hashes].sort());
+    expect(eventsOf(ws, 'asset.missing')).toEqual([]);
+    expect((await agent.stop()).code).toBe(0);
+    expect(Object.values((await readIndex(ws.searchDb)).locations).filter((l) => !l.present)).toEqual([]);
   });
 });
