@@ -780,6 +780,13 @@ export class ScanService {
         roots: this.deps.roots.map((r) => r.path),
         duration_ms: s.elapsed_ms,
       });
+    for (const i of s.sidecar_issues)
+      if (i.kind === 'repaired')
+        this.deps.logger.warn('garbled sidecar written back from the index', {
+          file: i.file,
+          kept_as: i.movedTo,
+          reason: i.reason,
+        });
     // Each failed file once, with what failed (the summary and the status count them).
     for (const e of s.errors)
       this.deps.logger.warn('file failed', { path: e.path, code: e.code, message: e.message });
