@@ -20,6 +20,7 @@ import type { Lane } from '../pipeline/queue.js';
 import { MigrateService, type MigrateDeps } from '../services/migrate/migrate.service.js';
 import type { ProjectDeps } from '../services/project/project.service.js';
 import { ProjectService } from '../services/project/project.service.js';
+import { PruneService } from '../services/verify/prune.service.js';
 import { selectedHashesIn } from '../services/project/project-store.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { SearchService } from '../services/search/search.service.js';
@@ -191,6 +192,16 @@ export class Container {
       repo: await this.repo(),
       sampleRatio: s.verify.sample_ratio,
       hashConcurrency: s.pipeline.hash_concurrency,
+    });
+  }
+
+  async pruneService(): Promise<PruneService> {
+    return new PruneService({
+      roots: this.config.roots,
+      repo: await this.repo(),
+      clock: SYSTEM_CLOCK,
+      selectedHashes: () =>
+        selectedHashesIn(this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path)),
     });
   }
 

@@ -17,6 +17,9 @@ export const INDEX_OPS = {
   'index.verify': op(z.object({ full: z.boolean().default(false) }), false, (ctx, p) =>
     indexVerify(ctx.container, { ...p, progress: ctx.progress }),
   ),
+  'index.prune': op(z.object({ dryRun: z.boolean().default(false) }), true, async (ctx, p) =>
+    (await ctx.container.pruneService()).run(p),
+  ),
   'asset.show': op(z.object({ ref: z.string().min(1) }), false, async (ctx, p) =>
     (await ctx.container.assetsService()).record(p.ref, ctx.cwd),
   ),
