@@ -125,6 +125,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
             width: r.width,
             height: r.height,
             hashes: r.hashes,
+            format: r.format,
             ...(pixels === undefined ? {} : { pixelHash: pixels }),
           }
         : {

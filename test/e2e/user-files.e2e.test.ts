@@ -261,3 +261,56 @@ describe('identity survives another program editing metadata', { timeout: CLI_TI
     expect(verify.code).toBe(0);
   });
 });
+
+describe('content that does not match its extension is damaged', { timeout: CLI_TIMEOUT }, () => {
+  let ws: Workspace;
+  const run = (...args: string[]): Promise<CliResult> => runAlice(args, { cwd: ws.dir, env: ws.env });
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    // Whole, decodable images under the wrong name (a renamed download, a site that lies).
+    fs.writeFileSync(path.join(lib, 'png-named.jpg'), await imageBytes('png', 41, 64));
+    fs.writeFileSync(path.join(lib, 'jpeg-named.png'), await imageBytes('jpeg', 42, 64));
+    fs.writeFileSync(path.join(lib, 'webp-named.png'), await imageBytes('webp', 43, 64));
+    await writeImage(path.join(lib, 'right.jpg'), { seed: 44, format: 'jpeg' });
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('show, status, index verify and search --damaged say "PNG content with .jpg extension" and the like', async () => {
+    const lib = ws.roots[0] as string;
+    const expected: Record<string, string> = {
+      'png-named.jpg': 'PNG content with .jpg extension',
+      'jpeg-named.png': 'JPEG content with .png extension',
+      'webp-named.png': 'WebP content with .png extension',
+    };
+    for (const [name, reason] of Object.entries(expected)) {
+      const show = await run('show', path.join(lib, name));
+      expect(show.stdout).toContain(`DAMAGED: ${reason}`);
+      const rec = (await run('show', path.join(lib, name), '--json')).json<{
+        damage: string | null;
+        index: { width: number | null };
+      }>();
+      expect(rec.damage).toBe(reason);
+      // It decoded: the size is known, not `?×?`.
+      expect(rec.index.width).toBe(64);
+    }
+    expect(
+      (await run('show', path.join(lib, 'right.jpg'), '--json')).json<{ damage: null }>().damage,
+    ).toBeNull();
+
+    expect((await run('index', 'update')).stdout).toMatch(/damaged 3/);
+    const verify = await run('index', 'verify', '--json');
+    expect(verify.code).toBe(1);
+    const problems = verify
+      .json<{ problems: { kind: string; path: string; detail: string }[] }>()
+      .problems.filter((p) => p.kind === 'damaged_file');
+    expect(Object.fromEntries(problems.map((p) => [path.basename(p.path), p.detail.split(' (')[0]]))).toEqual(
+      expected,
+    );
+    const found = (await run('search', '--damaged', '--json')).json<{ results: { path: string }[] }>();
+    expect(found.results.map((x) => path.basename(x.path)).sort()).toEqual(Object.keys(expected).sort());
+  });
+});

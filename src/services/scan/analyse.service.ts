@@ -6,10 +6,10 @@
 import type { GenerationInput } from '../../domain/generation/index.js';
 import type { Generation } from '../../domain/generation/model.js';
 import type { StealthText } from '../../domain/generation/stealth.js';
-import type { MediaInfo } from '../../domain/media.js';
 import type { MediaFacts, PerceptualHashes } from '../../domain/sidecar.js';
 import type { Tag } from '../../domain/tags.js';
 import { errorMessage } from '../../domain/errors.js';
+import { contentMismatch, type MediaInfo } from '../../domain/media.js';
 import { emptyAnalysis } from './basic-analyser.js';
 import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
 
@@ -28,9 +28,16 @@ export interface EmbeddedInfo {
 }
 
 export interface AnalyserParts {
-  image?: (
-    file: string,
-  ) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes; pixelHash?: string }>>;
+  image?: (file: string) => Promise<
+    PartResult<{
+      width: number;
+      height: number;
+      hashes: PerceptualHashes;
+      pixelHash?: string;
+      /** The format found in the bytes (sharp's name), to tell a renamed file from its extension. */
+      format?: string;
+    }>
+  >;
   video?: (
     file: string,
   ) => Promise<
@@ -94,6 +101,12 @@ export class ContentAnalyser implements Analyser {
       return;
     }
     a.media = { ...a.media, width: r.width, height: r.height };
+    const mismatch = 'format' in r ? contentMismatch(file.split(/[\\/]/).pop() ?? file, r.format) : undefined;
+    if (mismatch !== undefined) {
+      // It decodes, but other programs go by the name and fail on it, and so would an embed.
+      a.warnings.push(mismatch);
+      a.damage = mismatch;
+    }
     if ('pixelHash' in r && typeof r.pixelHash === 'string') a.pixelHash = r.pixelHash;
     if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
     a.perceptual = r.hashes;
