@@ -314,3 +314,65 @@ describe('content that does not match its extension is damaged', { timeout: CLI_
     expect(found.results.map((x) => path.basename(x.path)).sort()).toEqual(Object.keys(expected).sort());
   });
 });
+
+describe('a selection follows real pixel edits of its file', { timeout: CLI_TIMEOUT }, () => {
+  let ws: ProjectWorkspace;
+  let file: string;
+  let original: string;
+
+  interface Shown {
+    selections: {
+      content_hash: string;
+      in_library: boolean;
+      library_paths: string[];
+      edited_since_selected: string | null;
+    }[];
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeProjectWorkspace();
+    file = path.join(ws.lib, 'hero.png');
+    await writeImage(file, { seed: 51, size: 96 });
+    original = sha256sum(file);
+    await ws.json(['index', 'update']);
+    await ws.json(['project', 'create', 'trailer']);
+    await ws.json(['project', 'select', 'trailer', file, '--why', 'opening shot']);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('after a pixel change (and a second one), show says "edited since selected", verify exits 0, not missing', async () => {
+    const versions: string[] = [];
+    for (const seed of [52, 53]) {
+      // Another program saves new pixels under the same name (a new file renamed over it).
+      const tmp = `${file}.new`;
+      fs.writeFileSync(tmp, await imageBytes('png', seed, 96));
+      fs.renameSync(tmp, file);
+      await ws.json(['index', 'update']);
+      const now = sha256sum(file);
+      expect(now).not.toBe(original);
+      versions.push(now);
+      const shown = await ws.json<Shown>(['project', 'show', 'trailer']);
+      expect(shown.selections).toHaveLength(1);
+      expect(shown.selections[0]).toMatchObject({
+        content_hash: original,
+        in_library: true,
+        library_paths: [file],
+        edited_since_selected: now,
+      });
+      const text = await ws.alice('project', 'show', 'trailer');
+      expect(text.stdout).toContain(`edited since selected: now ${now.slice(0, 12)}`);
+      const verify = await ws.alice('project', 'verify', 'trailer', '--json');
+      expect(verify.json<{ ok: boolean; missing: unknown[] }>().missing).toEqual([]);
+      expect(verify.code).toBe(0);
+    }
+    // The first edit is gone (missing) but lies between the selection and its current version:
+    // prune keeps it, as it keeps anything a selection follows.
+    const pruned = (await ws.alice('index', 'prune', '--dry-run', '--json')).json<{
+      assets: { content_hash: string }[];
+      kept: { content_hash: string }[];
+    }>();
+    expect(pruned.assets).toEqual([]);
+    expect(pruned.kept.map((k) => k.content_hash)).toEqual([versions[0]]);
+  });
+});
