@@ -20,6 +20,7 @@ import {
   writeImage,
   type Workspace,
 } from '../helpers/fixtures.js';
+import { chunk, tEXt } from '../generation/png-helpers.js';
 import { makeProjectWorkspace, type ProjectWorkspace } from '../projects/helpers.js';
 
 const CLI_TIMEOUT = 240_000;
@@ -376,3 +377,95 @@ describe('a selection follows real pixel edits of its file', { timeout: CLI_TIME
     expect(pruned.kept.map((k) => k.content_hash)).toEqual([versions[0]]);
   });
 });
+
+describe(
+  'dates: the embedded date, then the generator timestamp, then the mtime',
+  { timeout: CLI_TIMEOUT },
+  () => {
+    let ws: Workspace;
+    const run = (...args: string[]): Promise<CliResult> => runAlice(args, { cwd: ws.dir, env: ws.env });
+
+    /** A noise PNG with `extra` chunks before IEND. */
+    async function pngWithChunks(seed: number, extra: Buffer[]): Promise<Buffer> {
+      const png = await imageBytes('png', seed, 64);
+      const iend = png.length - 12;
+      return Buffer.concat([png.subarray(0, iend), ...extra, png.subarray(iend)]);
+    }
+    /** A `tIME` chunk (UTC), as an encoder stamps it. */
+    function tIME(y: number, mo: number, d: number, h: number, mi: number, s: number): Buffer {
+      const body = Buffer.alloc(7);
+      body.writeUInt16BE(y, 0);
+      body.set([mo, d, h, mi, s], 2);
+      return chunk('tIME', body);
+    }
+
+    beforeAll(async () => {
+      assertBuilt();
+      ws = makeWorkspace({ roots: ['lib'] });
+      const lib = ws.roots[0] as string;
+      const put = (name: string, bytes: Buffer, mtime?: string): void => {
+        fs.writeFileSync(path.join(lib, name), bytes);
+        if (mtime !== undefined) execFileSync('touch', ['-d', mtime, path.join(lib, name)]);
+      };
+      // Only a tIME chunk; the file itself was written today.
+      put('stamped.png', await pngWithChunks(61, [tIME(2024, 6, 15, 10, 0, 0)]));
+      // A `Creation Time` text (RFC 1123, as the PNG specification says); the mtime is older: the
+      // generator's date wins over it.
+      put(
+        'creation.png',
+        await pngWithChunks(62, [tEXt('Creation Time', 'Sat, 15 Jun 2024 08:30:00 +0000')]),
+        '2022-01-01 12:00',
+      );
+      // An EXIF date and a tIME chunk: the embedded date wins.
+      put('both.png', await pngWithChunks(63, [tIME(2024, 6, 15, 11, 0, 0)]));
+      execFileSync('exiftool', [
+        '-q',
+        '-overwrite_original',
+        '-EXIF:DateTimeOriginal=2023:03:01 12:00:00',
+        path.join(lib, 'both.png'),
+      ]);
+      // A `Creation Time` nobody can read: the mtime it is.
+      put(
+        'unreadable-time.png',
+        await pngWithChunks(64, [tEXt('Creation Time', 'the day after the party')]),
+        '2024-06-20 09:00',
+      );
+      expect((await run('index', 'update', '--json')).code).toBe(0);
+    });
+    afterAll(() => ws?.cleanup());
+
+    it('created_at and created_source follow the order; --since/--until use them', async () => {
+      const lib = ws.roots[0] as string;
+      const expected: Record<string, [string, string]> = {
+        'stamped.png': ['2024-06-15T10:00:00', 'generation'],
+        'creation.png': ['2024-06-15T08:30:00', 'generation'],
+        'both.png': ['2023-03-01T12:00:00', 'embedded'],
+        'unreadable-time.png': ['2024-06-20', 'file_mtime'],
+      };
+      for (const [name, [at, source]] of Object.entries(expected)) {
+        const rec = (await run('show', path.join(lib, name), '--json')).json<{
+          index: { created_at: string | null; created_source: string | null };
+        }>();
+        expect(rec.index.created_source, name).toBe(source);
+        expect(rec.index.created_at, name).toMatch(new RegExp(`^${at}`));
+      }
+      const june = (await run('search', '--since', '2024-06', '--until', '2024-06', '--json')).json<{
+        results: { path: string }[];
+      }>();
+      expect(june.results.map((r) => path.basename(r.path)).sort()).toEqual([
+        'creation.png',
+        'stamped.png',
+        'unreadable-time.png',
+      ]);
+      const oldest = (await run('search', '--sort', 'oldest', '--json')).json<{
+        results: { path: string }[];
+      }>();
+      expect(oldest.results.map((r) => path.basename(r.path))).toEqual([
+        'both.png',
+        'creation.png',
+        'stamped.png',
+        'unreadable-time.png',
+      ]);
+    });
+  },
+);

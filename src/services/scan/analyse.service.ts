@@ -3,6 +3,7 @@
  * embedded metadata (tags, description, dates), generation metadata and prompt-derived tags.
  * Each part is injected; a part that fails becomes a warning, never an exception.
  */
+import { generatorTime } from '../../domain/generation/created.js';
 import type { GenerationInput } from '../../domain/generation/index.js';
 import type { Generation } from '../../domain/generation/model.js';
 import type { StealthText } from '../../domain/generation/stealth.js';
@@ -44,7 +45,9 @@ export interface AnalyserParts {
     PartResult<{ width: number; height: number; duration: number | null; hashes: PerceptualHashes }>
   >;
   embedded?: (file: string, media: MediaInfo) => Promise<EmbeddedInfo>;
-  pngText?: (file: string) => Promise<{ chunks: Record<string, string>; warnings: string[] }>;
+  pngText?: (
+    file: string,
+  ) => Promise<{ chunks: Record<string, string>; warnings: string[]; time?: string | undefined }>;
   /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
   stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
   generation?: (input: GenerationInput) => {
@@ -126,6 +129,8 @@ export class ContentAnalyser implements Analyser {
       const r = await safely('png text', a.warnings, () => read(file));
       pngText = r?.chunks;
       a.warnings.push(...(r?.warnings ?? []));
+      const at = generatorTime(pngText, r?.time);
+      if (at !== undefined) a.generatedAt = at;
     }
     const name = file.split(/[\\/]/).pop() ?? file;
     const input: { -readonly [K in keyof GenerationInput]: GenerationInput[K] } = { fileName: name };
