@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
+import { fileCompleteness } from '../adapters/completeness.adapter.js';
 import { NODE_STAT, writeFileAtomic } from '../adapters/fs.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
@@ -315,6 +316,7 @@ export class Container {
         pollIntervalMs: s.watch.poll_interval_ms,
         debounceMs: s.watch.debounce_ms,
         settleMs: s.watch.settle_ms,
+        incompleteWaitMs: s.watch.incomplete_wait_s * 1000,
         moveGraceS: s.watch.move_grace_s,
         batchSize: s.pipeline.batch_size,
       },
@@ -336,6 +338,7 @@ export class Container {
       events: this.events,
       logger: opts.logger,
       timers: SYSTEM_TIMERS,
+      completeness: fileCompleteness,
       files: NODE_STAT,
     });
   }
