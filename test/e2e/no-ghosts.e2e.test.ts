@@ -187,4 +187,33 @@ describe('no ghosts: the agent waits for a file to be whole', { timeout: CLI_TIM
     const shown = (await run('show', file, '--json')).json<{ damage: string | null }>();
     expect(shown.damage).toMatch(/cannot decode/);
   });
+
+  it('index prune runs through the agent: the asset of a deleted file, once missing, is listed and removed', async () => {
+    const lib = (ws as Workspace).roots[0] as string;
+    const file = path.join(lib, 'download.png');
+    const hash = sha256sum(file);
+    fs.rmSync(file);
+    // Missing once the move grace (2 s) has passed.
+    await waitFor(
+      async () =>
+        (await run('search', '--include-missing', '--json'))
+          .json<Found>()
+          .results.some((r) => r.content_hash === hash && r.status === 'missing'),
+      { timeoutMs: 30_000, what: 'the deleted file marked missing' },
+    );
+    // The agent holds the index: these succeed only through its socket.
+    const dry = await run('index', 'prune', '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(dry.json<{ assets: { content_hash: string }[] }>().assets.map((a) => a.content_hash)).toEqual([
+      hash,
+    ]);
+    const done = await run('index', 'prune', '--json');
+    expect(done.code).toBe(0);
+    expect(done.json<{ assets: { content_hash: string }[] }>().assets.map((a) => a.content_hash)).toEqual([
+      hash,
+    ]);
+    const left = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(left.results.map((r) => r.content_hash)).not.toContain(hash);
+    expect(sidecarHashes(lib)).not.toContain(hash);
+  });
 });
