@@ -52,6 +52,8 @@ export interface Analysis {
   damage?: string;
   /** SHA-256 of the decoded pixels (images): tells a metadata-only edit from a content change. */
   pixelHash?: string;
+  /** When the generator made it (PNG `Creation Time` text, `tIME` chunk), ISO 8601. */
+  generatedAt?: string;
 }
 
 export interface Analyser {

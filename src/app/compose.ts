@@ -109,7 +109,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
     pngText: async (file) => {
       const r = await readPngText(file);
-      return { chunks: r.text, warnings: [...r.warnings] };
+      return { chunks: r.text, warnings: [...r.warnings], time: r.time };
     },
     stealth: readStealthText,
     generation: extractGeneration,
@@ -125,6 +125,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
             width: r.width,
             height: r.height,
             hashes: r.hashes,
+            format: r.format,
             ...(pixels === undefined ? {} : { pixelHash: pixels }),
           }
         : {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
 import { openDb, type Db } from '../adapters/duckdb.adapter.js';
+import { fileCompleteness } from '../adapters/completeness.adapter.js';
 import { NODE_STAT, writeFileAtomic } from '../adapters/fs.adapter.js';
 import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
@@ -20,6 +21,7 @@ import type { Lane } from '../pipeline/queue.js';
 import { MigrateService, type MigrateDeps } from '../services/migrate/migrate.service.js';
 import type { ProjectDeps } from '../services/project/project.service.js';
 import { ProjectService } from '../services/project/project.service.js';
+import { PruneService } from '../services/verify/prune.service.js';
 import { selectedHashesIn } from '../services/project/project-store.js';
 import { AssetsService } from '../services/search/assets.service.js';
 import { SearchService } from '../services/search/search.service.js';
@@ -200,6 +202,16 @@ export class Container {
     });
   }
 
+  async pruneService(): Promise<PruneService> {
+    return new PruneService({
+      roots: this.config.roots,
+      repo: await this.repo(),
+      clock: SYSTEM_CLOCK,
+      selectedHashes: () =>
+        selectedHashesIn(this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path)),
+    });
+  }
+
   async assetsService(): Promise<AssetsService> {
     return new AssetsService({ repo: await this.repo(), roots: this.config.roots });
   }
@@ -310,6 +322,7 @@ export class Container {
         pollIntervalMs: s.watch.poll_interval_ms,
         debounceMs: s.watch.debounce_ms,
         settleMs: s.watch.settle_ms,
+        incompleteWaitMs: s.watch.incomplete_wait_s * 1000,
         moveGraceS: s.watch.move_grace_s,
         batchSize: s.pipeline.batch_size,
       },
@@ -331,6 +344,7 @@ export class Container {
       events: this.events,
       logger: opts.logger,
       timers: SYSTEM_TIMERS,
+      completeness: fileCompleteness,
       files: NODE_STAT,
     });
   }

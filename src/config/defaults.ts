@@ -21,6 +21,12 @@ export const DEFAULT_SETTINGS = {
     debounce_ms: 500,
     /** A file is processed once its size and mtime stayed the same for this long. */
     settle_ms: 300,
+    /**
+     * A settled file that is not complete yet (a PNG without IEND, a JPEG without EOI, an MP4
+     * without its moov box) is checked again until it is, for at most this long; then it is indexed
+     * anyway, as damaged if it does not decode.
+     */
+    incomplete_wait_s: 120,
     /** A vanished path waits this long for a matching new path (a move) before it is marked missing. */
     move_grace_s: 60,
     /** Stat-only reconciliation sweep (cron). */

@@ -21,6 +21,7 @@ export const settingsSchema = z
         poll_interval_ms: positiveInt,
         debounce_ms: z.number().int().nonnegative(),
         settle_ms: z.number().int().nonnegative(),
+        incomplete_wait_s: z.number().nonnegative(),
         move_grace_s: z.number().nonnegative(),
         reconcile_cron: z.string(),
         mass_delete_ratio: ratio,

@@ -62,6 +62,35 @@ export function mediaInfoFor(fileName: string): MediaInfo | undefined {
   return EXTENSIONS[extensionOf(fileName)];
 }
 
+/** What each decoder format name (sharp's) may be named: HEIC and AVIF both decode as `heif`. */
+const CONTENT_FORMATS: Readonly<Record<string, { label: string; formats: readonly string[] }>> = {
+  png: { label: 'PNG', formats: ['png'] },
+  jpeg: { label: 'JPEG', formats: ['jpeg'] },
+  webp: { label: 'WebP', formats: ['webp'] },
+  gif: { label: 'GIF', formats: ['gif'] },
+  heif: { label: 'HEIF/AVIF', formats: ['heic', 'heif', 'avif'] },
+  tiff: { label: 'TIFF', formats: ['tiff'] },
+};
+
+/**
+ * Why a file's content does not match its extension (`PNG content with .jpg extension`), or
+ * undefined when it does or either side is unknown. `contentFormat` is what the decoder found in
+ * the bytes (sharp's format name), so a renamed file is told apart from a damaged one.
+ */
+export function contentMismatch(fileName: string, contentFormat: string | undefined): string | undefined {
+  const ext = extensionOf(fileName);
+  const named = EXTENSIONS[ext];
+  const found = contentFormat === undefined ? undefined : CONTENT_FORMATS[contentFormat];
+  if (named === undefined || found === undefined || named.type !== 'image') return undefined;
+  if (found.formats.includes(named.format)) return undefined;
+  return `${found.label} content with .${ext} extension`;
+}
+
+/** True for a damage reason `contentMismatch` gave: whole content under the wrong name, not half-written. */
+export function isMismatchDamage(reason: string): boolean {
+  return /^[A-Za-z/]+ content with \.[a-z0-9]+ extension$/.test(reason);
+}
+
 /** True for names alice must skip: hidden files, temp files and partial downloads. */
 export function isIgnoredName(fileName: string): boolean {
   if (fileName.startsWith('.')) return true;

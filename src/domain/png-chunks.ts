@@ -53,6 +53,8 @@ export interface PngTextEntry {
 export interface PngTextResult {
   /** Keyword → text; the first chunk with a keyword wins, as most readers do. */
   readonly text: Record<string, string>;
+  /** The `tIME` chunk (when the encoder last wrote the image, UTC), ISO 8601; absent when none or invalid. */
+  readonly time?: string;
   readonly entries: readonly PngTextEntry[];
   readonly warnings: readonly string[];
 }
@@ -136,8 +138,20 @@ export function chunkAction(
       warning: `truncated PNG: ${header.type} chunk ${where} runs past the end of the file`,
     };
   }
+  if (header.type === 'tIME') return header.length === 7 ? { kind: 'read' } : { kind: 'skip' };
   if (!TEXT_CHUNK_TYPES.has(header.type)) return { kind: 'skip' };
   return header.length > limits.maxChunkText ? { kind: 'skip', tooLarge: true } : { kind: 'read' };
+}
+
+/** A `tIME` chunk body (year u16, month, day, hour, minute, second; UTC) as ISO 8601, if valid. */
+export function pngTime(data: Uint8Array): string | undefined {
+  if (data.length !== 7) return undefined;
+  const year = ((data[0] ?? 0) << 8) | (data[1] ?? 0);
+  const [mo, d, h, mi, s] = [data[2] ?? 0, data[3] ?? 0, data[4] ?? 0, data[5] ?? 0, data[6] ?? 0];
+  // Year 0 and out-of-range fields are what encoders write when they have no clock: unset.
+  if (year < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
+  const at = new Date(Date.UTC(year, mo - 1, d, h, mi, Math.min(s, 59)));
+  return at.getUTCDate() === d ? at.toISOString() : undefined;
 }
 
 /**
@@ -148,6 +162,7 @@ export class PngTextCollector {
   readonly warnings: string[] = [];
   private readonly entries: PngTextEntry[] = [];
   private total = 0;
+  private time: string | undefined;
 
   constructor(private readonly limits: PngTextLimits = DEFAULT_PNG_TEXT_LIMITS) {}
 
@@ -164,6 +179,10 @@ export class PngTextCollector {
     const typeBytes = Uint8Array.from(header.type, (ch) => ch.charCodeAt(0));
     if (crc32(typeBytes, data) !== readU32(body, header.length)) {
       this.warnings.push(`${header.type} chunk at offset ${header.offset} has a bad CRC; skipped`);
+      return;
+    }
+    if (header.type === 'tIME') {
+      this.time ??= pngTime(data);
       return;
     }
     if (this.total >= this.limits.maxTotalText) {
@@ -194,7 +213,12 @@ export class PngTextCollector {
         text[entry.keyword] = entry.text;
       }
     }
-    return { text, entries: [...this.entries], warnings: [...this.warnings] };
+    return {
+      text,
+      entries: [...this.entries],
+      warnings: [...this.warnings],
+      ...(this.time === undefined ? {} : { time: this.time }),
+    };
   }
 }
 

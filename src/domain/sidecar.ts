@@ -86,6 +86,8 @@ export interface Sidecar {
   damage?: string;
   /** The file's mtime when alice first saw this content (ISO 8601): the last fallback for its date. */
   file_mtime?: string;
+  /** When the generator made it (PNG `Creation Time` text, `tIME` chunk; ISO 8601): the date before `file_mtime`. */
+  generated_at?: string;
   /** SHA-256 of the decoded pixels: equal for files that differ only in metadata. */
   pixel_hash?: string;
   [key: string]: unknown;
@@ -127,6 +129,7 @@ const sidecarSchema = z
     warnings: z.array(z.string()).optional(),
     damage: z.string().optional(),
     file_mtime: z.string().optional(),
+    generated_at: z.string().optional(),
     pixel_hash: z.string().optional(),
   })
   .loose();

@@ -107,6 +107,7 @@ async function makeRig(wrapScan: (s: ScanService) => ScanService = (s) => s): Pr
       pollIntervalMs: 1000,
       debounceMs: DEBOUNCE_MS,
       settleMs: SETTLE_MS,
+      incompleteWaitMs: 60_000,
       moveGraceS: GRACE_S,
       batchSize: 500,
     },

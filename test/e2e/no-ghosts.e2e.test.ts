@@ -5,7 +5,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FAST_AGENT_SETTINGS,
+  eventsOf,
+  killAllAgents,
+  mergeSettings,
+  startAgent,
+  waitFor,
+  type AgentProcess,
+} from '../helpers/agent.js';
 import { assertBuilt, runAlice, type CliResult } from '../helpers/cli.js';
 import { imageBytes, makeWorkspace, sha256sum, type Workspace } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
@@ -115,5 +124,96 @@ describe('no ghosts: a half-written file that completes', { timeout: CLI_TIMEOUT
         [sha(second), 'present'],
       ].sort(),
     );
+  });
+});
+
+describe('no ghosts: the agent waits for a file to be whole', { timeout: CLI_TIMEOUT }, () => {
+  let ws: Workspace | undefined;
+  let agent: AgentProcess | undefined;
+  const run = (...args: string[]): Promise<CliResult> =>
+    runAlice(args, { cwd: (ws as Workspace).dir, env: (ws as Workspace).env });
+  const discovered = (): string[] =>
+    eventsOf(ws as Workspace, 'asset.discovered').map((e) => String(e.payload['content_hash']));
+
+  beforeAll(async () => {
+    assertBuilt();
+    // Settle 250 ms; an unfinished file waits up to 6 s before it is indexed anyway.
+    ws = makeWorkspace({
+      roots: ['lib'],
+      settings: mergeSettings(FAST_AGENT_SETTINGS, { watch: { incomplete_wait_s: 6 } }),
+    });
+    agent = await startAgent(ws);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await killAllAgents();
+    ws?.cleanup();
+  });
+
+  it('a PNG written in two parts with a pause longer than the settle time: the half state is never indexed', async () => {
+    const lib = (ws as Workspace).roots[0] as string;
+    const png = await imageBytes('png', 22, 1024);
+    const file = path.join(lib, 'download.png');
+    const half = png.subarray(0, 30_000);
+    fs.writeFileSync(file, half);
+    // Eight settle times and more: unchanged all along, but without IEND.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(discovered()).toEqual([]);
+    expect(sidecarHashes(lib)).toEqual([]);
+    fs.appendFileSync(file, png.subarray(30_000));
+    await waitFor(() => discovered().includes(sha(png)), {
+      timeoutMs: 30_000,
+      what: 'the complete PNG indexed',
+    });
+    const found = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(found.results).toEqual([
+      expect.objectContaining({ content_hash: sha(png), status: 'present', path: file }),
+    ]);
+    expect(discovered()).toEqual([sha(png)]);
+    expect(sidecarHashes(lib)).toEqual([sha(png)]);
+    expect(discovered()).not.toContain(sha(half));
+  });
+
+  it('a file that never completes is indexed after the wait, as damaged', async () => {
+    const lib = (ws as Workspace).roots[0] as string;
+    const png = await imageBytes('png', 23, 512);
+    const cut = png.subarray(0, Math.floor(png.length / 2));
+    const file = path.join(lib, 'abandoned.png');
+    const t0 = Date.now();
+    fs.writeFileSync(file, cut);
+    await waitFor(() => discovered().includes(sha(cut)), { timeoutMs: 40_000, what: 'the cut PNG indexed' });
+    // Not before the wait for it to complete ran out.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(5500);
+    const shown = (await run('show', file, '--json')).json<{ damage: string | null }>();
+    expect(shown.damage).toMatch(/cannot decode/);
+  });
+
+  it('index prune runs through the agent: the asset of a deleted file, once missing, is listed and removed', async () => {
+    const lib = (ws as Workspace).roots[0] as string;
+    const file = path.join(lib, 'download.png');
+    const hash = sha256sum(file);
+    fs.rmSync(file);
+    // Missing once the move grace (2 s) has passed.
+    await waitFor(
+      async () =>
+        (await run('search', '--include-missing', '--json'))
+          .json<Found>()
+          .results.some((r) => r.content_hash === hash && r.status === 'missing'),
+      { timeoutMs: 30_000, what: 'the deleted file marked missing' },
+    );
+    // The agent holds the index: these succeed only through its socket.
+    const dry = await run('index', 'prune', '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(dry.json<{ assets: { content_hash: string }[] }>().assets.map((a) => a.content_hash)).toEqual([
+      hash,
+    ]);
+    const done = await run('index', 'prune', '--json');
+    expect(done.code).toBe(0);
+    expect(done.json<{ assets: { content_hash: string }[] }>().assets.map((a) => a.content_hash)).toEqual([
+      hash,
+    ]);
+    const left = (await run('search', '--include-missing', '--json')).json<Found>();
+    expect(left.results.map((r) => r.content_hash)).not.toContain(hash);
+    expect(sidecarHashes(lib)).not.toContain(hash);
   });
 });

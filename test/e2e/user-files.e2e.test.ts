@@ -20,6 +20,7 @@ import {
   writeImage,
   type Workspace,
 } from '../helpers/fixtures.js';
+import { chunk, tEXt } from '../generation/png-helpers.js';
 import { makeProjectWorkspace, type ProjectWorkspace } from '../projects/helpers.js';
 
 const CLI_TIMEOUT = 240_000;
@@ -261,3 +262,210 @@ describe('identity survives another program editing metadata', { timeout: CLI_TI
     expect(verify.code).toBe(0);
   });
 });
+
+describe('content that does not match its extension is damaged', { timeout: CLI_TIMEOUT }, () => {
+  let ws: Workspace;
+  const run = (...args: string[]): Promise<CliResult> => runAlice(args, { cwd: ws.dir, env: ws.env });
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeWorkspace({ roots: ['lib'] });
+    const lib = ws.roots[0] as string;
+    // Whole, decodable images under the wrong name (a renamed download, a site that lies).
+    fs.writeFileSync(path.join(lib, 'png-named.jpg'), await imageBytes('png', 41, 64));
+    fs.writeFileSync(path.join(lib, 'jpeg-named.png'), await imageBytes('jpeg', 42, 64));
+    fs.writeFileSync(path.join(lib, 'webp-named.png'), await imageBytes('webp', 43, 64));
+    await writeImage(path.join(lib, 'right.jpg'), { seed: 44, format: 'jpeg' });
+    expect((await run('index', 'update', '--json')).code).toBe(0);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('show, status, index verify and search --damaged say "PNG content with .jpg extension" and the like', async () => {
+    const lib = ws.roots[0] as string;
+    const expected: Record<string, string> = {
+      'png-named.jpg': 'PNG content with .jpg extension',
+      'jpeg-named.png': 'JPEG content with .png extension',
+      'webp-named.png': 'WebP content with .png extension',
+    };
+    for (const [name, reason] of Object.entries(expected)) {
+      const show = await run('show', path.join(lib, name));
+      expect(show.stdout).toContain(`DAMAGED: ${reason}`);
+      const rec = (await run('show', path.join(lib, name), '--json')).json<{
+        damage: string | null;
+        index: { width: number | null };
+      }>();
+      expect(rec.damage).toBe(reason);
+      // It decoded: the size is known, not `?×?`.
+      expect(rec.index.width).toBe(64);
+    }
+    expect(
+      (await run('show', path.join(lib, 'right.jpg'), '--json')).json<{ damage: null }>().damage,
+    ).toBeNull();
+
+    expect((await run('index', 'update')).stdout).toMatch(/damaged 3/);
+    const verify = await run('index', 'verify', '--json');
+    expect(verify.code).toBe(1);
+    const problems = verify
+      .json<{ problems: { kind: string; path: string; detail: string }[] }>()
+      .problems.filter((p) => p.kind === 'damaged_file');
+    expect(Object.fromEntries(problems.map((p) => [path.basename(p.path), p.detail.split(' (')[0]]))).toEqual(
+      expected,
+    );
+    const found = (await run('search', '--damaged', '--json')).json<{ results: { path: string }[] }>();
+    expect(found.results.map((x) => path.basename(x.path)).sort()).toEqual(Object.keys(expected).sort());
+  });
+});
+
+describe('a selection follows real pixel edits of its file', { timeout: CLI_TIMEOUT }, () => {
+  let ws: ProjectWorkspace;
+  let file: string;
+  let original: string;
+
+  interface Shown {
+    selections: {
+      content_hash: string;
+      in_library: boolean;
+      library_paths: string[];
+      edited_since_selected: string | null;
+    }[];
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    ws = makeProjectWorkspace();
+    file = path.join(ws.lib, 'hero.png');
+    await writeImage(file, { seed: 51, size: 96 });
+    original = sha256sum(file);
+    await ws.json(['index', 'update']);
+    await ws.json(['project', 'create', 'trailer']);
+    await ws.json(['project', 'select', 'trailer', file, '--why', 'opening shot']);
+  });
+  afterAll(() => ws?.cleanup());
+
+  it('after a pixel change (and a second one), show says "edited since selected", verify exits 0, not missing', async () => {
+    const versions: string[] = [];
+    for (const seed of [52, 53]) {
+      // Another program saves new pixels under the same name (a new file renamed over it).
+      const tmp = `${file}.new`;
+      fs.writeFileSync(tmp, await imageBytes('png', seed, 96));
+      fs.renameSync(tmp, file);
+      await ws.json(['index', 'update']);
+      const now = sha256sum(file);
+      expect(now).not.toBe(original);
+      versions.push(now);
+      const shown = await ws.json<Shown>(['project', 'show', 'trailer']);
+      expect(shown.selections).toHaveLength(1);
+      expect(shown.selections[0]).toMatchObject({
+        content_hash: original,
+        in_library: true,
+        library_paths: [file],
+        edited_since_selected: now,
+      });
+      const text = await ws.alice('project', 'show', 'trailer');
+      expect(text.stdout).toContain(`edited since selected: now ${now.slice(0, 12)}`);
+      const verify = await ws.alice('project', 'verify', 'trailer', '--json');
+      expect(verify.json<{ ok: boolean; missing: unknown[] }>().missing).toEqual([]);
+      expect(verify.code).toBe(0);
+    }
+    // The first edit is gone (missing) but lies between the selection and its current version:
+    // prune keeps it, as it keeps anything a selection follows.
+    const pruned = (await ws.alice('index', 'prune', '--dry-run', '--json')).json<{
+      assets: { content_hash: string }[];
+      kept: { content_hash: string }[];
+    }>();
+    expect(pruned.assets).toEqual([]);
+    expect(pruned.kept.map((k) => k.content_hash)).toEqual([versions[0]]);
+  });
+});
+
+describe(
+  'dates: the embedded date, then the generator timestamp, then the mtime',
+  { timeout: CLI_TIMEOUT },
+  () => {
+    let ws: Workspace;
+    const run = (...args: string[]): Promise<CliResult> => runAlice(args, { cwd: ws.dir, env: ws.env });
+
+    /** A noise PNG with `extra` chunks before IEND. */
+    async function pngWithChunks(seed: number, extra: Buffer[]): Promise<Buffer> {
+      const png = await imageBytes('png', seed, 64);
+      const iend = png.length - 12;
+      return Buffer.concat([png.subarray(0, iend), ...extra, png.subarray(iend)]);
+    }
+    /** A `tIME` chunk (UTC), as an encoder stamps it. */
+    function tIME(y: number, mo: number, d: number, h: number, mi: number, s: number): Buffer {
+      const body = Buffer.alloc(7);
+      body.writeUInt16BE(y, 0);
+      body.set([mo, d, h, mi, s], 2);
+      return chunk('tIME', body);
+    }
+
+    beforeAll(async () => {
+      assertBuilt();
+      ws = makeWorkspace({ roots: ['lib'] });
+      const lib = ws.roots[0] as string;
+      const put = (name: string, bytes: Buffer, mtime?: string): void => {
+        fs.writeFileSync(path.join(lib, name), bytes);
+        if (mtime !== undefined) execFileSync('touch', ['-d', mtime, path.join(lib, name)]);
+      };
+      // Only a tIME chunk; the file itself was written today.
+      put('stamped.png', await pngWithChunks(61, [tIME(2024, 6, 15, 10, 0, 0)]));
+      // A `Creation Time` text (RFC 1123, as the PNG specification says); the mtime is older: the
+      // generator's date wins over it.
+      put(
+        'creation.png',
+        await pngWithChunks(62, [tEXt('Creation Time', 'Sat, 15 Jun 2024 08:30:00 +0000')]),
+        '2022-01-01 12:00',
+      );
+      // An EXIF date and a tIME chunk: the embedded date wins.
+      put('both.png', await pngWithChunks(63, [tIME(2024, 6, 15, 11, 0, 0)]));
+      execFileSync('exiftool', [
+        '-q',
+        '-overwrite_original',
+        '-EXIF:DateTimeOriginal=2023:03:01 12:00:00',
+        path.join(lib, 'both.png'),
+      ]);
+      // A `Creation Time` nobody can read: the mtime it is.
+      put(
+        'unreadable-time.png',
+        await pngWithChunks(64, [tEXt('Creation Time', 'the day after the party')]),
+        '2024-06-20 09:00',
+      );
+      expect((await run('index', 'update', '--json')).code).toBe(0);
+    });
+    afterAll(() => ws?.cleanup());
+
+    it('created_at and created_source follow the order; --since/--until use them', async () => {
+      const lib = ws.roots[0] as string;
+      const expected: Record<string, [string, string]> = {
+        'stamped.png': ['2024-06-15T10:00:00', 'generation'],
+        'creation.png': ['2024-06-15T08:30:00', 'generation'],
+        'both.png': ['2023-03-01T12:00:00', 'embedded'],
+        'unreadable-time.png': ['2024-06-20', 'file_mtime'],
+      };
+      for (const [name, [at, source]] of Object.entries(expected)) {
+        const rec = (await run('show', path.join(lib, name), '--json')).json<{
+          index: { created_at: string | null; created_source: string | null };
+        }>();
+        expect(rec.index.created_source, name).toBe(source);
+        expect(rec.index.created_at, name).toMatch(new RegExp(`^${at}`));
+      }
+      const june = (await run('search', '--since', '2024-06', '--until', '2024-06', '--json')).json<{
+        results: { path: string }[];
+      }>();
+      expect(june.results.map((r) => path.basename(r.path)).sort()).toEqual([
+        'creation.png',
+        'stamped.png',
+        'unreadable-time.png',
+      ]);
+      const oldest = (await run('search', '--sort', 'oldest', '--json')).json<{
+        results: { path: string }[];
+      }>();
+      expect(oldest.results.map((r) => path.basename(r.path))).toEqual([
+        'both.png',
+        'creation.png',
+        'stamped.png',
+        'unreadable-time.png',
+      ]);
+    });
+  },
+);

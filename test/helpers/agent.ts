@@ -15,7 +15,8 @@ import type { Workspace } from './fixtures.js';
 
 /** Settings that keep the agent quick in tests (merged under the test's own settings). */
 export const FAST_AGENT_SETTINGS = {
-  watch: { debounce_ms: 150, settle_ms: 250, move_grace_s: 2, poll_interval_ms: 300 },
+  // Unfinished files (a truncated PNG dropped in) wait 3 s, not 2 min, before they are indexed anyway.
+  watch: { debounce_ms: 150, settle_ms: 250, move_grace_s: 2, poll_interval_ms: 300, incomplete_wait_s: 3 },
   agent: { status_interval_s: 1, stale_after_s: 30 },
 } as const;
 

@@ -26,6 +26,9 @@ export const INDEX_OPS = {
     true,
     (ctx, p) => rootForget(ctx.container, { path: path.resolve(ctx.cwd, p.path), dryRun: p.dryRun }),
   ),
+  'index.prune': op(z.object({ dryRun: z.boolean().default(false) }), true, async (ctx, p) =>
+    (await ctx.container.pruneService()).run(p),
+  ),
   'asset.show': op(z.object({ ref: z.string().min(1) }), false, async (ctx, p) =>
     (await ctx.container.assetsService()).record(p.ref, ctx.cwd),
   ),

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { RepairReport } from '../../app/index-ops.js';
 import type { ScanSummary } from '../../services/scan/scan.service.js';
+import type { PruneReport } from '../../services/verify/prune.service.js';
 import type { VerifyReport } from '../../services/verify/verify.service.js';
 import type { CliContext } from '../context.js';
 import { plural, type Rendered } from '../render.js';
@@ -46,6 +47,36 @@ export function verifyText(r: VerifyReport): string[] {
   for (const root of r.offline_roots) lines.push(`  offline root (not checked): ${root}`);
   for (const p of r.problems.slice(0, 200))
     lines.push(`  ${p.kind}  ${p.path || p.content_hash || ''}: ${p.detail}`);
+  if (r.missing_assets > 0)
+    lines.push(
+      `  ${plural(r.missing_assets, 'asset')} with every file gone kept with tags and sidecars (not a problem); \`alice index prune --dry-run\` lists the ghosts it would remove`,
+    );
+  if ((r.counts.orphaned_sidecar ?? 0) > 0)
+    lines.push(
+      '  fix orphaned sidecars with `alice index prune` (they go to the trash; --dry-run lists them first)',
+    );
+  return lines;
+}
+
+export function pruneText(r: PruneReport): string[] {
+  const dry = r.dry_run ? '[dry run] ' : '';
+  if (r.refused !== null) {
+    return [
+      `${dry}index prune: nothing removed: ${r.refused}`,
+      ...r.offline_roots.map((o) => `  offline root: ${o}`),
+    ];
+  }
+  const verb = r.dry_run ? 'would remove' : 'removed';
+  const lines = [
+    `${dry}index prune: ${verb} ${plural(r.assets.length, 'ghost asset')} and ${plural(r.sidecars.length, 'sidecar')}${r.dry_run ? '' : ' (sidecars moved to the trash, not deleted)'}`,
+  ];
+  for (const a of r.assets)
+    lines.push(
+      `  ghost  ${a.content_hash.slice(0, 12)}  ${a.last_path ?? '(no path)'}${a.tags > 0 ? ` (${plural(a.tags, 'tag')}, kept in its trashed sidecar)` : ''}`,
+    );
+  for (const s of r.sidecars)
+    lines.push(`  ${s.reason} sidecar  ${s.path}${s.moved_to === null ? '' : ` → ${s.moved_to}`}`);
+  for (const k of r.kept) lines.push(`  kept  ${k.content_hash.slice(0, 12)}  ${k.path ?? ''}: ${k.reason}`);
   return lines;
 }
 
@@ -107,6 +138,18 @@ export function registerIndexCommands(
         });
         // A safety refusal is not success: scripts and services must notice it (exit 1, the reason above).
         return { data: s, text: scanText(s), exitCode: s.mass_delete_blocked.length > 0 ? 1 : 0 };
+      }),
+    );
+  index
+    .command('prune')
+    .description(
+      'remove ghost assets (every file gone, no project selection names them) and orphaned sidecars; sidecars go to <root>/.alice-trash',
+    )
+    .option('--dry-run', 'list exactly what would be removed; change nothing')
+    .action((o: { dryRun?: boolean }) =>
+      run(async (ctx) => {
+        const r = await ctx.invoke('index.prune', { dryRun: o.dryRun === true });
+        return { data: r, text: pruneText(r), exitCode: r.refused === null ? 0 : 1 };
       }),
     );
   index

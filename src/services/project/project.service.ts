@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
+import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
 import { exists } from '../../adapters/fs.adapter.js';
@@ -30,6 +31,9 @@ import {
   readSelections,
   type ProjectHandle,
 } from './project-store.js';
+
+/** How many in-place edits a selection follows (`derived_from` links) before it calls the content missing. */
+const MAX_EDIT_CHAIN = 50;
 
 export interface ProjectDeps {
   readonly roots: readonly RootConfig[];
@@ -216,15 +220,8 @@ export class ProjectService {
       let library = locations.filter((l) => l.present && !isProjectCopyPath(l.path, copyRoots));
       let edited: string | null = null;
       if (library.length === 0 && asset !== undefined) {
-        for (const d of await this.deps.repo.derivedFrom(asset)) {
-          const paths = (await this.deps.repo.locationsOf(d)).filter(
-            (l) => l.present && !isProjectCopyPath(l.path, copyRoots),
-          );
-          if (paths.length === 0) continue;
-          edited = d;
-          library = paths;
-          break;
-        }
+        const found = await this.editedVersion(asset, copyRoots);
+        if (found !== undefined) [edited, library] = [found.hash, found.paths];
       }
       out.push({
         ...s,
@@ -237,6 +234,34 @@ export class ProjectService {
       });
     }
     return out;
+  }
+
+  /**
+   * The newest version of edited content that has a library path: edits chain (`derived_from` of
+   * `derived_from`: edited twice, the middle version is gone too), newest edit first, breadth first.
+   */
+  private async editedVersion(
+    asset: string,
+    copyRoots: readonly string[],
+  ): Promise<{ hash: string; paths: LocationRow[] } | undefined> {
+    const seen = new Set([asset]);
+    let level = [asset];
+    for (let depth = 0; depth < MAX_EDIT_CHAIN && level.length > 0; depth++) {
+      const next: string[] = [];
+      for (const h of level) {
+        for (const d of await this.deps.repo.derivedFrom(h)) {
+          if (seen.has(d)) continue;
+          seen.add(d);
+          const paths = (await this.deps.repo.locationsOf(d)).filter(
+            (l) => l.present && !isProjectCopyPath(l.path, copyRoots),
+          );
+          if (paths.length > 0) return { hash: d, paths };
+          next.push(d);
+        }
+      }
+      level = next;
+    }
+    return undefined;
   }
 
   async show(name: string, opts: CallerOptions): Promise<ProjectShow> {

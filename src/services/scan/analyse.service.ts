@@ -3,13 +3,14 @@
  * embedded metadata (tags, description, dates), generation metadata and prompt-derived tags.
  * Each part is injected; a part that fails becomes a warning, never an exception.
  */
+import { generatorTime } from '../../domain/generation/created.js';
 import type { GenerationInput } from '../../domain/generation/index.js';
 import type { Generation } from '../../domain/generation/model.js';
 import type { StealthText } from '../../domain/generation/stealth.js';
-import type { MediaInfo } from '../../domain/media.js';
 import type { MediaFacts, PerceptualHashes } from '../../domain/sidecar.js';
 import type { Tag } from '../../domain/tags.js';
 import { errorMessage } from '../../domain/errors.js';
+import { contentMismatch, type MediaInfo } from '../../domain/media.js';
 import { emptyAnalysis } from './basic-analyser.js';
 import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
 
@@ -28,16 +29,25 @@ export interface EmbeddedInfo {
 }
 
 export interface AnalyserParts {
-  image?: (
-    file: string,
-  ) => Promise<PartResult<{ width: number; height: number; hashes: PerceptualHashes; pixelHash?: string }>>;
+  image?: (file: string) => Promise<
+    PartResult<{
+      width: number;
+      height: number;
+      hashes: PerceptualHashes;
+      pixelHash?: string;
+      /** The format found in the bytes (sharp's name), to tell a renamed file from its extension. */
+      format?: string;
+    }>
+  >;
   video?: (
     file: string,
   ) => Promise<
     PartResult<{ width: number; height: number; duration: number | null; hashes: PerceptualHashes }>
   >;
   embedded?: (file: string, media: MediaInfo) => Promise<EmbeddedInfo>;
-  pngText?: (file: string) => Promise<{ chunks: Record<string, string>; warnings: string[] }>;
+  pngText?: (
+    file: string,
+  ) => Promise<{ chunks: Record<string, string>; warnings: string[]; time?: string | undefined }>;
   /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
   stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
   generation?: (input: GenerationInput) => {
@@ -94,6 +104,12 @@ export class ContentAnalyser implements Analyser {
       return;
     }
     a.media = { ...a.media, width: r.width, height: r.height };
+    const mismatch = 'format' in r ? contentMismatch(file.split(/[\\/]/).pop() ?? file, r.format) : undefined;
+    if (mismatch !== undefined) {
+      // It decodes, but other programs go by the name and fail on it, and so would an embed.
+      a.warnings.push(mismatch);
+      a.damage = mismatch;
+    }
     if ('pixelHash' in r && typeof r.pixelHash === 'string') a.pixelHash = r.pixelHash;
     if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
     a.perceptual = r.hashes;
@@ -113,6 +129,8 @@ export class ContentAnalyser implements Analyser {
       const r = await safely('png text', a.warnings, () => read(file));
       pngText = r?.chunks;
       a.warnings.push(...(r?.warnings ?? []));
+      const at = generatorTime(pngText, r?.time);
+      if (at !== undefined) a.generatedAt = at;
     }
     const name = file.split(/[\\/]/).pop() ?? file;
     const input: { -readonly [K in keyof GenerationInput]: GenerationInput[K] } = { fileName: name };

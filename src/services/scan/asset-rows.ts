@@ -40,6 +40,7 @@ export function sidecarFromAnalysis(input: NewAssetInput): Sidecar {
   if (analysis.warnings.length > 0) sidecar.warnings = analysis.warnings;
   if (analysis.damage !== undefined) sidecar.damage = analysis.damage;
   if (analysis.pixelHash !== undefined) sidecar.pixel_hash = analysis.pixelHash;
+  if (analysis.generatedAt !== undefined) sidecar.generated_at = analysis.generatedAt;
   if (input.mtimeMs !== undefined && Number.isFinite(input.mtimeMs) && input.mtimeMs > 0)
     sidecar.file_mtime = new Date(input.mtimeMs).toISOString();
   return sidecar;
@@ -68,7 +69,7 @@ export function createdOf(sidecar: Sidecar): { at: string; source: CreatedSource
   const embedded = sidecar.media?.created_at;
   if (typeof embedded === 'string' && !Number.isNaN(Date.parse(embedded)))
     return { at: embedded, source: 'embedded' };
-  const generated = (sidecar.generation as { created_at?: unknown } | null | undefined)?.created_at;
+  const generated = sidecar.generated_at;
   if (typeof generated === 'string' && !Number.isNaN(Date.parse(generated)))
     return { at: generated, source: 'generation' };
   const mtime = sidecar.file_mtime;

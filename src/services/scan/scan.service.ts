@@ -8,7 +8,7 @@ import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
 import { ErrorCode, isAliceError } from '../../domain/errors.js';
-import { MediaType, mediaInfoFor } from '../../domain/media.js';
+import { isMismatchDamage, MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 import { keepIdentityAfterEdit, mergeOutsideEdit, sameAssetAfterEdit } from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
@@ -476,7 +476,8 @@ export class ScanService {
    */
   private async isGhost(pass: Pass, old: Sidecar, edited: SeenFile): Promise<boolean> {
     const hash = old.content_hash;
-    if (old.damage === undefined || old.damage === '') return false;
+    // Whole content under the wrong name was not half-written: only decode damage makes a ghost.
+    if (old.damage === undefined || old.damage === '' || isMismatchDamage(old.damage)) return false;
     if ((old.aliases ?? []).length > 0 || pass.seenAssets.has(hash)) return false;
     const { repo } = this.deps;
     if ((await repo.locationsOf(hash)).some((l) => l.path !== edited.path)) return false;

@@ -167,7 +167,7 @@ export class TrashService {
 }
 
 /** `p`, or `p` with `-2`, `-3`… before the extension when that name is taken. */
-async function freeName(p: string): Promise<string> {
+export async function freeName(p: string): Promise<string> {
   const ext = path.extname(p);
   const base = p.slice(0, p.length - ext.length);
   for (let i = 1; ; i++) {

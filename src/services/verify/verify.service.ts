@@ -50,6 +50,11 @@ export interface VerifyReport {
   offline_roots: string[];
   problems: Drift[];
   counts: Partial<Record<DriftKind, number>>;
+  /**
+   * Assets whose every file is gone, kept with their sidecars (not drift: what the user wrote is
+   * not lost); `alice index prune` removes those no project selection names.
+   */
+  missing_assets: number;
   elapsed_ms: number;
 }
 
@@ -182,7 +187,8 @@ export class VerifyService {
         content_hash: d.content_hash,
       });
     const rehashed = await this.rehash(toHash, opts, problems);
-    return this.report(opts.full, files, sidecars, rehashed, offline, problems, started);
+    const report = this.report(opts.full, files, sidecars, rehashed, offline, problems, started);
+    return { ...report, missing_assets: missingAssets.size };
   }
 
   private async checkSidecars(
@@ -219,14 +225,14 @@ export class VerifyService {
           problems.push({
             kind: DriftKind.ORPHANED_SIDECAR,
             path: entry.file,
-            detail: 'no file in the index has this content',
+            detail: 'no file in the index has this content (`alice index prune` moves it to the trash)',
             content_hash: entry.hash,
           });
         } else if (!inRoot.has(entry.hash) && !missingAssets.has(entry.hash)) {
           problems.push({
             kind: DriftKind.ORPHANED_SIDECAR,
             path: entry.file,
-            detail: 'the asset has no file in this root',
+            detail: 'the asset has no file in this root (`alice index prune` moves it to the trash)',
             content_hash: entry.hash,
           });
         }
@@ -271,7 +277,7 @@ export class VerifyService {
     offline: string[],
     problems: Drift[],
     started: number,
-  ): VerifyReport {
+  ): Omit<VerifyReport, 'missing_assets'> {
     const counts: Partial<Record<DriftKind, number>> = {};
     for (const p of problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
     return {

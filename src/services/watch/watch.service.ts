@@ -42,6 +42,8 @@ export interface WatchSettings {
   pollIntervalMs: number;
   debounceMs: number;
   settleMs: number;
+  /** How long a settled file that is not complete yet (PNG without IEND, …) is waited for. */
+  incompleteWaitMs: number;
   moveGraceS: number;
   batchSize: number;
 }
@@ -65,6 +67,8 @@ export interface WatchDeps {
   timers: Timers;
   /** stat for settling files, probing roots and re-checking deletions. */
   files: StatPort;
+  /** Null when a file looks whole (or has no rule), else why it looks unfinished (no decode). */
+  completeness?: (file: string) => Promise<string | null>;
 }
 
 export class WatchService {
@@ -78,6 +82,8 @@ export class WatchService {
   private readonly lastSweep = new Map<string, number>();
   /** Paths whose last processing failed: a sweep does not bring them back until they change. */
   private readonly failed = new Set<string>();
+  /** Settled paths that did not look complete yet, and when that was first seen. */
+  private readonly incompleteSince = new Map<string, number>();
   private readonly watches: RootWatch[];
   private readonly debouncer: Debouncer;
   private healthTimer: unknown;
@@ -291,23 +297,50 @@ export class WatchService {
     );
   }
 
+  /**
+   * Paths ready to index: unchanged for the settle time, and whole (a PNG that reached IEND, a JPEG
+   * with its end marker, an MP4 with its moov box). The rest go back to wait; a file that stays
+   * unfinished past `incompleteWaitMs` is indexed anyway (as damaged if it does not decode).
+   */
   private async settle(batch: Map<string, ChangeKind>): Promise<Map<string, ChangeKind>> {
     const ready = new Map<string, ChangeKind>();
-    const cutoff = this.deps.timers.now() - this.deps.settings.settleMs;
+    const now = this.deps.timers.now();
+    const cutoff = now - this.deps.settings.settleMs;
     for (const [p, kind] of batch) {
       // Gone (undefined) or unreadable: the scan compares it with the index and reports errors.
       const st = await this.deps.files.stat(p).catch((err: unknown) => {
         this.deps.logger.debug('cannot stat a changed path', { path: p, code: errnoCode(err) });
         return undefined;
       });
-      if (st?.isFile === true && st.mtimeMs > cutoff) {
+      if (st?.isFile === true && (st.mtimeMs > cutoff || (await this.stillWritten(p, now)))) {
         coalesce(this.pending, [{ kind, path: p }]);
         this.debouncer.touch();
         continue;
       }
+      this.incompleteSince.delete(p);
       ready.set(p, kind);
     }
     return ready;
+  }
+
+  /** True while a settled file looks unfinished and has not waited past the limit. */
+  private async stillWritten(p: string, now: number): Promise<boolean> {
+    const check = this.deps.completeness;
+    if (check === undefined) return false;
+    const why = await check(p).catch((err: unknown) => {
+      this.deps.logger.debug('cannot check whether a file is complete', { path: p, code: errnoCode(err) });
+      return null;
+    });
+    if (why === null) return false;
+    const since = this.incompleteSince.get(p) ?? now;
+    this.incompleteSince.set(p, since);
+    if (now - since < this.deps.settings.incompleteWaitMs) return true;
+    this.deps.logger.warn('indexing a file that never completed', {
+      path: p,
+      reason: why,
+      waited_s: Math.round((now - since) / 1000),
+    });
+    return false;
   }
 
   private async processBatch(targets: string[]): Promise<void> {
