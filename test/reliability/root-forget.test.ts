@@ -8,12 +8,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAllAgents, readStatusFile, startAgent, waitFor } from '../helpers/agent.js';
 import { runAlice } from '../helpers/cli.js';
 import { sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readIndex } from '../helpers/library.js';
 import { cleanupWorkspaces, workspace } from './helpers.js';
 
-afterAll(() => cleanupWorkspaces());
+afterAll(async () => {
+  await killAllAgents();
+  cleanupWorkspaces();
+});
 
 interface Forgot {
   root: string;
@@ -103,6 +107,25 @@ describe('alice root forget', { timeout: 300_000 }, () => {
       results: { content_hash: string }[];
     };
     expect(back.results.map((r) => r.content_hash)).toEqual([awayHashes[0]]);
+  });
+
+  it('through the running agent: the offline root it shows is forgotten, an online one refused', async () => {
+    const { ws, online, away } = await setup();
+    const agent = await startAgent(ws);
+    try {
+      fs.renameSync(away, `${away}-parked`);
+      await waitFor(() => readStatusFile(ws)?.roots.find((r) => r.path === away)?.state === 'offline', {
+        what: 'the root shown offline',
+      });
+      await alice(ws, ['root', 'forget', online], 2);
+      const done = (await alice(ws, ['root', 'forget', away, '--json'])).json as Forgot;
+      expect(done).toMatchObject({ configured: true, marked_missing: 3, assets_now_missing: 3 });
+      const listed = (await alice(ws, ['search', '--json'])).json as { results: unknown[] };
+      expect(listed.results).toHaveLength(1);
+    } finally {
+      expect((await agent.stop()).code).toBe(0);
+    }
+    expect(await presence(ws, away)).toEqual([false, false, false]);
   });
 
   it('a root no longer in the settings: its locations are removed', async () => {
