@@ -70,6 +70,17 @@ export async function setSidecarAside(file: string, now = new Date()): Promise<s
   return target;
 }
 
+/**
+ * Copies an untrusted sidecar aside (`.corrupt-<time>`) and leaves it in place, for a repair that
+ * then writes the good one over it atomically: the path never lacks a sidecar. Returns the copy.
+ */
+export async function copySidecarAside(file: string, now = new Date()): Promise<string> {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const target = `${file}.corrupt-${stamp}`;
+  await fs.copyFile(file, target, fs.constants.COPYFILE_EXCL);
+  return target;
+}
+
 export async function removeSidecar(root: string, hash: string): Promise<void> {
   await fs.rm(sidecarPath(root, hash), { force: true });
 }

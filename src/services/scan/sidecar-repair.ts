@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { AssetRow, LocationRow } from '../../adapters/index/rows.js';
-import { setSidecarAside, writeSidecar } from '../../adapters/sidecar-store.adapter.js';
+import { copySidecarAside, writeSidecar } from '../../adapters/sidecar-store.adapter.js';
 import type { Generation } from '../../domain/generation/model.js';
 import { MediaType, mediaInfoFor } from '../../domain/media.js';
 import { HASH_RE, newSidecar, type EmbedState, type Sidecar } from '../../domain/sidecar.js';
@@ -106,15 +106,15 @@ export class SidecarRepairer {
   }
 
   /**
-   * Writes the repaired sidecar in place of the garbled `file`, which is renamed aside first (the
-   * new one is written atomically, so the path holds one or the other at every moment but the
-   * instant between); null: not repairable.
+   * Writes the repaired sidecar over the garbled `file`, which is copied aside first; the new one
+   * is written atomically, so the path holds the garbled or the repaired sidecar at every moment
+   * (a crash in between leaves the garbled one, repaired again next time). Null: not repairable.
    */
   readonly recovery: SidecarRecovery = async (root, hash, file, dryRun) => {
     const sidecar = await this.fromIndex(root, hash);
     if (sidecar === null) return null;
     if (dryRun) return { sidecar };
-    const movedTo = await setSidecarAside(file);
+    const movedTo = await copySidecarAside(file);
     await writeSidecar(root, sidecar);
     return { sidecar, movedTo };
   };
