@@ -65,6 +65,7 @@ async function library(
   await writeImage(path.join(root, 'other.png'), { seed: 8101, size: 24 });
   await alice(ws, ['index', 'rebuild']);
   await alice(ws, ['tag', 'add', file, '--tag', TAG]);
+  await alice(ws, ['describe', file, 'the lighthouse at dusk, written by the user']);
   const hash = sha256Of(file);
   expect(await tagged(ws)).toEqual([hash]);
   return { ws, root, file, hash };
@@ -74,6 +75,7 @@ function expectRepaired(root: string, hash: string, garbled: Buffer): void {
   const s = readSidecarJson(root, hash);
   expect(s.analysis.understanding.tags['subject']).toContain('lighthouse');
   expect(s.analysis.understanding.tag_sources?.['subject:lighthouse']).toBe('user');
+  expect(s.analysis.understanding.description).toBe('the lighthouse at dusk, written by the user');
   expect(s.last_paths).toEqual(['keep.png']);
   const aside = asideOf(sidecarFile(root, hash));
   expect(aside).toHaveLength(1);
