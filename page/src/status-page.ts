@@ -13,6 +13,10 @@ interface StatusAnswer {
       queue?: Record<string, number>;
       counters?: Record<string, number>;
       last_errors?: { at: string; path: string; code: string; message: string }[];
+      skipped?: {
+        count: number;
+        files: { at: string; path: string; code: string; message: string; reason: string }[];
+      };
       progress?: { phase?: string; done?: number; total?: number | null; eta_s?: number | null } | null;
     } | null;
   };
@@ -83,6 +87,12 @@ function render(main: HTMLElement, s: StatusAnswer): void {
       (doc?.last_errors ?? [])
         .slice(0, 20)
         .map((e) => h('li', {}, `${e.at} ${e.code} ${e.path}: ${e.message}`)),
+    ),
+    h('h3', {}, `Skipped files (${doc?.skipped?.count ?? 0})`),
+    h(
+      'ul',
+      { id: 'skipped' },
+      (doc?.skipped?.files ?? []).map((e) => h('li', {}, `${e.reason} ${e.path}: ${e.message}`)),
     ),
   );
 }

@@ -247,6 +247,21 @@ describe.skipIf(!haveChromium)('the page in Chromium', () => {
       { timeoutMs: 120_000, intervalMs: 250, what: 'all 400 indexed on the page' },
     );
     expect(await page.$eval('#roots', (e) => e.textContent)).toContain(lib);
+    // A file the agent cannot index is named on the page with the reason.
+    const dangling = path.join(lib, 'gone.png');
+    fs.symlinkSync('nowhere.png', dangling);
+    try {
+      const skipped = await waitFor(
+        async () => {
+          const text = await page.$eval('#skipped', (e) => e.textContent ?? '');
+          return text.includes(dangling) ? text : null;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: 'the skipped file on the status page' },
+      );
+      expect(skipped).toContain(`vanished ${dangling}`);
+    } finally {
+      fs.unlinkSync(dangling);
+    }
   }, 200_000);
 
   it('while the agent builds the index, the status page shows x of y with phase and ETA, and search says so', async () => {
