@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import { listSidecars, readSidecarFile } from '../../adapters/sidecar-store.adapter.js';
 import type { RootConfig } from '../../config/config.js';
+import { isInside } from '../../config/paths.js';
 import { errnoCode } from '../../domain/errors.js';
 import type { Clock } from '../../ports.js';
 import { freeName, TRASH_DIR } from '../trash/trash.service.js';
@@ -19,7 +20,7 @@ export interface PrunedAsset {
   content_hash: string;
   /** Where the content was last seen. */
   last_path: string | null;
-  /** User tags it carried (kept in the trashed sidecar). */
+  /** Tags it carried, apart from `type:` (kept in the trashed sidecar). */
   tags: number;
 }
 
@@ -172,7 +173,7 @@ export class PruneService {
   private async apply(report: PruneReport): Promise<void> {
     const day = this.deps.clock.now().toISOString().slice(0, 10);
     for (const s of report.sidecars) {
-      const root = this.deps.roots.find((r) => s.path.startsWith(`${r.path}${path.sep}`));
+      const root = this.deps.roots.find((r) => isInside(s.path, r.path));
       if (root === undefined) continue;
       const to = await freeName(path.join(root.path, TRASH_DIR, day, path.relative(root.path, s.path)));
       await fs.mkdir(path.dirname(to), { recursive: true });
