@@ -16,6 +16,7 @@ import {
 
 const TAIL_BYTES = 64 * 1024;
 const MAX_STEPS = 100_000;
+const SCAN_BLOCK = 1024 * 1024;
 
 async function readAt(h: FileHandle, position: number, length: number): Promise<Uint8Array> {
   const buf = new Uint8Array(Math.max(0, length));
@@ -66,6 +67,37 @@ async function mp4Steps(h: FileHandle, size: number): Promise<WalkStep[]> {
   return steps;
 }
 
+/** Where a JPEG's entropy-coded data starts: past its marker segments (APPn may hold a thumbnail with an EOI of its own). */
+async function jpegScanStart(h: FileHandle, size: number): Promise<number> {
+  let pos = 2;
+  for (let n = 0; n < MAX_STEPS && pos + 4 <= size; n++) {
+    const m = await readAt(h, pos, 4);
+    if (m[0] !== 0xff) return pos;
+    if (m[1] === 0xff) {
+      pos += 1; // fill byte
+      continue;
+    }
+    pos += 2 + (((m[2] ?? 0) << 8) | (m[3] ?? 0));
+    if (m[1] === 0xda) return pos;
+  }
+  return pos;
+}
+
+/**
+ * JPEG: an end-of-image marker in the entropy-coded data, where FF D9 means nothing else. The tail
+ * is looked at first; data appended after the image (a phone's motion-photo video) costs a scan.
+ */
+async function jpegVerdict(h: FileHandle, size: number): Promise<Completeness> {
+  const from = await jpegScanStart(h, size);
+  if (from >= size) return 'JPEG cut before its image data';
+  const tailFrom = Math.max(from, size - TAIL_BYTES);
+  if (jpegComplete(await readAt(h, tailFrom, size - tailFrom)) === null) return null;
+  for (let at = from; at < tailFrom; at += SCAN_BLOCK - 1) {
+    if (jpegComplete(await readAt(h, at, Math.min(SCAN_BLOCK, tailFrom + 1 - at))) === null) return null;
+  }
+  return 'JPEG without its end-of-image marker';
+}
+
 /**
  * Whether `file` looks whole: null when it does (or alice has no rule for its format), else why
  * not. I/O errors reject (the caller lets the scan report them).
@@ -78,8 +110,7 @@ export async function fileCompleteness(file: string): Promise<Completeness> {
     // By content, not by name: a renamed file is judged for what it is.
     if (sig[0] === 0x89 && fourcc(sig, 1).startsWith('PNG'))
       return pngWalkVerdict(await pngSteps(h, size), size);
-    if (sig[0] === 0xff && sig[1] === 0xd8)
-      return jpegComplete(await readAt(h, Math.max(0, size - TAIL_BYTES), Math.min(size, TAIL_BYTES)));
+    if (sig[0] === 0xff && sig[1] === 0xd8) return await jpegVerdict(h, size);
     if (fourcc(sig, 0) === 'RIFF' && fourcc(sig, 8) === 'WEBP') return webpComplete(sig, size);
     if (fourcc(sig, 0) === 'GIF8') return gifComplete(await readAt(h, Math.max(0, size - 1), 1));
     // A video being written starts with its ftyp box; anything else is left to the decoder.

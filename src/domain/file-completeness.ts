@@ -10,7 +10,7 @@ export type Completeness = string | null;
 const JPEG_EOI_0 = 0xff;
 const JPEG_EOI_1 = 0xd9;
 
-/** JPEG: the end-of-image marker (FF D9) lies in the tail (trailers such as a maker's appendix may follow it). */
+/** JPEG: bytes of its entropy-coded data hold the end-of-image marker (FF D9), which nothing else there can be. */
 export function jpegComplete(tail: Uint8Array): Completeness {
   for (let i = tail.length - 2; i >= 0; i--)
     if (tail[i] === JPEG_EOI_0 && tail[i + 1] === JPEG_EOI_1) return null;

@@ -2,6 +2,7 @@
  * The watcher's "is it whole?" check on real files made here (sharp, ffmpeg): complete files pass,
  * the same files cut at any of several points do not, and say why.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -53,5 +54,24 @@ describe('fileCompleteness', () => {
     expect(await check('renamed.jpg', png)).toBeNull();
     expect(await check('renamed-cut.jpg', png.subarray(0, 1000))).toMatch(/PNG/);
     expect(await check('text.png', Buffer.from('not an image'))).toBeNull();
+  });
+
+  it("JPEG: data appended after EOI (a motion photo) is complete; a thumbnail's EOI does not make a cut image whole", async () => {
+    const jpg = files['a.jpg'] as Buffer;
+    const video = Buffer.alloc(200_000, 0x11);
+    expect(await check('motion.jpg', Buffer.concat([jpg, video]))).toBeNull();
+    expect(await check('motion-cut.jpg', Buffer.concat([jpg.subarray(0, jpg.length / 2), video]))).toMatch(
+      /end-of-image/,
+    );
+    // An EXIF thumbnail (a whole JPEG, EOI included) inside APP1, then the main image cut short.
+    const withThumb = path.join(dir, 'thumb.jpg');
+    const thumb = path.join(dir, 'small.jpg');
+    fs.writeFileSync(withThumb, jpg);
+    fs.writeFileSync(thumb, await imageBytes('jpeg', 9, 32));
+    execFileSync('exiftool', ['-q', '-overwrite_original', `-ThumbnailImage<=${thumb}`, withThumb]);
+    const full = fs.readFileSync(withThumb);
+    expect(full.length).toBeGreaterThan(jpg.length);
+    expect(await check('thumb-whole.jpg', full)).toBeNull();
+    expect(await check('thumb-cut.jpg', full.subarray(0, full.length - 2000))).toMatch(/end-of-image/);
   });
 });
