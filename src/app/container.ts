@@ -203,9 +203,12 @@ export class Container {
   }
 
   async pruneService(): Promise<PruneService> {
+    const repo = await this.repo();
+    const identity = this.rootIdentity();
     return new PruneService({
       roots: this.config.roots,
-      repo: await this.repo(),
+      repo,
+      checkRoot: async (root) => identity.check(root, await repo.presentCountUnder(root), false),
       clock: SYSTEM_CLOCK,
       selectedHashes: () =>
         selectedHashesIn(this.config.roots.filter((r) => r.kind === 'project').map((r) => r.path)),

@@ -169,22 +169,38 @@ describe('alice index prune', { timeout: CLI_TIMEOUT }, () => {
     expect(removalSet(again)).toEqual([]);
   });
 
-  it('a root offline: nothing is pruned (exit 1), and says why', async () => {
-    const orphan = shard(lib, hash['keep.png'] as string).replace(lib, lib2);
+  it('a root offline (gone, or an empty mount point): nothing is pruned (exit 1), and says why', async () => {
+    // lib2 holds a file of its own now, and an orphaned sidecar; lib has a ghost again.
+    await writeImage(path.join(lib2, 'own.png'), { seed: 36 });
+    await writeImage(path.join(lib, 'gone-again.png'), { seed: 37 });
+    expect((await run('index', 'update')).code).toBe(0);
+    fs.rmSync(path.join(lib, 'gone-again.png'));
+    expect((await run('index', 'update')).code).toBe(0);
+    const orphan = shard(lib2, hash['keep.png'] as string);
     fs.mkdirSync(path.dirname(orphan), { recursive: true });
     fs.copyFileSync(shard(lib, hash['keep.png'] as string), orphan);
+    expect((await run('index', 'prune', '--dry-run', '--json')).json<PruneReport>().sidecars.length).toBe(2);
+
     const away = `${lib2}.away`;
     fs.renameSync(lib2, away);
     try {
-      const r = await run('index', 'prune', '--json');
-      expect(r.code).toBe(1);
-      const rep = r.json<PruneReport>();
-      expect(rep.refused).toMatch(/offline/);
-      expect(rep.offline_roots).toEqual([lib2]);
-      expect(removalSet(rep)).toEqual([]);
+      for (const state of ['gone', 'an empty mount point'] as const) {
+        if (state === 'an empty mount point') fs.mkdirSync(lib2);
+        const r = await run('index', 'prune', '--json');
+        expect(r.code, state).toBe(1);
+        const rep = r.json<PruneReport>();
+        expect(rep.refused, state).toMatch(state === 'gone' ? /offline.*does not exist/ : /offline.*empty/);
+        expect(rep.offline_roots).toEqual([lib2]);
+        expect(removalSet(rep)).toEqual([]);
+      }
     } finally {
+      fs.rmSync(lib2, { recursive: true, force: true });
       fs.renameSync(away, lib2);
     }
     expect(fs.existsSync(orphan)).toBe(true);
+    // Back: the same prune goes ahead.
+    const back = await run('index', 'prune', '--json');
+    expect(back.code).toBe(0);
+    expect(back.json<PruneReport>().sidecars.map((x) => x.path)).toContain(orphan);
   });
 });

@@ -56,16 +56,8 @@ export interface PruneDeps {
   readonly clock: Clock;
   /** Every hash a project selection names; null when a project's selections cannot be read. */
   readonly selectedHashes: () => Promise<Set<string> | null>;
-}
-
-async function isOnline(root: string): Promise<boolean> {
-  try {
-    return (await fs.stat(root)).isDirectory();
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' || errnoCode(err) === 'EACCES')
-      return false;
-    throw err;
-  }
+  /** Is the root there, and the same one (its marker; an empty mount point is offline), as a scan judges it. */
+  readonly checkRoot: (root: string) => Promise<{ online: boolean; reason?: string }>;
 }
 
 export class PruneService {
@@ -80,9 +72,15 @@ export class PruneService {
       sidecars: [],
       kept: [],
     };
-    for (const r of this.deps.roots) if (!(await isOnline(r.path))) report.offline_roots.push(r.path);
+    const why: string[] = [];
+    for (const r of this.deps.roots) {
+      const c = await this.deps.checkRoot(r.path);
+      if (c.online) continue;
+      report.offline_roots.push(r.path);
+      why.push(`${r.path}: ${c.reason ?? 'offline'}`);
+    }
     if (report.offline_roots.length > 0) {
-      report.refused = 'a root is offline: what it holds is unknown, so nothing is pruned until it is back';
+      report.refused = `a root is offline (${why.join('; ')}): what it holds is unknown, so nothing is pruned until it is back`;
       return report;
     }
     const protectedHashes = await this.protectedHashes();
