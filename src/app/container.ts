@@ -208,6 +208,7 @@ export class Container {
     return new PruneService({
       roots: this.config.roots,
       repo,
+      events: this.events,
       checkRoot: async (root) => identity.check(root, await repo.presentCountUnder(root), false),
       clock: SYSTEM_CLOCK,
       selectedHashes: () =>

@@ -15,6 +15,7 @@ export const EventType = {
   ASSET_RESTORED: 'asset.restored',
   ASSET_TAGGED: 'asset.tagged',
   ASSET_UNDERSTOOD: 'asset.understood',
+  ASSET_PRUNED: 'asset.pruned',
   METADATA_EMBEDDED: 'metadata.embedded',
   INTEGRITY_FAILED: 'integrity.failed',
   ROOT_OFFLINE: 'root.offline',
@@ -51,6 +52,11 @@ export interface EventPayloads {
   'asset.tagged': AssetRef & { added: string[]; removed: string[] };
   /** A vision model described the asset (`alice understand`, or the agent's lane). */
   'asset.understood': AssetRef & { provider: string; model: string; cost_usd: number; tags: string[] };
+  /**
+   * `alice index prune` removed a ghost (every file gone, no selection names it) from the index;
+   * `sidecars`: where its sidecars went (the trash).
+   */
+  'asset.pruned': { content_hash: string; last_path: string | null; sidecars: string[] };
   'metadata.embedded': AssetRef & {
     state: 'written' | 'current' | 'sidecar_only' | 'failed';
     changes: string[];

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PruneReport } from '../../src/services/verify/prune.service.js';
+import { eventsOf } from '../helpers/agent.js';
 import { assertBuilt, runAlice, type CliResult } from '../helpers/cli.js';
 import { makeWorkspace, sha256sum, snapshotTree, writeImage, type Workspace } from '../helpers/fixtures.js';
 
@@ -147,6 +148,14 @@ describe('alice index prune', { timeout: CLI_TIMEOUT }, () => {
       // Moved, not deleted: the very bytes are in the trash (the user's tag with them).
       expect(fs.existsSync(s.moved_to as string)).toBe(true);
     }
+    // Event consumers mirroring the index hear of it.
+    expect(eventsOf(ws, 'asset.pruned').map((e) => e.payload)).toEqual([
+      {
+        content_hash: hash['tagged-gone.png'],
+        last_path: path.join(lib, 'tagged-gone.png'),
+        sidecars: done.sidecars.filter((s) => s.reason === 'ghost').map((s) => s.moved_to),
+      },
+    ]);
     const ghostSidecar = done.sidecars.find((s) => s.reason === 'ghost');
     expect(fs.readFileSync(ghostSidecar?.moved_to as string, 'utf8')).toContain('acme');
 

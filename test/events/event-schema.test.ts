@@ -58,6 +58,12 @@ describe('docs/events.schema.json', () => {
     bus.emit('asset.missing', asset);
     bus.emit('asset.restored', asset);
     bus.emit('asset.tagged', { ...asset, added: ['style:noir'], removed: [] });
+    bus.emit('asset.pruned', {
+      content_hash: HASH,
+      last_path: '/r/a.png',
+      sidecars: ['/r/.alice-trash/x.json'],
+    });
+    bus.emit('asset.pruned', { content_hash: HASH, last_path: null, sidecars: [] });
     bus.emit('metadata.embedded', { ...asset, state: 'written', changes: ['keywords'] });
     bus.emit('integrity.failed', { ...asset, expected_hash: HASH, actual_hash: null, reason: 'unreadable' });
     bus.emit('root.offline', { root: '/r', reason: 'unmounted' });
@@ -76,7 +82,7 @@ describe('docs/events.schema.json', () => {
     });
     await bus.close();
     const events = await collect(readEvents({ home, backend: 'file', redisUrl: '', stream: '' }));
-    expect(events).toHaveLength(17);
+    expect(events).toHaveLength(19);
     for (const event of events)
       expect(validate(event), `${event.type}: ${JSON.stringify(validate.errors)}`).toBe(true);
     const bad = {

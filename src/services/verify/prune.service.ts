@@ -13,7 +13,7 @@ import { listSidecars, readSidecarFile } from '../../adapters/sidecar-store.adap
 import type { RootConfig } from '../../config/config.js';
 import { isInside } from '../../config/paths.js';
 import { errnoCode } from '../../domain/errors.js';
-import type { Clock } from '../../ports.js';
+import type { Clock, EventSink } from '../../ports.js';
 import { freeName, TRASH_DIR } from '../trash/trash.service.js';
 
 export interface PrunedAsset {
@@ -54,6 +54,7 @@ export interface PruneDeps {
   readonly roots: readonly RootConfig[];
   readonly repo: AssetRepository;
   readonly clock: Clock;
+  readonly events: EventSink;
   /** Every hash a project selection names; null when a project's selections cannot be read. */
   readonly selectedHashes: () => Promise<Set<string> | null>;
   /** Is the root there, and the same one (its marker; an empty mount point is offline), as a scan judges it. */
@@ -183,5 +184,13 @@ export class PruneService {
       }
     }
     await this.deps.repo.deleteAssets(report.assets.map((a) => a.content_hash));
+    for (const a of report.assets)
+      this.deps.events.emit('asset.pruned', {
+        content_hash: a.content_hash,
+        last_path: a.last_path,
+        sidecars: report.sidecars
+          .filter((s) => s.content_hash === a.content_hash && s.moved_to !== null)
+          .map((s) => s.moved_to as string),
+      });
   }
 }
