@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DupesResponse } from '../../src/services/search/dupes.service.js';
+import { startAgent, waitFor } from '../helpers/agent.js';
 import { assertBuilt, runAlice, type CliResult } from '../helpers/cli.js';
 import {
   imageBytes,
@@ -183,6 +184,23 @@ describe('damage in plain sight, dates from the file', { timeout: CLI_TIMEOUT },
 
     const found = (await run('search', '--damaged', '--json')).json<{ results: { path: string }[] }>();
     expect(found.results.map((x) => path.basename(x.path)).sort()).toEqual(['cut.png', 'fake.jpg']);
+
+    // `alice status` of the running agent counts them.
+    const agent = await startAgent(ws);
+    try {
+      const status = await waitFor(
+        async () => {
+          const r = await run('status', '--json');
+          const n = r.json<{ status: { counters: { damaged?: number } } }>().status.counters.damaged;
+          return n === 2 ? r : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, what: '`alice status` to count 2 damaged' },
+      );
+      expect(status.code).toBe(0);
+      expect((await run('status')).stdout).toContain('2 damaged (`alice search --damaged`)');
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('files with no embedded date are dated by their mtime: search --since 2024-06 --until 2024-06 finds them', async () => {
