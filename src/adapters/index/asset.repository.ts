@@ -13,16 +13,14 @@ import {
   LOCATION_COLUMNS,
   CROP_COLUMNS,
   PHASH_COLUMNS,
-  TAG_COLUMNS,
-  TAG_DERIVED,
   type AliasInsert,
   type CropInsert,
-  type TagInsert,
 } from './asset-columns.js';
-import { sortSearchTablesSql } from './schema.js';
+import { POSTING_COPY_SQL, sortSearchTablesSql } from './schema.js';
 import {
   indexKeySql,
   insertRows,
+  tagKeyTextSql,
   placeholders,
   toIso,
   toNum,
@@ -188,11 +186,26 @@ export class AssetRepository {
   }
 
   private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
-    const tagRows = part.flatMap((e) => {
-      const asset_id = idOf(e.asset.content_hash);
-      return e.tags.map((t): TagInsert => ({ ...t, asset_id }));
-    });
-    await insertRows(this.db, 'asset_tags', TAG_COLUMNS, tagRows, { derived: TAG_DERIVED });
+    // Postings copy their asset's sort time, presence and document length (schema version 6):
+    // read from the rows just written, by asset_id (an index lookup of this chunk's ids).
+    const chunkIds = part.map((e) => idOf(e.asset.content_hash));
+    const copy = `(SELECT a.asset_id, ${POSTING_COPY_SQL}, a.doc_len FROM assets a
+      WHERE a.asset_id IN (${placeholders(chunkIds.length)})) c`;
+    const tags = part.flatMap((e) => e.tags.map((t) => ({ ...t, asset_id: idOf(e.asset.content_hash) })));
+    const list = <K extends keyof (typeof tags)[number]>(k: K): string =>
+      JSON.stringify(tags.map((t) => t[k]));
+    if (tags.length > 0) {
+      await this.db.run(
+        `INSERT INTO asset_tags (asset_id, tag_key, category, value, value_norm, source, sort_at, present)
+         SELECT v.asset_id, ${indexKeySql(tagKeyTextSql('v.category', 'v.value_norm'))}, v.category, v.value,
+           v.value_norm, v.source, c.sort_at, c.present
+         FROM (SELECT unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::VARCHAR[]) AS category,
+           unnest(?::JSON::VARCHAR[]) AS value, unnest(?::JSON::VARCHAR[]) AS value_norm,
+           unnest(?::JSON::VARCHAR[]) AS source) v
+         JOIN ${copy} ON c.asset_id = v.asset_id`,
+        [list('asset_id'), list('category'), list('value'), list('value_norm'), list('source'), ...chunkIds],
+      );
+    }
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
     await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
     const crops = ph.flatMap((p): CropInsert[] =>
@@ -222,13 +235,16 @@ export class AssetRepository {
     }
     for (let i = 0; i < terms.length; i += 5000) {
       await this.db.run(
-        `INSERT INTO prompt_terms (term_key, asset_id, tf, term)
-         SELECT ${indexKeySql('term')}, asset_id, tf, term FROM (SELECT
-           unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::INTEGER[]) AS tf)`,
+        `INSERT INTO prompt_terms (term_key, asset_id, tf, term, sort_at, present, doc_len)
+         SELECT ${indexKeySql('v.term')}, v.asset_id, v.tf, v.term, c.sort_at, c.present, c.doc_len
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id,
+           unnest(?::JSON::INTEGER[]) AS tf) v
+         JOIN ${copy} ON c.asset_id = v.asset_id`,
         [
           JSON.stringify(terms.slice(i, i + 5000)),
           JSON.stringify(ids.slice(i, i + 5000)),
           JSON.stringify(tfs.slice(i, i + 5000)),
+          ...chunkIds,
         ],
       );
     }
@@ -260,19 +276,46 @@ export class AssetRepository {
     }
   }
 
-  /** Recomputes each asset's primary path and present/missing status from its locations. */
+  /**
+   * Recomputes each asset's primary path and present/missing status from its locations, and the
+   * presence its tag and term postings copy (only postings whose presence changed are written).
+   */
   async refreshStatus(hashes: readonly string[]): Promise<void> {
-    for (const part of chunks(hashes)) {
-      await this.db.run(
-        `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
-           status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
-         FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
-               FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
-               WHERE a.content_hash IN (${placeholders(part.length)}) GROUP BY a.content_hash) s
-         WHERE assets.content_hash = s.h`,
-        part,
-      );
-    }
+    if (hashes.length === 0) return;
+    // One transaction: the reads see this write's rows (outside one, reads see only committed data).
+    await this.db.transaction(async () => {
+      for (const part of chunks(hashes)) {
+        const inList = placeholders(part.length);
+        const before = await this.db.all<{ id: bigint; status: string | null }>(
+          `SELECT asset_id AS id, status FROM assets WHERE content_hash IN (${inList})`,
+          part,
+        );
+        const was = new Map(before.map((r) => [r.id, r.status]));
+        const after = await this.db.all<{ id: bigint; status: string }>(
+          `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
+             status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
+           FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
+                 FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
+                 WHERE a.content_hash IN (${inList}) GROUP BY a.content_hash) s
+           WHERE assets.content_hash = s.h
+           RETURNING asset_id AS id, status`,
+          part,
+        );
+        const flipped = after
+          .filter((r) => was.get(r.id) !== r.status)
+          .map((r) => ({ id: r.id, present: r.status === 'present' }));
+        for (const present of [true, false]) {
+          const ids = flipped.filter((r) => r.present === present).map((r) => r.id);
+          if (ids.length === 0) continue;
+          for (const table of ['asset_tags', 'prompt_terms']) {
+            await this.db.run(
+              `UPDATE ${table} SET present = ? WHERE asset_id IN (${placeholders(ids.length)})`,
+              [present, ...ids],
+            );
+          }
+        }
+      }
+    });
   }
 
   async getAsset(hash: string): Promise<AssetRow | undefined> {

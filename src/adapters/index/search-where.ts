@@ -25,6 +25,11 @@ export class Where {
   }
 }
 
+/** The `tag_key` of a tag with a category (bound as `?::BIGINT`). */
+export function tagKeyOf(t: TagMatch): string {
+  return indexKey(tagKeyText(t.category ?? '', t.value));
+}
+
 /** Assets with any of these tags: by `tag_key` with a category, by normalised value without. */
 function tagCondition(tags: readonly TagMatch[], w: Where): string {
   const ors = tags.map((t) => {
@@ -32,14 +37,14 @@ function tagCondition(tags: readonly TagMatch[], w: Where): string {
       w.params.push(t.value);
       return '(value_norm = ?)';
     }
-    w.params.push(indexKey(tagKeyText(t.category, t.value)));
+    w.params.push(tagKeyOf(t));
     return '(tag_key = ?::BIGINT)';
   });
   return `SELECT asset_id FROM asset_tags WHERE ${ors.join(' OR ')}`;
 }
 
-function addTagFilters(q: ResolvedSearch, w: Where): void {
-  for (const t of q.allTags) w.parts.push(`a.asset_id IN (${tagCondition([t], w)})`);
+function addTagFilters(q: ResolvedSearch, w: Where, skip: TagMatch | null): void {
+  for (const t of q.allTags) if (t !== skip) w.parts.push(`a.asset_id IN (${tagCondition([t], w)})`);
   if (q.anyTags.length > 0) w.parts.push(`a.asset_id IN (${tagCondition(q.anyTags, w)})`);
   if (q.excludeTags.length > 0) w.parts.push(`a.asset_id NOT IN (${tagCondition(q.excludeTags, w)})`);
 }
@@ -157,18 +162,25 @@ function addValueFilters(q: ResolvedSearch, w: Where): void {
   if (q.damaged) w.add(`a.damage IS NOT NULL`);
 }
 
-/**
- * The WHERE clause over `assets a` for a resolved search. `terms: false` leaves out the prompt
- * term condition and `words: false` the search box words, for a query that applies them itself
- * (ranking joins the postings anyway).
- */
-export function whereOf(q: ResolvedSearch, opts: { terms?: boolean; words?: boolean } = {}): Where {
+export interface WhereOptions {
+  /** Leave out the prompt term condition (a ranked query joins the postings itself). */
+  readonly terms?: boolean;
+  /** Leave out the search box words (a ranked query applies them itself). */
+  readonly words?: boolean;
+  /** Leave out `status = 'present'` (a query driven by postings checks their `present` copy). */
+  readonly present?: boolean;
+  /** Leave out this one of `allTags` (the tag whose postings drive the query). */
+  readonly skipTag?: TagMatch | null;
+}
+
+/** The WHERE clause over `assets a` for a resolved search, less what `opts` leaves out. */
+export function whereOf(q: ResolvedSearch, opts: WhereOptions = {}): Where {
   const w = new Where();
-  if (!q.includeMissing) w.add(`a.status = 'present'`);
+  if (!q.includeMissing && (opts.present ?? true)) w.add(`a.status = 'present'`);
   addValueFilters(q, w);
   addGenerationFilters(q, w);
   if (opts.words ?? true) addWordFilters(q, w);
-  addTagFilters(q, w);
+  addTagFilters(q, w, opts.skipTag ?? null);
   addPromptFilters(q, w, opts.terms ?? true);
   addLocationFilters(q, w);
   return w;
