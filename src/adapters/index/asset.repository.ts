@@ -38,6 +38,18 @@ export interface AssetEntry {
   aliases: string[];
 }
 
+/** Locations per page of {@link AssetRepository.locationStats}. */
+const STAT_PAGE = 20_000;
+
+/**
+ * A location's stat as a scan compares it, in one short string (a Map of 100,000 of these is a
+ * fraction of the size of their row objects): present, size, mtime and inode. A file on disk is
+ * unchanged when `statKey(true, size, mtimeMs, ino)` equals it.
+ */
+export function statKey(present: boolean, size: number, mtimeMs: number, inode: number): string {
+  return `${present ? 1 : 0}:${size}:${mtimeMs}:${inode}`;
+}
+
 /** `meta` key: assets upserted since asset_tags and prompt_terms were last sorted by key. */
 const UNSORTED_KEY = 'unsorted_assets';
 /** Below this many unsorted assets the unsorted rows cost too little to scan to sort for. */
@@ -363,6 +375,45 @@ export class AssetRepository {
   async locationsOf(hash: string): Promise<LocationRow[]> {
     const rows = await this.db.all(`${LOCATION_SELECT} WHERE content_hash = ? ORDER BY path`, [hash]);
     return rows.map(normaliseLocation);
+  }
+
+  /**
+   * What a scan compares of each location at or below a folder (or under a root): its path and
+   * {@link statKey}, read a page of {@link STAT_PAGE} rows at a time in path order (the next page
+   * starts after the last path), so a catch-up over 100,000 files never holds their full rows.
+   */
+  async locationStats(where: { root: string } | { atOrBelow: string }): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const [cond, params]: [string, string[]] =
+      'root' in where
+        ? ['root = ?', [where.root]]
+        : [
+            '(path = ? OR starts_with(path, ?))',
+            [where.atOrBelow, where.atOrBelow.endsWith('/') ? where.atOrBelow : `${where.atOrBelow}/`],
+          ];
+    let after = '';
+    for (;;) {
+      const rows = await this.db.all<{ p: string; present: boolean; size: unknown; m: unknown; i: unknown }>(
+        `SELECT path AS p, present, size, mtime_ms AS m, inode AS i FROM locations
+         WHERE ${cond} AND path > ? ORDER BY path LIMIT ${STAT_PAGE}`,
+        [...params, after],
+      );
+      for (const r of rows)
+        out.set(r.p, statKey(r.present, toNum(r.size) ?? 0, toNum(r.m) ?? 0, toNum(r.i) ?? 0));
+      const last = rows[rows.length - 1];
+      if (rows.length < STAT_PAGE || last === undefined) return out;
+      after = last.p;
+    }
+  }
+
+  /** Full rows of these locations (any order; paths without a row are left out). */
+  async locationsAt(paths: readonly string[]): Promise<LocationRow[]> {
+    const out: LocationRow[] = [];
+    for (const part of chunks(paths)) {
+      const rows = await this.db.all(`${LOCATION_SELECT} WHERE path IN (${placeholders(part.length)})`, part);
+      out.push(...rows.map(normaliseLocation));
+    }
+    return out;
   }
 
   async locationsUnder(root: string): Promise<LocationRow[]> {
