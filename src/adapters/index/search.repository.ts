@@ -142,18 +142,25 @@ function candidatesSql(spec: SortSpec, score: string): string {
 /** Above this many candidates a page is read in one statement ({@link pageSql}). */
 const MAX_CANDIDATES = 1000;
 
-/** BM25 of one posting `p` of a document of length `len`: its term's `idf`, the average length. */
+/**
+ * BM25 of one posting `p` of a document of length `len`: its term's `idf`, the average length.
+ * Constants are DOUBLE: a literal such as `1.2` is a DECIMAL in DuckDB, and DECIMAL arithmetic
+ * over the postings of a common word took most of the query's time.
+ */
 function bm25(idf: string, len: string, avglen: string, p: string): string {
-  return `${idf} * ${p}.tf * ${BM25_K1 + 1}
-    / (${p}.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * ${len} / ${avglen}))`;
+  const k1 = `${BM25_K1}::DOUBLE`;
+  const b = `${BM25_B}::DOUBLE`;
+  return `${idf} * ${p}.tf * (${k1} + 1)
+    / (${p}.tf + ${k1} * (1 - ${b} + ${b} * ${len} / ${avglen}))`;
 }
 
 /**
- * `(rid, d)`: each perceptual_hashes row id and the Hamming distance of its `col` to the bound
- * query value. DuckDB's `bit_count` of a UBIGINT casts it to HUGEINT and counts bits one by one; the
- * classic SWAR popcount (bits summed in pairs, nibbles, then bytes, whose sum mod 255 is the count
- * as it is at most 64) takes a third less time over a million rows. One step per projection, so
- * each intermediate is computed once.
+ * `(rid, d)`: each perceptual_hashes row id and the Hamming distance (UBIGINT) of its `col` to the
+ * bound query value. DuckDB's `bit_count` of a UBIGINT casts it to HUGEINT and counts bits one by
+ * one; the classic SWAR popcount (bits summed in pairs, nibbles, then bytes, whose sum mod 255 is
+ * the count as it is at most 64) takes a third less time over a million rows. One step per
+ * projection, so each intermediate is computed once (more, shorter steps measured slower). Compare
+ * `d` with a UBIGINT: against an INTEGER parameter DuckDB casts every `d` to HUGEINT.
  */
 function hammingSql(col: string): string {
   const m1 = '6148914691236517205::UBIGINT'; // 0x5555555555555555
@@ -514,7 +521,7 @@ export class SearchRepository {
     let want = opts.limit + 16;
     for (;;) {
       const keys = await this.db.all<PageKey & Record<string, unknown>>(
-        `WITH s AS MATERIALIZED (SELECT rid, d FROM (${hammingSql(col)}) WHERE d <= ?),
+        `WITH s AS MATERIALIZED (SELECT rid, d FROM (${hammingSql(col)}) WHERE d <= ?::UBIGINT),
            cut AS (SELECT max(d) AS d FROM (SELECT d FROM s ORDER BY d LIMIT ?)),
            c AS MATERIALIZED (SELECT s.* FROM s, cut WHERE s.d <= cut.d)
          SELECT p.content_hash AS h, c.d AS score FROM c JOIN perceptual_hashes p ON p.rowid = c.rid
