@@ -76,6 +76,8 @@ const GENERATE = [
      SELECT ${indexKeySql('term')}, g.asset_id, 1, term, ${POSTING_COPY_SQL}, a.doc_len FROM (
        SELECT asset_id, wl[x] AS term FROM (SELECT asset_id, unnest(widx) AS x FROM gen), words) g
      JOIN assets a ON a.asset_id = g.asset_id`,
+  `INSERT INTO search_terms SELECT term_key, any_value(term) FROM prompt_terms GROUP BY term_key`,
+  `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
   `INSERT INTO locations SELECT file_path, content_hash, content_hash, '/lib', substr(file_path, 6), file_size, 0, 0,
      true, first_seen, first_seen, NULL FROM assets`,
   `INSERT INTO perceptual_hashes (content_hash, phash, phash_u64, dhash_u64, ahash_u64)

@@ -335,6 +335,14 @@ describe('migration from schema version 1', () => {
         `SELECT term_key AS k, term AS t FROM prompt_terms ORDER BY rowid`,
       );
       for (const t of terms) expect(String(t.k)).toBe(indexKey(t.t));
+      // Version 6: every tag and term key is in its dictionary, in the upgraded and in a fresh index.
+      for (const db of [upgraded, fresh]) {
+        const missing = await db.all<{ n: bigint }>(
+          `SELECT (SELECT count(*) FROM prompt_terms WHERE term_key NOT IN (SELECT term_key FROM search_terms))
+                + (SELECT count(*) FROM asset_tags WHERE tag_key NOT IN (SELECT tag_key FROM search_tags)) AS n`,
+        );
+        expect(missing[0]?.n).toBe(0n);
+      }
       // Version 6: every posting carries its asset's sort time, presence and document length.
       for (const table of ['asset_tags', 'prompt_terms']) {
         const off = await upgraded.all<{ n: bigint }>(

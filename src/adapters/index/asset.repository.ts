@@ -217,6 +217,12 @@ export class AssetRepository {
          JOIN ${copy} ON c.asset_id = v.asset_id`,
         [list('asset_id'), list('category'), list('value'), list('value_norm'), list('source'), ...chunkIds],
       );
+      await this.db.run(
+        `INSERT OR IGNORE INTO search_tags
+         SELECT DISTINCT ${indexKeySql(tagKeyTextSql('category', 'value_norm'))}, category, value_norm
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS category, unnest(?::JSON::VARCHAR[]) AS value_norm)`,
+        [list('category'), list('value_norm')],
+      );
     }
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
     await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
@@ -258,6 +264,11 @@ export class AssetRepository {
           JSON.stringify(tfs.slice(i, i + 5000)),
           ...chunkIds,
         ],
+      );
+      await this.db.run(
+        `INSERT OR IGNORE INTO search_terms SELECT DISTINCT ${indexKeySql('term')}, term
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS term)`,
+        [JSON.stringify(terms.slice(i, i + 5000))],
       );
     }
   }
@@ -650,6 +661,9 @@ export class AssetRepository {
             `INSERT INTO ${table} BY NAME
              SELECT t.* REPLACE (c.new_id AS asset_id) FROM prev.${table} t JOIN carried c ON c.old_id = t.asset_id`,
           );
+        }
+        for (const table of ['search_tags', 'search_terms']) {
+          await this.db.run(`INSERT OR IGNORE INTO ${table} BY NAME SELECT * FROM prev.${table}`);
         }
         for (const table of ['perceptual_hashes', 'phash_crops']) {
           await this.db.run(

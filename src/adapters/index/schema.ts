@@ -236,6 +236,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
      ORDER BY t.term_key, t.asset_id`,
     `DROP TABLE prompt_terms`,
     `ALTER TABLE prompt_terms_v6 RENAME TO prompt_terms`,
+    // Dictionaries of the distinct terms and tags: the search box matches a word's prefixes
+    // against these (thousands of rows), then reads the postings of the keys found.
+    `CREATE TABLE search_terms (term_key BIGINT PRIMARY KEY, term VARCHAR NOT NULL)`,
+    `INSERT INTO search_terms SELECT term_key, any_value(term) FROM prompt_terms GROUP BY term_key`,
+    `CREATE TABLE search_tags (tag_key BIGINT PRIMARY KEY, category VARCHAR NOT NULL, value_norm VARCHAR NOT NULL)`,
+    `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
   ],
 ];
 

@@ -80,22 +80,32 @@ export function wordStartPattern(prefixes: readonly string[]): string {
   return `(^|[^\\p{L}\\p{N}])(${alts.join('|')})`;
 }
 
-/** `starts_with(term, ?) OR …` over the prompt terms for these prefixes, params appended. */
+/**
+ * `term_key IN (…)`: the keys of the terms that start with one of these prefixes, found in the
+ * term dictionary `search_terms` (one row per distinct term), so the postings are read by key.
+ */
 export function termPrefixSql(prefixes: readonly string[], params: SqlParam[]): string {
   params.push(...prefixes);
-  return prefixes.map(() => 'starts_with(term, ?)').join(' OR ');
+  return `term_key IN (SELECT term_key FROM search_terms WHERE ${prefixes.map(() => 'starts_with(term, ?)').join(' OR ')})`;
 }
 
-/** The tag rows whose category or value has a word starting with one of the word's prefixes. */
+/**
+ * `tag_key IN (…)`: the tags whose category or value has a word starting with one of the word's
+ * prefixes, found in the tag dictionary `search_tags` (one row per distinct tag).
+ */
 export function tagWordSql(word: WordMatch, params: SqlParam[]): string {
   params.push(wordStartPattern(word.prefixes));
-  return `regexp_matches(category || ' ' || value_norm, ?)`;
+  return `tag_key IN (SELECT tag_key FROM search_tags WHERE regexp_matches(category || ' ' || value_norm, ?))`;
 }
 
-/** The file name condition on `assets a` for a search box word. */
+/**
+ * The file name condition on `assets a` for a search box word. `contains` first: the regular
+ * expression (a word of the name starts with a prefix) runs only on names holding a prefix.
+ */
 export function nameWordSql(word: WordMatch, params: SqlParam[]): string {
-  params.push(wordStartPattern(word.prefixes));
-  return `regexp_matches(lower(a.file_name), ?)`;
+  params.push(...word.prefixes, wordStartPattern(word.prefixes));
+  const has = word.prefixes.map(() => 'contains(lower(a.file_name), ?)').join(' OR ');
+  return `((${has}) AND regexp_matches(lower(a.file_name), ?))`;
 }
 
 /** Every search box word must match a tag, a prompt/description term or the file name. */

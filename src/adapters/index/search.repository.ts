@@ -6,7 +6,7 @@
 import type { Db, SqlParam } from '../duckdb.adapter.js';
 import { BM25_B, BM25_K1 } from '../../domain/search-values.js';
 import type { PerceptualKind, ResolvedSearch, SortKey } from '../../domain/search-filters.js';
-import { hexToU64, placeholders, toIso, toNum } from './rows.js';
+import { hexToU64, indexKey, placeholders, toIso, toNum } from './rows.js';
 import type { TagMatch } from '../../domain/search-values.js';
 import {
   nameWordSql,
@@ -407,12 +407,12 @@ export class SearchRepository {
     const params: SqlParam[] = [];
     const ctes = q.words.map((word, i) => {
       const tags = tagWordSql(word, params);
-      params.push(word.stem);
+      params.push(indexKey(word.stem));
       const terms = termPrefixSql(word.prefixes, params);
       const name = nameWordSql(word, params);
       return `w${i} AS MATERIALIZED (SELECT asset_id, sum(s) AS s FROM (
           SELECT DISTINCT asset_id, 3.0 AS s FROM asset_tags WHERE ${tags}
-          UNION ALL SELECT asset_id, max(CASE WHEN term = ? THEN 1.0 ELSE 0.5 END) AS s
+          UNION ALL SELECT asset_id, max(CASE WHEN term_key = ?::BIGINT THEN 1.0 ELSE 0.5 END) AS s
             FROM prompt_terms WHERE ${terms} GROUP BY asset_id
           UNION ALL SELECT a.asset_id, 2.0 AS s FROM assets a WHERE ${name}
         ) GROUP BY asset_id)`;
