@@ -7,6 +7,9 @@
 export const WRITING_OPERATIONS: ReadonlySet<string> = new Set([
   'index.update',
   'index.rebuild',
+  'index.repair',
+  'root.forget',
+  'index.prune',
   'migrate',
   'project.create',
   'project.select',
