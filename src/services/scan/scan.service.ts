@@ -674,7 +674,7 @@ export class ScanService {
     for (const row of vanished.values())
       (byRoot.get(row.root) ?? byRoot.set(row.root, []).get(row.root))?.push(row);
     for (const [root, rows] of byRoot) {
-      const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
+      const present = await this.deps.repo.presentCountUnder(root);
       // A root that would go from N files to 0 is blocked whatever its size: far more often an
       // unmounted disk or a dropped share than a user deleting everything.
       if (
