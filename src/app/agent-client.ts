@@ -14,7 +14,7 @@ import {
 import type { Config } from '../config/config.js';
 import { AliceError, ErrorCode, errorMessage, type ErrorCode as Code } from '../domain/errors.js';
 import { readStatus } from '../services/watch/status.service.js';
-import { OPERATIONS, isOperationName } from './operations.js';
+import { WRITING_OPERATIONS } from './writing-operations.js';
 
 export type { ProgressMessage } from '../adapters/socket.adapter.js';
 
@@ -62,7 +62,7 @@ export async function callAgent(
   try {
     res = await callSocket(config.paths.socket, op, params, {
       deadlineMs: timeoutMs,
-      between: isOperationName(op) && OPERATIONS[op].writes,
+      between: WRITING_OPERATIONS.has(op),
       confine: opts.confine ?? true,
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
     });

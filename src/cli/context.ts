@@ -46,9 +46,8 @@ export class CliContext {
   ): Promise<OperationResult<N>> {
     const config = this.config();
     // Loaded on demand: the index, image and metadata libraries are slow to import.
+    // Through a running agent only the socket client is loaded (not the operations behind it).
     const { callAgent } = await import('../app/agent-client.js');
-    const { OPERATIONS, runOperation } = await import('../app/operations.js');
-    const { createContainer } = await import('../app/compose.js');
     if (local.direct !== true) {
       const remote = await callAgent(config, op, params, undefined, {
         confine: false,
@@ -65,6 +64,8 @@ export class CliContext {
         return remote.result as OperationResult<N>;
       }
     }
+    const { OPERATIONS, runOperation } = await import('../app/operations.js');
+    const { createContainer } = await import('../app/compose.js');
     const writes = OPERATIONS[op].writes && params['dryRun'] !== true;
     const container = await createContainer(config, { readOnly: !writes, events: writes });
     try {

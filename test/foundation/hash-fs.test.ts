@@ -115,6 +115,7 @@ describe('hashFiles (scan phase 1): per-file errors, the run goes on', () => {
     mtimeMs: 0,
     ino: 0,
     prev: undefined,
+    hadRow: false,
   });
 
   it('reports empty, vanished and growing files and hashes the rest', async () => {

@@ -78,6 +78,8 @@ describe('index rebuild with a root offline', { timeout: 300_000 }, () => {
     expect((await search(ws, ['--tag', 'subject:lighthouse'])).map((h) => h.content_hash)).toEqual([
       awayHashes[0],
     ]);
+    // The search box finds it too: the tag dictionary came over with the carried postings.
+    expect((await search(ws, ['lighth'])).map((h) => h.content_hash)).toEqual([awayHashes[0]]);
     expect(await rootState(ws, away)).toBe('offline');
 
     // The root returns: an update sees all its files present, nothing missing or re-added.

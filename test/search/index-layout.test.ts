@@ -335,6 +335,24 @@ describe('migration from schema version 1', () => {
         `SELECT term_key AS k, term AS t FROM prompt_terms ORDER BY rowid`,
       );
       for (const t of terms) expect(String(t.k)).toBe(indexKey(t.t));
+      // Version 6: every tag and term key is in its dictionary, in the upgraded and in a fresh index.
+      for (const db of [upgraded, fresh]) {
+        const missing = await db.all<{ n: bigint }>(
+          `SELECT (SELECT count(*) FROM prompt_terms WHERE term_key NOT IN (SELECT term_key FROM search_terms))
+                + (SELECT count(*) FROM asset_tags WHERE tag_key NOT IN (SELECT tag_key FROM search_tags)) AS n`,
+        );
+        expect(missing[0]?.n).toBe(0n);
+      }
+      // Version 6: every posting carries its asset's sort time, presence and document length.
+      for (const table of ['asset_tags', 'prompt_terms']) {
+        const off = await upgraded.all<{ n: bigint }>(
+          `SELECT count(*) AS n FROM ${table} p JOIN assets a USING (asset_id)
+           WHERE p.sort_at IS DISTINCT FROM COALESCE(a.created_at, a.first_seen)
+              OR p.present IS DISTINCT FROM (a.status = 'present')
+              ${table === 'prompt_terms' ? 'OR p.doc_len IS DISTINCT FROM a.doc_len' : ''}`,
+        );
+        expect(off[0]?.n, table).toBe(0n);
+      }
     } finally {
       upgraded.close();
       fresh.close();
@@ -448,10 +466,10 @@ describe('answers equal a full scan', () => {
     const n = 120;
     const db = await openDb(path.join(dir, 'scan.duckdb'));
     try {
-      await writeCurrent(db, n);
+      const repo = await writeCurrent(db, n);
       const service = serviceOf(db);
       const rows = specs(n).map((s, i) => ({ s, e: entryOf(i, s).entry.asset }));
-      const present = rows.filter((r) => r.s.status === 'present');
+      let present = rows.filter((r) => r.s.status === 'present');
       const when = (a: AssetRow): string => a.created_at ?? a.first_seen ?? '';
       // newest first, then content hash: the order search gives without a relevance score
       const newest = (xs: typeof rows): string[] =>
@@ -461,7 +479,7 @@ describe('answers equal a full scan', () => {
           )
           .map((x) => x.e.content_hash);
       const terms = (a: AssetRow): string[] => tokenize(`${a.prompt ?? ''} ${a.description ?? ''}`).map(stem);
-      const checks: [SearchFilters, string[]][] = [
+      const checksOf = (): [SearchFilters, string[]][] => [
         ...['style:cyberpunk', 'style:noir', 'mood:calm', 'subject:s3'].map(
           (t): [SearchFilters, string[]] => [
             { tags: [t], sort: 'newest', limit: 1000 },
@@ -488,19 +506,50 @@ describe('answers equal a full scan', () => {
             ),
           ),
         ]),
+        // Tags and terms with other filters (postings joined to assets) and relevance paging.
+        [
+          { tags: ['style:noir', 'mood:calm'], media_type: 'image', sort: 'newest', limit: 1000 },
+          newest(
+            present.filter(
+              (r) =>
+                r.e.media_type === 'image' &&
+                ['style:noir', 'mood:calm'].every((t) => r.e.tags.map((x) => x.toLowerCase()).includes(t)),
+            ),
+          ),
+        ],
       ];
-      for (const [filters, expected] of checks) {
-        const res = await service.search(parseSearchFilters(filters));
-        expect(res.total, JSON.stringify(filters)).toBe(expected.length);
-        expect(
-          res.results.map((r) => r.content_hash),
-          JSON.stringify(filters),
-        ).toEqual(expected);
-        const page = await service.search(parseSearchFilters({ ...filters, limit: 5, offset: 3 }));
-        expect(page.total).toBe(expected.length);
-        expect(page.results.map((r) => r.content_hash)).toEqual(expected.slice(3, 8));
-      }
-      expect(checks.every(([, e]) => e.length > 0)).toBe(true);
+      const check = async (): Promise<void> => {
+        const checks = checksOf();
+        expect(checks.every(([, e]) => e.length > 0)).toBe(true);
+        for (const [filters, expected] of checks) {
+          const res = await service.search(parseSearchFilters(filters));
+          expect(res.total, JSON.stringify(filters)).toBe(expected.length);
+          expect(
+            res.results.map((r) => r.content_hash),
+            JSON.stringify(filters),
+          ).toEqual(expected);
+          const page = await service.search(parseSearchFilters({ ...filters, limit: 5, offset: 3 }));
+          expect(page.total).toBe(expected.length);
+          expect(page.results.map((r) => r.content_hash)).toEqual(expected.slice(3, 8));
+        }
+      };
+      await check();
+
+      // Assets going missing and coming back: the postings' copy of presence follows the status.
+      const gone = rows.filter((r, i) => r.s.status === 'present' && i % 5 === 2);
+      const back = rows.filter((r) => r.s.status === 'missing');
+      await repo.markMissing(
+        gone.map((r) => r.e.file_path ?? ''),
+        '2024-03-01T00:00:00.000Z',
+      );
+      await repo.upsertLocations(
+        back.map((r) => ({ ...entryOf(rows.indexOf(r), r.s).location, present: true })),
+      );
+      await repo.refreshStatus([...gone, ...back].map((r) => r.e.content_hash));
+      present = rows.filter((r) => !gone.includes(r) && (r.s.status === 'present' || back.includes(r)));
+      expect(gone.length).toBeGreaterThan(0);
+      expect(back.length).toBeGreaterThan(0);
+      await check();
     } finally {
       db.close();
     }

@@ -3,7 +3,7 @@
  * from the row and the SQL that binds it. Adding or moving a column is one edit, so a value cannot
  * end up in its neighbour's column.
  */
-import { hexToU64, col, indexKeySql, tagKeyTextSql, type Column, type DerivedColumn } from './rows.js';
+import { hexToU64, col, type Column, type DerivedColumn } from './rows.js';
 import type { AssetRow, FileErrorRow, LocationRow, ParamKeys, PhashRow } from './rows.js';
 import { docLenSql } from './schema.js';
 
@@ -53,28 +53,6 @@ export const ASSET_COLUMNS: readonly Column<AssetInsert>[] = [
 /** `doc_len`, computed from the inserted prompt and description. */
 export const ASSET_DERIVED: readonly DerivedColumn[] = [
   { name: 'doc_len', sql: docLenSql('v.prompt::VARCHAR', 'v.description::VARCHAR') },
-];
-
-/** A tag of the asset with this id. */
-export interface TagInsert {
-  asset_id: number;
-  category: string;
-  value: string;
-  value_norm: string;
-  source: string | null;
-}
-
-export const TAG_COLUMNS: readonly Column<TagInsert>[] = [
-  col<TagInsert>('asset_id'),
-  col<TagInsert>('category'),
-  col<TagInsert>('value'),
-  col<TagInsert>('value_norm'),
-  col<TagInsert>('source'),
-];
-
-/** `tag_key`, computed from the inserted category and normalised value. */
-export const TAG_DERIVED: readonly DerivedColumn[] = [
-  { name: 'tag_key', sql: indexKeySql(tagKeyTextSql('v.category::VARCHAR', 'v.value_norm::VARCHAR')) },
 ];
 
 export const PHASH_COLUMNS: readonly Column<PhashRow>[] = [

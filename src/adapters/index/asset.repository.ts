@@ -13,16 +13,14 @@ import {
   LOCATION_COLUMNS,
   CROP_COLUMNS,
   PHASH_COLUMNS,
-  TAG_COLUMNS,
-  TAG_DERIVED,
   type AliasInsert,
   type CropInsert,
-  type TagInsert,
 } from './asset-columns.js';
-import { sortSearchTablesSql } from './schema.js';
+import { POSTING_COPY_SQL, sortSearchTablesSql } from './schema.js';
 import {
   indexKeySql,
   insertRows,
+  tagKeyTextSql,
   placeholders,
   toIso,
   toNum,
@@ -38,6 +36,18 @@ export interface AssetEntry {
   tags: TagRow[];
   phash: PhashRow | null;
   aliases: string[];
+}
+
+/** Locations per page of {@link AssetRepository.locationStats}. */
+const STAT_PAGE = 20_000;
+
+/**
+ * A location's stat as a scan compares it, in one short string (a Map of 100,000 of these is a
+ * fraction of the size of their row objects): present, size, mtime and inode. A file on disk is
+ * unchanged when `statKey(true, size, mtimeMs, ino)` equals it.
+ */
+export function statKey(present: boolean, size: number, mtimeMs: number, inode: number): string {
+  return `${present ? 1 : 0}:${size}:${mtimeMs}:${inode}`;
 }
 
 /** `meta` key: assets upserted since asset_tags and prompt_terms were last sorted by key. */
@@ -188,11 +198,32 @@ export class AssetRepository {
   }
 
   private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
-    const tagRows = part.flatMap((e) => {
-      const asset_id = idOf(e.asset.content_hash);
-      return e.tags.map((t): TagInsert => ({ ...t, asset_id }));
-    });
-    await insertRows(this.db, 'asset_tags', TAG_COLUMNS, tagRows, { derived: TAG_DERIVED });
+    // Postings copy their asset's sort time, presence and document length (schema version 6):
+    // read from the rows just written, by asset_id (an index lookup of this chunk's ids).
+    const chunkIds = part.map((e) => idOf(e.asset.content_hash));
+    const copy = `(SELECT a.asset_id, ${POSTING_COPY_SQL}, a.doc_len FROM assets a
+      WHERE a.asset_id IN (${placeholders(chunkIds.length)})) c`;
+    const tags = part.flatMap((e) => e.tags.map((t) => ({ ...t, asset_id: idOf(e.asset.content_hash) })));
+    const list = <K extends keyof (typeof tags)[number]>(k: K): string =>
+      JSON.stringify(tags.map((t) => t[k]));
+    if (tags.length > 0) {
+      await this.db.run(
+        `INSERT INTO asset_tags (asset_id, tag_key, category, value, value_norm, source, sort_at, present)
+         SELECT v.asset_id, ${indexKeySql(tagKeyTextSql('v.category', 'v.value_norm'))}, v.category, v.value,
+           v.value_norm, v.source, c.sort_at, c.present
+         FROM (SELECT unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::VARCHAR[]) AS category,
+           unnest(?::JSON::VARCHAR[]) AS value, unnest(?::JSON::VARCHAR[]) AS value_norm,
+           unnest(?::JSON::VARCHAR[]) AS source) v
+         JOIN ${copy} ON c.asset_id = v.asset_id`,
+        [list('asset_id'), list('category'), list('value'), list('value_norm'), list('source'), ...chunkIds],
+      );
+      await this.db.run(
+        `INSERT OR IGNORE INTO search_tags
+         SELECT DISTINCT ${indexKeySql(tagKeyTextSql('category', 'value_norm'))}, category, value_norm
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS category, unnest(?::JSON::VARCHAR[]) AS value_norm)`,
+        [list('category'), list('value_norm')],
+      );
+    }
     const ph = part.flatMap((e) => (e.phash === null ? [] : [e.phash]));
     await insertRows(this.db, 'perceptual_hashes', PHASH_COLUMNS, ph);
     const crops = ph.flatMap((p): CropInsert[] =>
@@ -222,14 +253,22 @@ export class AssetRepository {
     }
     for (let i = 0; i < terms.length; i += 5000) {
       await this.db.run(
-        `INSERT INTO prompt_terms (term_key, asset_id, tf, term)
-         SELECT ${indexKeySql('term')}, asset_id, tf, term FROM (SELECT
-           unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::INTEGER[]) AS tf)`,
+        `INSERT INTO prompt_terms (term_key, asset_id, tf, term, sort_at, present, doc_len)
+         SELECT ${indexKeySql('v.term')}, v.asset_id, v.tf, v.term, c.sort_at, c.present, c.doc_len
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS term, unnest(?::JSON::BIGINT[]) AS asset_id,
+           unnest(?::JSON::INTEGER[]) AS tf) v
+         JOIN ${copy} ON c.asset_id = v.asset_id`,
         [
           JSON.stringify(terms.slice(i, i + 5000)),
           JSON.stringify(ids.slice(i, i + 5000)),
           JSON.stringify(tfs.slice(i, i + 5000)),
+          ...chunkIds,
         ],
+      );
+      await this.db.run(
+        `INSERT OR IGNORE INTO search_terms SELECT DISTINCT ${indexKeySql('term')}, term
+         FROM (SELECT unnest(?::JSON::VARCHAR[]) AS term)`,
+        [JSON.stringify(terms.slice(i, i + 5000))],
       );
     }
   }
@@ -260,19 +299,46 @@ export class AssetRepository {
     }
   }
 
-  /** Recomputes each asset's primary path and present/missing status from its locations. */
+  /**
+   * Recomputes each asset's primary path and present/missing status from its locations, and the
+   * presence its tag and term postings copy (only postings whose presence changed are written).
+   */
   async refreshStatus(hashes: readonly string[]): Promise<void> {
-    for (const part of chunks(hashes)) {
-      await this.db.run(
-        `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
-           status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
-         FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
-               FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
-               WHERE a.content_hash IN (${placeholders(part.length)}) GROUP BY a.content_hash) s
-         WHERE assets.content_hash = s.h`,
-        part,
-      );
-    }
+    if (hashes.length === 0) return;
+    // One transaction: the reads see this write's rows (outside one, reads see only committed data).
+    await this.db.transaction(async () => {
+      for (const part of chunks(hashes)) {
+        const inList = placeholders(part.length);
+        const before = await this.db.all<{ id: bigint; status: string | null }>(
+          `SELECT asset_id AS id, status FROM assets WHERE content_hash IN (${inList})`,
+          part,
+        );
+        const was = new Map(before.map((r) => [r.id, r.status]));
+        const after = await this.db.all<{ id: bigint; status: string }>(
+          `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
+             status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
+           FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
+                 FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
+                 WHERE a.content_hash IN (${inList}) GROUP BY a.content_hash) s
+           WHERE assets.content_hash = s.h
+           RETURNING asset_id AS id, status`,
+          part,
+        );
+        const flipped = after
+          .filter((r) => was.get(r.id) !== r.status)
+          .map((r) => ({ id: r.id, present: r.status === 'present' }));
+        for (const present of [true, false]) {
+          const ids = flipped.filter((r) => r.present === present).map((r) => r.id);
+          if (ids.length === 0) continue;
+          for (const table of ['asset_tags', 'prompt_terms']) {
+            await this.db.run(
+              `UPDATE ${table} SET present = ? WHERE asset_id IN (${placeholders(ids.length)})`,
+              [present, ...ids],
+            );
+          }
+        }
+      }
+    });
   }
 
   async getAsset(hash: string): Promise<AssetRow | undefined> {
@@ -320,6 +386,45 @@ export class AssetRepository {
   async locationsOf(hash: string): Promise<LocationRow[]> {
     const rows = await this.db.all(`${LOCATION_SELECT} WHERE content_hash = ? ORDER BY path`, [hash]);
     return rows.map(normaliseLocation);
+  }
+
+  /**
+   * What a scan compares of each location at or below a folder (or under a root): its path and
+   * {@link statKey}, read a page of {@link STAT_PAGE} rows at a time in path order (the next page
+   * starts after the last path), so a catch-up over 100,000 files never holds their full rows.
+   */
+  async locationStats(where: { root: string } | { atOrBelow: string }): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const [cond, params]: [string, string[]] =
+      'root' in where
+        ? ['root = ?', [where.root]]
+        : [
+            '(path = ? OR starts_with(path, ?))',
+            [where.atOrBelow, where.atOrBelow.endsWith('/') ? where.atOrBelow : `${where.atOrBelow}/`],
+          ];
+    let after = '';
+    for (;;) {
+      const rows = await this.db.all<{ p: string; present: boolean; size: unknown; m: unknown; i: unknown }>(
+        `SELECT path AS p, present, size, mtime_ms AS m, inode AS i FROM locations
+         WHERE ${cond} AND path > ? ORDER BY path LIMIT ${STAT_PAGE}`,
+        [...params, after],
+      );
+      for (const r of rows)
+        out.set(r.p, statKey(r.present, toNum(r.size) ?? 0, toNum(r.m) ?? 0, toNum(r.i) ?? 0));
+      const last = rows[rows.length - 1];
+      if (rows.length < STAT_PAGE || last === undefined) return out;
+      after = last.p;
+    }
+  }
+
+  /** Full rows of these locations (any order; paths without a row are left out). */
+  async locationsAt(paths: readonly string[]): Promise<LocationRow[]> {
+    const out: LocationRow[] = [];
+    for (const part of chunks(paths)) {
+      const rows = await this.db.all(`${LOCATION_SELECT} WHERE path IN (${placeholders(part.length)})`, part);
+      out.push(...rows.map(normaliseLocation));
+    }
+    return out;
   }
 
   async locationsUnder(root: string): Promise<LocationRow[]> {
@@ -556,6 +661,9 @@ export class AssetRepository {
             `INSERT INTO ${table} BY NAME
              SELECT t.* REPLACE (c.new_id AS asset_id) FROM prev.${table} t JOIN carried c ON c.old_id = t.asset_id`,
           );
+        }
+        for (const table of ['search_tags', 'search_terms']) {
+          await this.db.run(`INSERT OR IGNORE INTO ${table} BY NAME SELECT * FROM prev.${table}`);
         }
         for (const table of ['perceptual_hashes', 'phash_crops']) {
           await this.db.run(

@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, stemSql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -20,7 +20,7 @@ export function docLenSql(prompt: string, description: string): string {
 }
 
 /** Tags by asset (since version 2). `tag_key`: indexKey of category + U+001F + normalised value. */
-const ASSET_TAGS_COLUMNS = `(
+const ASSET_TAGS_COLUMNS_V2 = `(
   asset_id BIGINT NOT NULL,
   tag_key BIGINT NOT NULL,
   category VARCHAR NOT NULL,
@@ -30,12 +30,42 @@ const ASSET_TAGS_COLUMNS = `(
 )`;
 
 /** The prompt/description term index (since version 2). `term_key`: indexKey of the term. */
-const PROMPT_TERMS_COLUMNS = `(
+const PROMPT_TERMS_COLUMNS_V2 = `(
   term_key BIGINT NOT NULL,
   asset_id BIGINT NOT NULL,
   tf INTEGER NOT NULL,
   term VARCHAR NOT NULL
 )`;
+
+/**
+ * Since version 6 every tag and term posting also carries what a query over one key needs from its
+ * asset, so the top of the page and the total read that key's postings only, never `assets`:
+ * `sort_at` (the asset's `COALESCE(created_at, first_seen)`, the newest/oldest order), `present`
+ * (`status = 'present'`) and, for terms, `doc_len` (the BM25 document length). They are copies of
+ * the asset row, written with the postings and updated with the status (asset.repository.ts).
+ */
+const ASSET_TAGS_COLUMNS = `(
+  asset_id BIGINT NOT NULL,
+  tag_key BIGINT NOT NULL,
+  category VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  value_norm VARCHAR NOT NULL,
+  source VARCHAR,
+  sort_at TIMESTAMP,
+  present BOOLEAN
+)`;
+const PROMPT_TERMS_COLUMNS = `(
+  term_key BIGINT NOT NULL,
+  asset_id BIGINT NOT NULL,
+  tf INTEGER NOT NULL,
+  term VARCHAR NOT NULL,
+  sort_at TIMESTAMP,
+  present BOOLEAN,
+  doc_len BIGINT
+)`;
+
+/** The asset columns a posting copies (see {@link ASSET_TAGS_COLUMNS}), over `assets a`. */
+export const POSTING_COPY_SQL = `COALESCE(a.created_at, a.first_seen) AS sort_at, a.status = 'present' AS present`;
 
 /**
  * The tables a tag or prompt term filter reads, and the order they are kept in: sorted by key,
@@ -157,13 +187,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `DROP TABLE assets`,
     `ALTER TABLE assets_v2 RENAME TO assets`,
     `CREATE INDEX assets_asset_id ON assets (asset_id)`,
-    `CREATE TABLE asset_tags_v2 ${ASSET_TAGS_COLUMNS}`,
+    `CREATE TABLE asset_tags_v2 ${ASSET_TAGS_COLUMNS_V2}`,
     `INSERT INTO asset_tags_v2
      SELECT a.asset_id, ${indexKeySql(tagKeyTextSql('t.category', 't.value_norm'))}, t.category, t.value, t.value_norm, t.source
      FROM asset_tags t JOIN assets a ON a.content_hash = t.content_hash ORDER BY 2, 1`,
     `DROP TABLE asset_tags`,
     `ALTER TABLE asset_tags_v2 RENAME TO asset_tags`,
-    `CREATE TABLE prompt_terms_v2 ${PROMPT_TERMS_COLUMNS}`,
+    `CREATE TABLE prompt_terms_v2 ${PROMPT_TERMS_COLUMNS_V2}`,
     `INSERT INTO prompt_terms_v2
      SELECT ${indexKeySql('p.term')}, a.asset_id, p.tf, p.term
      FROM prompt_terms p JOIN assets a ON a.content_hash = p.content_hash ORDER BY 1, 2`,
@@ -178,7 +208,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 4 (issue 17): prompt terms stemmed for plurals (`cats` and `cat` are one term, so `--prompt
   // cats` finds "cat"); the old unstemmed terms are stemmed in SQL, merged, and kept in key order.
   [
-    `CREATE TABLE prompt_terms_v4 ${PROMPT_TERMS_COLUMNS}`,
+    `CREATE TABLE prompt_terms_v4 ${PROMPT_TERMS_COLUMNS_V2}`,
     `INSERT INTO prompt_terms_v4
      SELECT ${indexKeySql('s.term')}, s.asset_id, sum(s.tf)::INTEGER, s.term
      FROM (SELECT ${stemSql('term')} AS term, asset_id, tf FROM prompt_terms) s
@@ -190,6 +220,28 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   [
     `ALTER TABLE assets ADD COLUMN IF NOT EXISTS damage VARCHAR`,
     `ALTER TABLE assets ADD COLUMN IF NOT EXISTS created_source VARCHAR`,
+  ],
+  // 6 (issue 17): postings that answer a one-key query alone: each tag and term row copies its
+  // asset's sort time, presence and (terms) document length; both tables stay in key order.
+  [
+    `CREATE TABLE asset_tags_v6 ${ASSET_TAGS_COLUMNS}`,
+    `INSERT INTO asset_tags_v6
+     SELECT t.*, ${POSTING_COPY_SQL} FROM asset_tags t JOIN assets a ON a.asset_id = t.asset_id
+     ORDER BY t.tag_key, t.asset_id`,
+    `DROP TABLE asset_tags`,
+    `ALTER TABLE asset_tags_v6 RENAME TO asset_tags`,
+    `CREATE TABLE prompt_terms_v6 ${PROMPT_TERMS_COLUMNS}`,
+    `INSERT INTO prompt_terms_v6
+     SELECT t.*, ${POSTING_COPY_SQL}, a.doc_len FROM prompt_terms t JOIN assets a ON a.asset_id = t.asset_id
+     ORDER BY t.term_key, t.asset_id`,
+    `DROP TABLE prompt_terms`,
+    `ALTER TABLE prompt_terms_v6 RENAME TO prompt_terms`,
+    // Dictionaries of the distinct terms and tags: the search box matches a word's prefixes
+    // against these (thousands of rows), then reads the postings of the keys found.
+    `CREATE TABLE search_terms (term_key BIGINT PRIMARY KEY, term VARCHAR NOT NULL)`,
+    `INSERT INTO search_terms SELECT term_key, any_value(term) FROM prompt_terms GROUP BY term_key`,
+    `CREATE TABLE search_tags (tag_key BIGINT PRIMARY KEY, category VARCHAR NOT NULL, value_norm VARCHAR NOT NULL)`,
+    `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
   ],
 ];
 

@@ -25,6 +25,11 @@ export class Where {
   }
 }
 
+/** The `tag_key` of a tag with a category (bound as `?::BIGINT`). */
+export function tagKeyOf(t: TagMatch): string {
+  return indexKey(tagKeyText(t.category ?? '', t.value));
+}
+
 /** Assets with any of these tags: by `tag_key` with a category, by normalised value without. */
 function tagCondition(tags: readonly TagMatch[], w: Where): string {
   const ors = tags.map((t) => {
@@ -32,14 +37,14 @@ function tagCondition(tags: readonly TagMatch[], w: Where): string {
       w.params.push(t.value);
       return '(value_norm = ?)';
     }
-    w.params.push(indexKey(tagKeyText(t.category, t.value)));
+    w.params.push(tagKeyOf(t));
     return '(tag_key = ?::BIGINT)';
   });
   return `SELECT asset_id FROM asset_tags WHERE ${ors.join(' OR ')}`;
 }
 
-function addTagFilters(q: ResolvedSearch, w: Where): void {
-  for (const t of q.allTags) w.parts.push(`a.asset_id IN (${tagCondition([t], w)})`);
+function addTagFilters(q: ResolvedSearch, w: Where, skip: TagMatch | null): void {
+  for (const t of q.allTags) if (t !== skip) w.parts.push(`a.asset_id IN (${tagCondition([t], w)})`);
   if (q.anyTags.length > 0) w.parts.push(`a.asset_id IN (${tagCondition(q.anyTags, w)})`);
   if (q.excludeTags.length > 0) w.parts.push(`a.asset_id NOT IN (${tagCondition(q.excludeTags, w)})`);
 }
@@ -75,22 +80,32 @@ export function wordStartPattern(prefixes: readonly string[]): string {
   return `(^|[^\\p{L}\\p{N}])(${alts.join('|')})`;
 }
 
-/** `starts_with(term, ?) OR …` over the prompt terms for these prefixes, params appended. */
+/**
+ * `term_key IN (…)`: the keys of the terms that start with one of these prefixes, found in the
+ * term dictionary `search_terms` (one row per distinct term), so the postings are read by key.
+ */
 export function termPrefixSql(prefixes: readonly string[], params: SqlParam[]): string {
   params.push(...prefixes);
-  return prefixes.map(() => 'starts_with(term, ?)').join(' OR ');
+  return `term_key IN (SELECT term_key FROM search_terms WHERE ${prefixes.map(() => 'starts_with(term, ?)').join(' OR ')})`;
 }
 
-/** The tag rows whose category or value has a word starting with one of the word's prefixes. */
+/**
+ * `tag_key IN (…)`: the tags whose category or value has a word starting with one of the word's
+ * prefixes, found in the tag dictionary `search_tags` (one row per distinct tag).
+ */
 export function tagWordSql(word: WordMatch, params: SqlParam[]): string {
   params.push(wordStartPattern(word.prefixes));
-  return `regexp_matches(category || ' ' || value_norm, ?)`;
+  return `tag_key IN (SELECT tag_key FROM search_tags WHERE regexp_matches(category || ' ' || value_norm, ?))`;
 }
 
-/** The file name condition on `assets a` for a search box word. */
+/**
+ * The file name condition on `assets a` for a search box word. `contains` first: the regular
+ * expression (a word of the name starts with a prefix) runs only on names holding a prefix.
+ */
 export function nameWordSql(word: WordMatch, params: SqlParam[]): string {
-  params.push(wordStartPattern(word.prefixes));
-  return `regexp_matches(lower(a.file_name), ?)`;
+  params.push(...word.prefixes, wordStartPattern(word.prefixes));
+  const has = word.prefixes.map(() => 'contains(lower(a.file_name), ?)').join(' OR ');
+  return `((${has}) AND regexp_matches(lower(a.file_name), ?))`;
 }
 
 /** Every search box word must match a tag, a prompt/description term or the file name. */
@@ -157,18 +172,25 @@ function addValueFilters(q: ResolvedSearch, w: Where): void {
   if (q.damaged) w.add(`a.damage IS NOT NULL`);
 }
 
-/**
- * The WHERE clause over `assets a` for a resolved search. `terms: false` leaves out the prompt
- * term condition and `words: false` the search box words, for a query that applies them itself
- * (ranking joins the postings anyway).
- */
-export function whereOf(q: ResolvedSearch, opts: { terms?: boolean; words?: boolean } = {}): Where {
+export interface WhereOptions {
+  /** Leave out the prompt term condition (a ranked query joins the postings itself). */
+  readonly terms?: boolean;
+  /** Leave out the search box words (a ranked query applies them itself). */
+  readonly words?: boolean;
+  /** Leave out `status = 'present'` (a query driven by postings checks their `present` copy). */
+  readonly present?: boolean;
+  /** Leave out this one of `allTags` (the tag whose postings drive the query). */
+  readonly skipTag?: TagMatch | null;
+}
+
+/** The WHERE clause over `assets a` for a resolved search, less what `opts` leaves out. */
+export function whereOf(q: ResolvedSearch, opts: WhereOptions = {}): Where {
   const w = new Where();
-  if (!q.includeMissing) w.add(`a.status = 'present'`);
+  if (!q.includeMissing && (opts.present ?? true)) w.add(`a.status = 'present'`);
   addValueFilters(q, w);
   addGenerationFilters(q, w);
   if (opts.words ?? true) addWordFilters(q, w);
-  addTagFilters(q, w);
+  addTagFilters(q, w, opts.skipTag ?? null);
   addPromptFilters(q, w, opts.terms ?? true);
   addLocationFilters(q, w);
   return w;

@@ -6,8 +6,17 @@
 import type { Db, SqlParam } from '../duckdb.adapter.js';
 import { BM25_B, BM25_K1 } from '../../domain/search-values.js';
 import type { PerceptualKind, ResolvedSearch, SortKey } from '../../domain/search-filters.js';
-import { hexToU64, placeholders, toIso, toNum } from './rows.js';
-import { nameWordSql, tagWordSql, termKeysIn, termPrefixSql, WHEN, whereOf } from './search-where.js';
+import { hexToU64, indexKey, placeholders, toIso, toNum } from './rows.js';
+import type { TagMatch } from '../../domain/search-values.js';
+import {
+  nameWordSql,
+  tagKeyOf,
+  tagWordSql,
+  termKeysIn,
+  termPrefixSql,
+  WHEN,
+  whereOf,
+} from './search-where.js';
 
 /** One asset row as search returns it (before locations are attached). */
 export interface SearchRow {
@@ -90,37 +99,68 @@ function orderOf(spec: SortSpec, rel: string): string {
  * match. So the first `offset + limit` matches are found by the sort keys alone, and only matches
  * whose keys equal one of theirs (a set that holds the whole page, ties included) have their hash
  * read. Full rows are then read for the page only. Parameters: offset + limit, limit, offset.
+ * (The general form, for pages with many candidates: see {@link candidatesSql}.)
  */
 function pageSql(spec: SortSpec, score: string): string {
-  const keys = spec.keys.map((_, i) => `k${i}`);
-  const same = keys.map((k) => `top.${k} IS NOT DISTINCT FROM m.${k}`).join(' AND ');
   // `asset_id IN (SELECT … FROM <few rows>)` rather than a join: DuckDB then always builds its
   // hash table on the few rows and looks the assets up, whatever it estimates their number to be.
   return `,
-    top AS (SELECT ${keys.join(', ')} FROM m ORDER BY ${orderOf(spec, 'm')} LIMIT ?),
-    cand AS MATERIALIZED (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM top WHERE ${same})),
+    ${topAndCandidates(spec)},
     hashes AS (SELECT a.asset_id, a.content_hash AS h FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM cand)),
     page AS MATERIALIZED (
       SELECT cand.*, hashes.h FROM cand JOIN hashes ON hashes.asset_id = cand.asset_id
       ORDER BY ${orderOf(spec, 'cand')}, hashes.h LIMIT ? OFFSET ?),
     rows AS (SELECT a.asset_id, ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM page))
-    SELECT rows.* EXCLUDE (asset_id), ${score} AS score, (SELECT count(*) FROM m) AS total
+    SELECT rows.* EXCLUDE (asset_id), ${score.replace('k0', 'page.k0')} AS score, (SELECT count(*) FROM m) AS total
     FROM page JOIN rows ON rows.asset_id = page.asset_id
     ORDER BY ${orderOf(spec, 'page')}, page.h`;
 }
 
-/** BM25 of one posting `pt` of a document of length `len`: its term's `idf`, the average length. */
-function bm25(idf: string, len: string, avglen: string): string {
-  return `${idf} * pt.tf * ${BM25_K1 + 1}
-    / (pt.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * ${len} / ${avglen}))`;
+/** CTEs `top` (the sort keys of the first offset + limit matches) and `cand` (every match tied with one of them). */
+function topAndCandidates(spec: SortSpec): string {
+  const keys = spec.keys.map((_, i) => `k${i}`);
+  const same = keys.map((k) => `top.${k} IS NOT DISTINCT FROM m.${k}`).join(' AND ');
+  return `top AS (SELECT ${keys.join(', ')} FROM m ORDER BY ${orderOf(spec, 'm')} LIMIT ?),
+    cand AS MATERIALIZED (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM top WHERE ${same}))`;
 }
 
 /**
- * `(rid, d)`: each perceptual_hashes row id and the Hamming distance of its `col` to the bound
- * query value. DuckDB's `bit_count` of a UBIGINT casts it to HUGEINT and counts bits one by one; the
- * classic SWAR popcount (bits summed in pairs, nibbles, then bytes, whose sum mod 255 is the count
- * as it is at most 64) takes a third less time over a million rows. One step per projection, so
- * each intermediate is computed once.
+ * The candidates for a page after the CTE `m`: every match whose sort keys equal those of one of
+ * the first offset + limit (`r`: the rank of its keys, equal keys equal rank), with its score and
+ * the number of matches. Their rows are then read by `asset_id` constants, which DuckDB looks up
+ * in the `assets_asset_id` index instead of scanning `assets`, and ordered by rank and content
+ * hash here. Parameter: offset + limit.
+ */
+function candidatesSql(spec: SortSpec, score: string): string {
+  return `,
+    ${topAndCandidates(spec)}
+    SELECT cand.asset_id, ${score.replace('k0', 'cand.k0')} AS score,
+      dense_rank() OVER (ORDER BY ${orderOf(spec, 'cand')}) AS r, (SELECT count(*) FROM m) AS total
+    FROM cand`;
+}
+
+/** Above this many candidates a page is read in one statement ({@link pageSql}). */
+const MAX_CANDIDATES = 1000;
+
+/**
+ * BM25 of one posting `p` of a document of length `len`: its term's `idf`, the average length.
+ * Constants are DOUBLE: a literal such as `1.2` is a DECIMAL in DuckDB, and DECIMAL arithmetic
+ * over the postings of a common word took most of the query's time.
+ */
+function bm25(idf: string, len: string, avglen: string, p: string): string {
+  const k1 = `${BM25_K1}::DOUBLE`;
+  const b = `${BM25_B}::DOUBLE`;
+  return `${idf} * ${p}.tf * (${k1} + 1)
+    / (${p}.tf + ${k1} * (1 - ${b} + ${b} * ${len} / ${avglen}))`;
+}
+
+/**
+ * `(rid, d)`: each perceptual_hashes row id and the Hamming distance (UBIGINT) of its `col` to the
+ * bound query value. DuckDB's `bit_count` of a UBIGINT casts it to HUGEINT and counts bits one by
+ * one; the classic SWAR popcount (bits summed in pairs, nibbles, then bytes, whose sum mod 255 is
+ * the count as it is at most 64) takes a third less time over a million rows. One step per
+ * projection, so each intermediate is computed once (more, shorter steps measured slower). Compare
+ * `d` with a UBIGINT: against an INTEGER parameter DuckDB casts every `d` to HUGEINT.
  */
 function hammingSql(col: string): string {
   const m1 = '6148914691236517205::UBIGINT'; // 0x5555555555555555
@@ -137,6 +177,18 @@ const HASH_COLUMN: Readonly<Record<PerceptualKind, string>> = {
   dhash: 'dhash_u64',
   ahash: 'ahash_u64',
 };
+
+/** The CTEs of a page query up to `m(asset_id, k0, k1, …)`, their parameters and the sort order. */
+interface PageHead {
+  ctes: string;
+  params: SqlParam[];
+  spec: SortSpec;
+}
+
+/** The tag whose postings can drive a query: the first `category:value` of the all-tags filter. */
+function tagDriver(q: ResolvedSearch): TagMatch | null {
+  return q.allTags.find((t) => t.category !== null) ?? null;
+}
 
 interface PageKey {
   h: string;
@@ -189,10 +241,10 @@ export class SearchRepository {
     return toNum(rows[0]?.['n']) ?? 0;
   }
 
-  /** One page of matches in the requested order and the number of matches, in one query. */
+  /** One page of matches in the requested order and the number of matches. */
   async page(q: ResolvedSearch): Promise<SearchPage> {
     if (q.limit === 0) return { rows: [], total: null };
-    const query =
+    const head =
       q.sort !== 'relevance'
         ? this.sortedPage(q)
         : q.words.length > 0
@@ -200,26 +252,100 @@ export class SearchRepository {
           : q.prompt !== null && q.prompt.terms.length > 0
             ? this.rankedPage(q)
             : this.sortedPage(q);
-    const found = await this.db.all(query.sql, [...query.params, q.offset + q.limit, q.limit, q.offset]);
-    return { rows: found.map(toRow), total: found[0] === undefined ? null : toNum(found[0]['total']) };
+    const score = head.spec === RELEVANCE ? 'k0' : 'NULL::DOUBLE';
+    const cand = await this.db.all<{ asset_id: bigint; score: unknown; r: bigint; total: bigint }>(
+      `${head.ctes} ${candidatesSql(head.spec, score)}`,
+      [...head.params, q.offset + q.limit],
+    );
+    if (cand.length === 0) return { rows: [], total: 0 };
+    const total = toNum(cand[0]?.total) ?? 0;
+    if (cand.length > MAX_CANDIDATES) {
+      const found = await this.db.all(`${head.ctes} ${pageSql(head.spec, score)}`, [
+        ...head.params,
+        q.offset + q.limit,
+        q.limit,
+        q.offset,
+      ]);
+      return { rows: found.map(toRow), total };
+    }
+    // Few candidates (the page, and rows tied with it): ordered here by rank and content hash.
+    const byId = new Map(cand.map((c) => [c.asset_id, c]));
+    let ids = cand.map((c) => c.asset_id);
+    if (cand.length > q.limit) {
+      const hashes = await this.db.all<{ asset_id: bigint; h: string }>(
+        `SELECT asset_id, content_hash AS h FROM assets WHERE asset_id IN (${placeholders(ids.length)})`,
+        ids,
+      );
+      ids = this.ordered(hashes, byId)
+        .slice(q.offset, q.offset + q.limit)
+        .map((r) => r.asset_id);
+      if (ids.length === 0) return { rows: [], total };
+    }
+    const rows = await this.db.all<Record<string, unknown> & { asset_id: bigint; content_hash: string }>(
+      `SELECT a.asset_id, ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    const page = cand.length > q.limit ? this.ordered(rows, byId) : this.ordered(rows, byId).slice(q.offset);
+    return {
+      rows: page.map((r) => toRow({ ...r, score: byId.get(r.asset_id)?.score ?? null })),
+      total,
+    };
   }
 
-  private sortedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
+  /** Rows in the order of their candidate's rank, ties by content hash. */
+  private ordered<R extends { asset_id: bigint }>(
+    rows: readonly R[],
+    byId: ReadonlyMap<bigint, { r: bigint }>,
+  ): R[] {
+    const rank = (r: R): bigint => byId.get(r.asset_id)?.r ?? 0n;
+    const hash = (r: R): string => {
+      const v = (r as Record<string, unknown>)['h'] ?? (r as Record<string, unknown>)['content_hash'];
+      return typeof v === 'string' ? v : '';
+    };
+    return [...rows].sort((a, b) => {
+      const d = rank(a) - rank(b);
+      if (d !== 0n) return d < 0n ? -1 : 1;
+      const ha = hash(a);
+      const hb = hash(b);
+      return ha < hb ? -1 : ha > hb ? 1 : 0;
+    });
+  }
+
+  /**
+   * Newest or oldest first (also relevance without prompt terms or words). With a `category:value`
+   * tag among the filters, the matches are that tag's postings: their `sort_at` and `present` are
+   * copies of the asset's, so the page and the total read only those postings, joining `assets`
+   * only for the other filters there are.
+   */
+  private sortedPage(q: ResolvedSearch): PageHead {
+    const driver = q.sort === 'newest' || q.sort === 'oldest' || q.sort === 'relevance' ? tagDriver(q) : null;
+    const spec = q.sort === 'random' || q.sort === 'relevance' ? SORTS.newest : SORTS[q.sort];
+    if (driver !== null) {
+      const w = whereOf(q, { present: false, skipTag: driver });
+      const params: SqlParam[] = [tagKeyOf(driver), ...w.params];
+      const present = q.includeMissing ? '' : 'AND p.present';
+      const rest = w.parts.length === 0 ? '' : `AND ${w.sql}`;
+      const join = w.parts.length === 0 ? '' : 'JOIN assets a ON a.asset_id = p.asset_id';
+      return {
+        ctes: `WITH m AS MATERIALIZED (SELECT DISTINCT p.asset_id, p.sort_at AS k0 FROM asset_tags p ${join}
+          WHERE p.tag_key = ?::BIGINT ${present} ${rest})`,
+        params,
+        spec,
+      };
+    }
     const w = whereOf(q);
     const params: SqlParam[] = [];
-    let spec: SortSpec;
+    let sorted: SortSpec = spec;
     if (q.sort === 'random') {
-      spec = { keys: [`hash(a.content_hash || ?)`], dirs: [''] };
+      sorted = { keys: [`hash(a.content_hash || ?)`], dirs: [''] };
       params.push(q.seed);
-    } else {
-      spec = SORTS[q.sort === 'relevance' ? 'newest' : q.sort];
     }
-    const cols = spec.keys.map((k, i) => `${k} AS k${i}`).join(', ');
+    const cols = sorted.keys.map((k, i) => `${k} AS k${i}`).join(', ');
     params.push(...w.params);
     return {
-      sql: `WITH m AS MATERIALIZED (SELECT a.asset_id, ${cols} FROM assets a WHERE ${w.sql})
-        ${pageSql(spec, 'NULL::DOUBLE')}`,
+      ctes: `WITH m AS MATERIALIZED (SELECT a.asset_id, ${cols} FROM assets a WHERE ${w.sql})`,
       params,
+      spec: sorted,
     };
   }
 
@@ -227,45 +353,49 @@ export class SearchRepository {
    * Ranks by BM25 over the prompt term index. Document length is the prompt + description length
    * in characters (`doc_len`) relative to the library's average: proportional to the term count
    * and far cheaper than summing every document's terms. Ties: newest first. The postings of the
-   * query terms are read once (asset_tags and prompt_terms are sorted by key, so that reads only
-   * their row groups); an asset must have every term, as the term filter of other sorts requires.
+   * query terms are read once (prompt_terms is sorted by key, so that reads only their row groups)
+   * and carry the asset's `doc_len`, `sort_at` and `present`: `assets` is joined only for other
+   * filters. An asset must have every term, as the term filter of other sorts requires.
    */
-  private rankedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
+  private rankedPage(q: ResolvedSearch): PageHead {
     const terms = q.prompt?.terms ?? [];
     const params: SqlParam[] = [];
     const termsIn = termKeysIn(terms, params);
-    const w = whereOf(q, { terms: false });
+    const w = whereOf(q, { terms: false, present: false });
+    const present = q.includeMissing ? 'true' : 'x.present';
+    const rest = w.parts.length === 0 ? '' : `AND ${w.sql}`;
+    const join = w.parts.length === 0 ? '' : 'JOIN assets a ON a.asset_id = x.asset_id';
     const stats = `stats AS (SELECT count(doc_len) AS n, GREATEST(avg(doc_len), 1) AS avglen FROM assets)`;
     const idf = (df: string): string => `ln(1 + (stats.n - ${df} + 0.5) / (${df} + 0.5)) AS idf`;
-    let sql: string;
+    let ctes: string;
     if (terms.length === 1) {
       // One term: one posting per asset, so no grouping; idf and average length in one row.
-      sql = `WITH
-        pt AS MATERIALIZED (SELECT asset_id, tf FROM prompt_terms WHERE ${termsIn}),
+      ctes = `WITH
+        pt AS MATERIALIZED (SELECT asset_id, tf, doc_len, sort_at, present FROM prompt_terms WHERE ${termsIn}),
         ${stats},
         c AS (SELECT ${idf('df.n')}, stats.avglen FROM (SELECT count(*) AS n FROM pt) df, stats),
         m AS MATERIALIZED (
-          SELECT a.asset_id, ${WHEN} AS k1, ${bm25('c.idf', 'a.doc_len', 'c.avglen')} AS k0
-          FROM pt JOIN assets a ON a.asset_id = pt.asset_id, c
-          WHERE ${w.sql})`;
+          SELECT x.asset_id, x.sort_at AS k1, ${bm25('c.idf', 'x.doc_len', 'c.avglen', 'x')} AS k0
+          FROM pt x ${join}, c
+          WHERE ${present} ${rest})`;
       params.push(...w.params);
     } else {
       // Several: the assets that have them all first, then the sum over their postings.
-      sql = `WITH
-        pt AS MATERIALIZED (SELECT term_key, asset_id, tf FROM prompt_terms WHERE ${termsIn}),
+      ctes = `WITH
+        pt AS MATERIALIZED (SELECT term_key, asset_id, tf, doc_len, sort_at, present FROM prompt_terms WHERE ${termsIn}),
         ${stats},
         idf AS (SELECT pt.term_key, ${idf('count(*)')} FROM pt, stats GROUP BY pt.term_key, stats.n),
-        hit AS (SELECT asset_id FROM pt GROUP BY asset_id HAVING count(*) = ?),
+        hit AS (SELECT asset_id, any_value(doc_len) AS doc_len, any_value(sort_at) AS sort_at,
+            any_value(present) AS present FROM pt GROUP BY asset_id HAVING count(*) = ?),
         ma AS MATERIALIZED (
-          SELECT a.asset_id, a.doc_len, ${WHEN} AS k1 FROM assets a
-          WHERE a.asset_id IN (SELECT asset_id FROM hit) AND ${w.sql}),
+          SELECT x.asset_id, x.doc_len, x.sort_at AS k1 FROM hit x ${join} WHERE ${present} ${rest}),
         m AS MATERIALIZED (
-          SELECT ma.asset_id, ma.k1, sum(${bm25('idf.idf', 'ma.doc_len', 'stats.avglen')}) AS k0
+          SELECT ma.asset_id, ma.k1, sum(${bm25('idf.idf', 'ma.doc_len', 'stats.avglen', 'pt')}) AS k0
           FROM pt JOIN ma ON ma.asset_id = pt.asset_id JOIN idf ON idf.term_key = pt.term_key, stats
           GROUP BY ma.asset_id, ma.k1)`;
       params.push(terms.length, ...w.params);
     }
-    return { sql: `${sql} ${pageSql(RELEVANCE, 'page.k0')}`, params };
+    return { ctes, params, spec: RELEVANCE };
   }
 
   /**
@@ -273,16 +403,16 @@ export class SearchRepository {
    * description term equal to the stemmed word 1 (0.5 when it only starts with it), summed over
    * the places and the words. Ties: newest first. Every word must match somewhere.
    */
-  private wordRankedPage(q: ResolvedSearch): { sql: string; params: SqlParam[] } {
+  private wordRankedPage(q: ResolvedSearch): PageHead {
     const params: SqlParam[] = [];
     const ctes = q.words.map((word, i) => {
       const tags = tagWordSql(word, params);
-      params.push(word.stem);
+      params.push(indexKey(word.stem));
       const terms = termPrefixSql(word.prefixes, params);
       const name = nameWordSql(word, params);
       return `w${i} AS MATERIALIZED (SELECT asset_id, sum(s) AS s FROM (
           SELECT DISTINCT asset_id, 3.0 AS s FROM asset_tags WHERE ${tags}
-          UNION ALL SELECT asset_id, max(CASE WHEN term = ? THEN 1.0 ELSE 0.5 END) AS s
+          UNION ALL SELECT asset_id, max(CASE WHEN term_key = ?::BIGINT THEN 1.0 ELSE 0.5 END) AS s
             FROM prompt_terms WHERE ${terms} GROUP BY asset_id
           UNION ALL SELECT a.asset_id, 2.0 AS s FROM assets a WHERE ${name}
         ) GROUP BY asset_id)`;
@@ -291,10 +421,12 @@ export class SearchRepository {
     params.push(...w.params);
     const joins = q.words.map((_, i) => `JOIN w${i} ON w${i}.asset_id = a.asset_id`).join(' ');
     const score = q.words.map((_, i) => `w${i}.s`).join(' + ');
-    const sql = `WITH ${ctes.join(',\n')},
-      m AS MATERIALIZED (SELECT a.asset_id, (${score})::DOUBLE AS k0, ${WHEN} AS k1 FROM assets a ${joins} WHERE ${w.sql})
-      ${pageSql(RELEVANCE, 'page.k0')}`;
-    return { sql, params };
+    return {
+      ctes: `WITH ${ctes.join(',\n')},
+      m AS MATERIALIZED (SELECT a.asset_id, (${score})::DOUBLE AS k0, ${WHEN} AS k1 FROM assets a ${joins} WHERE ${w.sql})`,
+      params,
+      spec: RELEVANCE,
+    };
   }
 
   private async rowsInOrder(keys: readonly PageKey[]): Promise<SearchRow[]> {
@@ -389,7 +521,7 @@ export class SearchRepository {
     let want = opts.limit + 16;
     for (;;) {
       const keys = await this.db.all<PageKey & Record<string, unknown>>(
-        `WITH s AS MATERIALIZED (SELECT rid, d FROM (${hammingSql(col)}) WHERE d <= ?),
+        `WITH s AS MATERIALIZED (SELECT rid, d FROM (${hammingSql(col)}) WHERE d <= ?::UBIGINT),
            cut AS (SELECT max(d) AS d FROM (SELECT d FROM s ORDER BY d LIMIT ?)),
            c AS MATERIALIZED (SELECT s.* FROM s, cut WHERE s.d <= cut.d)
          SELECT p.content_hash AS h, c.d AS score FROM c JOIN perceptual_hashes p ON p.rowid = c.rid

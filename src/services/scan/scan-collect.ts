@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { walkFiles } from '../../adapters/fs.adapter.js';
 import { FileChangedError, sha256File, type HashResult } from '../../adapters/hash.adapter.js';
+import { statKey } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
 import { errnoCode, errorMessage } from '../../domain/errors.js';
@@ -28,7 +29,10 @@ export interface SeenFile {
   size: number;
   mtimeMs: number;
   ino: number;
+  /** The index's row for this path (filled in after the walk: see `hadRow`). */
   prev: LocationRow | undefined;
+  /** The index holds a location at this path (its row goes into `prev`). */
+  hadRow: boolean;
   /** Set once hashed, or when a known (inode, size, mtime) identified a moved file without reading it. */
   byteHash?: string;
   movedFrom?: LocationRow;
@@ -42,9 +46,13 @@ export interface RootCollection {
   bytes: number;
 }
 
+/**
+ * `known`: the index's locations at or below `start`, path → statKey (AssetRepository.locationStats).
+ * A changed file with a location has `hadRow` set; the caller reads its row into `prev`.
+ */
 export async function collectRoot(
   root: RootConfig,
-  known: Map<string, LocationRow>,
+  known: ReadonlyMap<string, string>,
   problems: FileProblem[],
   start: string = root.path,
   /** Paths read again even when their stat matches the index (their index entry is incomplete). */
@@ -71,13 +79,7 @@ export async function collectRoot(
     }
     out.seenPaths.add(entry.path);
     const prev = known.get(entry.path);
-    if (
-      prev?.present === true &&
-      prev.size === entry.size &&
-      prev.mtime_ms === entry.mtimeMs &&
-      prev.inode === entry.ino &&
-      !recheck.has(entry.path)
-    ) {
+    if (prev === statKey(true, entry.size, entry.mtimeMs, entry.ino) && !recheck.has(entry.path)) {
       out.unchanged++;
       continue;
     }
@@ -91,7 +93,8 @@ export async function collectRoot(
       size: entry.size,
       mtimeMs: entry.mtimeMs,
       ino: entry.ino,
-      prev,
+      prev: undefined,
+      hadRow: prev !== undefined,
     });
   }
   return out;

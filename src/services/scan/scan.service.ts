@@ -223,7 +223,7 @@ export class ScanService {
     for (const target of targets) {
       const root = this.deps.roots.find((r) => isInside(target, r.path));
       if (root === undefined) continue;
-      const known = new Map((await repo.locationsAtOrBelow(target)).map((r) => [r.path, r]));
+      const known = await repo.locationStats({ atOrBelow: target });
       if (!(await isDirectory(root.path))) continue;
       const before = pass.summary.errors.length;
       const coll = await collectRoot(root, known, pass.summary.errors, target);
@@ -234,9 +234,8 @@ export class ScanService {
       }
       pass.summary.files_seen += coll.seenPaths.size;
       pass.summary.unchanged += coll.unchanged;
+      await this.attachRows(coll.changed, known, coll.seenPaths, vanished);
       changed.push(...coll.changed);
-      for (const row of known.values())
-        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
       // A path held from an earlier pass that exists again (deleted and re-created) is not gone.
       for (const p of coll.seenPaths) vanished.delete(p);
     }
@@ -249,25 +248,22 @@ export class ScanService {
   async unindexedUnder(dir: string): Promise<string[]> {
     const root = this.deps.roots.find((r) => isInside(dir, r.path));
     if (root === undefined || !(await isDirectory(dir))) return [];
-    const known = new Map((await this.deps.repo.locationsAtOrBelow(dir)).map((r) => [r.path, r]));
+    const known = await this.deps.repo.locationStats({ atOrBelow: dir });
     const coll = await collectRoot(root, known, [], dir);
     return coll.changed.map((f) => f.path);
   }
 
   /**
-   * Is `rootPath` online (see root-identity.ts)? `rows`: the index's locations under it (from
-   * the current index when not given). `claim`: write its marker when it has none and is online.
+   * Is `rootPath` online (see root-identity.ts)? `claim`: write its marker when it has none and
+   * is online.
    */
-  async checkRoot(rootPath: string, rows?: readonly LocationRow[], claim = true): Promise<RootCheck> {
+  async checkRoot(rootPath: string, claim = true): Promise<RootCheck> {
     if (this.deps.identity === undefined) {
       return (await isDirectory(rootPath))
         ? { online: true }
         : { online: false, reason: 'not a reachable folder' };
     }
-    const indexed =
-      rows === undefined
-        ? await this.deps.repo.presentCountUnder(rootPath)
-        : rows.filter((r) => r.present).length;
+    const indexed = await this.deps.repo.presentCountUnder(rootPath);
     return this.deps.identity.check(rootPath, indexed, claim);
   }
 
@@ -281,12 +277,34 @@ export class ScanService {
         events,
         logger,
         clock,
-        check: (r) => this.checkRoot(r, undefined, false),
+        check: (r) => this.checkRoot(r, false),
         ...(identity === undefined ? {} : { identity }),
       },
       root,
       dryRun,
     );
+  }
+
+  /**
+   * After a walk over `known` (path → statKey): reads the index rows of the changed files that
+   * have one into their `prev`, and of the present locations the walk did not see into
+   * `vanished`. Only these rows are read in full, never every location under the root.
+   */
+  private async attachRows(
+    changed: SeenFile[],
+    known: ReadonlyMap<string, string>,
+    seen: ReadonlySet<string>,
+    vanished: Map<string, LocationRow>,
+  ): Promise<void> {
+    const gone: string[] = [];
+    for (const [p, stat] of known) if (stat.startsWith('1:') && !seen.has(p)) gone.push(p);
+    const wanted = [...changed.filter((f) => f.hadRow).map((f) => f.path), ...gone];
+    const rows = new Map((await this.deps.repo.locationsAt(wanted)).map((r) => [r.path, r]));
+    for (const f of changed) if (f.hadRow) f.prev = rows.get(f.path);
+    for (const p of gone) {
+      const row = rows.get(p);
+      if (row !== undefined) vanished.set(p, row);
+    }
   }
 
   private async collectRoots(
@@ -296,8 +314,7 @@ export class ScanService {
   ): Promise<void> {
     const { repo } = this.deps;
     for (const root of this.deps.roots) {
-      const rows = await repo.locationsUnder(root.path);
-      const check = await this.checkRoot(root.path, rows, !pass.opts.dryRun);
+      const check = await this.checkRoot(root.path, !pass.opts.dryRun);
       if (!check.online) {
         const reason = check.reason ?? 'offline';
         pass.summary.offline_roots.push(root.path);
@@ -310,20 +327,20 @@ export class ScanService {
         if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'offline', null);
         continue;
       }
-      const known = new Map<string, LocationRow>();
+      // The stat of every location under the root, in pages of paths (not their full rows).
+      let known = new Map<string, string>();
       // Locations whose asset row is absent (an index written by a crashed older version): their
       // files are read again so the asset comes back, even though their stat matches.
       let recheck = new Set<string>();
       if (pass.opts.mode === 'update') {
-        for (const row of rows) known.set(row.path, row);
+        known = await repo.locationStats({ root: root.path });
         recheck = new Set(await repo.locationsWithoutAsset(root.path));
       } else for (const s of await pass.cache.loadAll(root.path)) this.register(pass, s);
       const coll = await collectRoot(root, known, pass.summary.errors, root.path, recheck);
       pass.summary.files_seen += coll.seenPaths.size;
       pass.summary.unchanged += coll.unchanged;
+      await this.attachRows(coll.changed, known, coll.seenPaths, vanished);
       changed.push(...coll.changed);
-      for (const row of known.values())
-        if (row.present && !coll.seenPaths.has(row.path)) vanished.set(row.path, row);
       if (!pass.opts.dryRun) await repo.setRoot(root.path, root.kind, 'online', pass.now);
     }
   }
@@ -657,7 +674,7 @@ export class ScanService {
     for (const row of vanished.values())
       (byRoot.get(row.root) ?? byRoot.set(row.root, []).get(row.root))?.push(row);
     for (const [root, rows] of byRoot) {
-      const present = (await this.deps.repo.locationsUnder(root)).filter((l) => l.present).length;
+      const present = await this.deps.repo.presentCountUnder(root);
       // A root that would go from N files to 0 is blocked whatever its size: far more often an
       // unmounted disk or a dropped share than a user deleting everything.
       if (
