@@ -17,7 +17,7 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage, pixelHash, readStealthText } from '../adapters/sharp.adapter.js';
+import { analyseImageAndPixels, readStealthText } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -117,8 +117,8 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       ? {}
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
     image: async (file) => {
-      const r = await analyseImage(file);
-      const pixels = r.ok ? await pixelHash(file) : undefined;
+      const r = await analyseImageAndPixels(file);
+      const pixels = r.ok ? r.pixelHash : undefined;
       return r.ok
         ? {
             ok: true,
@@ -179,6 +179,7 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
     exif,
     analyser: new ContentAnalyser(
       analyserParts(exif, config.settings.tagging.from_prompt ? loadVocabulary(config) : undefined),
+      { decodeConcurrency: config.settings.pipeline.analyse_concurrency },
     ),
     ...(events === undefined ? {} : { events }),
   });

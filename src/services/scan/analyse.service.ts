@@ -12,6 +12,7 @@ import type { Tag } from '../../domain/tags.js';
 import { errorMessage } from '../../domain/errors.js';
 import { contentMismatch, type MediaInfo } from '../../domain/media.js';
 import { emptyAnalysis } from './basic-analyser.js';
+import { Limiter } from '../../pipeline/limiter.js';
 import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
 
 /** A failed part; `damaged` when the file itself is at fault (corrupt, truncated, not that format). */
@@ -67,8 +68,24 @@ async function safely<T>(what: string, warnings: string[], fn: () => Promise<T>)
   }
 }
 
+export interface AnalyserOptions {
+  /**
+   * Decodes (image or video frame) at once. The scan keeps more files than this in flight, so
+   * their reads, header scans, exiftool calls and sidecar writes overlap the decodes, which are
+   * the CPU-bound part; this bounds the CPU and the memory held by decoded pixels. Default 2.
+   */
+  decodeConcurrency: number;
+}
+
 export class ContentAnalyser implements Analyser {
-  constructor(private readonly parts: AnalyserParts) {}
+  private readonly decodes: Limiter;
+
+  constructor(
+    private readonly parts: AnalyserParts,
+    opts: Partial<AnalyserOptions> = {},
+  ) {
+    this.decodes = new Limiter(opts.decodeConcurrency ?? 2);
+  }
 
   async analyse(file: string, media: MediaInfo): Promise<Analysis> {
     const a = emptyAnalysis(media);
@@ -96,7 +113,7 @@ export class ContentAnalyser implements Analyser {
     const part =
       media.type === 'image' ? this.parts.image : media.type === 'video' ? this.parts.video : undefined;
     if (part === undefined) return;
-    const r = await safely('decode', a.warnings, () => part(file));
+    const r = await safely('decode', a.warnings, () => this.decodes.run(() => part(file)));
     if (r === undefined) return;
     if (!r.ok) {
       a.warnings.push(r.reason);
