@@ -28,16 +28,37 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, filled);
 }
 
+/**
+ * Reads through a 64 KiB window: a PNG's chunk headers sit close together (a small file, or
+ * 8 KiB IDAT chunks), so one read serves many of them instead of one read per chunk.
+ */
+const PNG_WINDOW_BYTES = 64 * 1024;
+
+function windowedReader(handle: FileHandle): (position: number, length: number) => Promise<Uint8Array> {
+  let start = 0;
+  let data: Uint8Array = new Uint8Array(0);
+  return async (position, length) => {
+    const end = position + length;
+    if (position < start || end > start + data.length) {
+      // Refill at `position`; a short read (end of file) is kept as it is.
+      start = position;
+      data = await readAt(handle, position, Math.max(length, PNG_WINDOW_BYTES));
+    }
+    return data.subarray(position - start, Math.min(end - start, data.length));
+  };
+}
+
 async function pngProbe(handle: FileHandle): Promise<MetadataVerdict> {
   const { size } = await handle.stat();
-  const sig = await readAt(handle, 0, 8);
+  const read = windowedReader(handle);
+  const sig = await read(0, 8);
   if (sig.length < 8 || sig[1] !== 0x50 || sig[2] !== 0x4e || sig[3] !== 0x47) return { kind: 'unknown' };
   const chunks: PngChunkSeen[] = [];
   let ihdr: Uint8Array | undefined;
   let pos = 8;
   for (let n = 0; n < MAX_PNG_CHUNKS && pos + 12 <= size; n++) {
     // The header, and the first 80 bytes of the body: a text chunk's keyword (1–79 bytes + NUL).
-    const head = await readAt(handle, pos, 8 + 80);
+    const head = await read(pos, 8 + 80);
     if (head.length < 8) break;
     const length =
       ((head[0] ?? 0) * 2 ** 24 + ((head[1] ?? 0) << 16) + ((head[2] ?? 0) << 8) + (head[3] ?? 0)) >>> 0;

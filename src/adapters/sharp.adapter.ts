@@ -7,6 +7,7 @@
  * `{ ok: false, kind, reason }`, never a throw.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
@@ -190,6 +191,24 @@ async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): 
   return { width, height, format: meta.format, hasAlpha: meta.hasAlpha, hashes: computeHashes(grey) };
 }
 
+/**
+ * Files up to this size are read once and decoded from memory: given a path, libvips opens the
+ * file once per loader it tries while sniffing the format and again per pipeline (about twenty
+ * opens and stats per image), which dominates the cost of small images. Larger files are decoded
+ * from their path so memory stays bounded by the decodes in flight.
+ */
+const IN_MEMORY_MAX = 32 * 1024 * 1024;
+
+async function inMemory(file: string): Promise<string | Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size > 0 && size <= IN_MEMORY_MAX ? await handle.readFile() : file;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** An image and the SHA-256 of its decoded pixels (`pixelHash`), when it decoded. */
 export type ImageAndPixelsResult =
   ({ readonly ok: true; readonly pixelHash?: string } & ImageAnalysis) | ImageFailure;
@@ -224,12 +243,14 @@ function sha256Pixels(data: Buffer, info: { width: number; height: number; chann
  * again at full size for the pixel hash. Hashes and pixel hash are the same as the two calls'.
  */
 export async function analyseImageAndPixels(
-  path: string,
+  file: string,
   opts?: Partial<ImageDecodeOptions>,
 ): Promise<ImageAndPixelsResult> {
   const o = merge(opts);
   let meta: Metadata;
+  let path: string | Buffer = file;
   try {
+    path = await inMemory(file);
     const image = await open(path, o);
     meta = await image.metadata();
     if (!decodesOnce(meta)) {
@@ -284,7 +305,7 @@ export async function decodeCheck(
  * change. Undefined when the image does not decode.
  */
 export async function pixelHash(
-  path: string,
+  path: string | Buffer,
   opts?: Partial<ImageDecodeOptions>,
 ): Promise<string | undefined> {
   const o = merge(opts);
