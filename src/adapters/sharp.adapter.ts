@@ -268,6 +268,19 @@ export async function analyseImageAndPixels(
       .raw()
       .toBuffer({ resolveWithObject: true });
     const { width, height, channels } = full.info;
+    const pixelHash = sha256Pixels(full.data, full.info);
+    // An opaque 8-bit RGB image no larger than the working raster already is that raster (the
+    // pipeline's resize, flatten and colour conversion would each leave it as it is).
+    if (channels === 3 && width <= o.workingSize && height <= o.workingSize)
+      return {
+        ok: true,
+        width,
+        height,
+        format: meta.format,
+        hasAlpha: meta.hasAlpha,
+        hashes: computeHashes(toGreyscale(full.data, width, height, channels)),
+        pixelHash,
+      };
     const raw = sharp(full.data, { raw: { width, height, channels } });
     const r = await hashOpened(raw, { ...meta, autoOrient: { width, height } }, o);
     return {
@@ -275,7 +288,7 @@ export async function analyseImageAndPixels(
       ...r,
       format: meta.format,
       hasAlpha: meta.hasAlpha,
-      pixelHash: sha256Pixels(full.data, full.info),
+      pixelHash,
     };
   } catch (err) {
     return failure(err, o);

@@ -155,6 +155,9 @@ describe('analyseImageAndPixels: one decode for plain PNGs, the same results as 
     );
     const files = [
       await writePng('k-rgb.png', rawImage(rgb, 200, 150)),
+      await writePng('k-rgb-small.png', rawImage(pattern(100, 80, 2), 100, 80)),
+      await writePng('k-rgb-8.png', rawImage(pattern(8, 8, 1), 8, 8)),
+      await writePng('k-rgb-wide.png', rawImage(pattern(300, 60, 0), 300, 60)),
       await writePng('k-rgba.png', rawImage(rgba, 64, 48, 4)),
       await writePng('k-grey.png', rawImage(grey, 90, 70, 1)),
       await writePng('k-grey-alpha.png', rawImage(grey, 90, 70, 1).ensureAlpha(0.5)),
