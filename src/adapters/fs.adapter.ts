@@ -101,6 +101,17 @@ export async function writeFilesAtomic(
   return errors;
 }
 
+/** The whole file when it holds at most `max` bytes (one open), else undefined. */
+export async function readSmallFile(file: string, max: number): Promise<Buffer | undefined> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size > 0 && size <= max ? await handle.readFile() : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   try {
     const h = await fs.open(dir, 'r');

@@ -245,12 +245,14 @@ function sha256Pixels(data: Buffer, info: { width: number; height: number; chann
 export async function analyseImageAndPixels(
   file: string,
   opts?: Partial<ImageDecodeOptions>,
+  /** The file's bytes when the caller already holds them. */
+  data?: Buffer,
 ): Promise<ImageAndPixelsResult> {
   const o = merge(opts);
   let meta: Metadata;
   let path: string | Buffer = file;
   try {
-    path = await inMemory(file);
+    path = data ?? (await inMemory(file));
     const image = await open(path, o);
     meta = await image.metadata();
     if (!decodesOnce(meta)) {

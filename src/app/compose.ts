@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readSmallFile } from '../adapters/fs.adapter.js';
 import { readPngText } from '../adapters/png-text.adapter.js';
 import { parseYamlText } from '../adapters/yaml.adapter.js';
 import { resolveFrom } from '../config/paths.js';
@@ -40,8 +41,9 @@ export interface ComposeOptions {
  * header scan costs one or a few reads, an exiftool round trip much more.
  */
 function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
-  return async (file, mediaInfo) => {
-    const probe = await probeMetadata(file, mediaInfo.format).catch((): MetadataVerdict => ({
+  return async (file, mediaInfo, bytes) => {
+    const data = await bytes?.();
+    const probe = await probeMetadata(file, mediaInfo.format, data).catch((): MetadataVerdict => ({
       kind: 'unknown',
     }));
     const read = probe.kind === 'none' ? embeddedFromHeader(probe) : await exif.readEmbedded(file);
@@ -107,8 +109,9 @@ export function loadVocabulary(config: Config): Vocabulary {
 export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): AnalyserParts {
   return {
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
-    pngText: async (file) => {
-      const r = await readPngText(file);
+    readSmall: readSmallFile,
+    pngText: async (file, bytes) => {
+      const r = await readPngText(file, undefined, await bytes?.());
       return { chunks: r.text, warnings: [...r.warnings], time: r.time };
     },
     stealth: readStealthText,
@@ -116,8 +119,8 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
     ...(vocabulary === undefined
       ? {}
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
-    image: async (file) => {
-      const r = await analyseImageAndPixels(file);
+    image: async (file, bytes) => {
+      const r = await analyseImageAndPixels(file, undefined, await bytes?.());
       const pixels = r.ok ? r.pixelHash : undefined;
       return r.ok
         ? {
