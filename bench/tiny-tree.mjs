@@ -6,8 +6,10 @@
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { CORPUS_DIR, log, pngInsert, pngTextChunk } from './lib.mjs';
+import { CORPUS_DIR, arg, log, pngInsert, pngTextChunk } from './lib.mjs';
 
 /** Returns the root folder holding `count` tiny PNGs spread over `dirs` folders. */
 export async function buildTinyTree(count, dirs) {
@@ -30,4 +32,10 @@ export async function buildTinyTree(count, dirs) {
   }
   fs.writeFileSync(done, '');
   return root;
+}
+
+// `node bench/tiny-tree.mjs --files N --dirs M` builds (or finds) a tree and prints its root, for
+// timing `alice index rebuild` on it by hand (bench/README.md, "Indexing many tiny files").
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(await buildTinyTree(arg('files', 10000), arg('dirs', 100)));
 }

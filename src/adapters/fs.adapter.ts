@@ -40,6 +40,78 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   await fsyncDir(dir);
 }
 
+/**
+ * `writeFileAtomic` for many files at once, with the same guarantee for each (temp file, fsync,
+ * rename, folder fsync) but overlapped: the temp files are written and fsynced in parallel (the
+ * file system commits them together), then renamed, then each folder is fsynced once for the
+ * whole batch instead of once per file. Returns one entry per file: undefined when it is durable
+ * under its name, else the error (DISK_FULL for a full disk); a failed file leaves no temp file.
+ */
+export async function writeFilesAtomic(
+  files: readonly { file: string; data: string | Uint8Array }[],
+  mode = 0o644,
+): Promise<unknown[]> {
+  const errors = new Array<unknown>(files.length).fill(undefined);
+  const dirs = new Map<string, number[]>();
+  files.forEach((f, i) => {
+    const dir = path.dirname(f.file);
+    (dirs.get(dir) ?? dirs.set(dir, []).get(dir))?.push(i);
+  });
+  await Promise.all(
+    [...dirs].map(async ([dir, idx]) => {
+      try {
+        await fs.mkdir(dir, { recursive: true });
+      } catch (err) {
+        for (const i of idx) errors[i] = diskFullError(files[i]?.file ?? dir, err);
+      }
+    }),
+  );
+  const tmps = files.map((f) =>
+    path.join(path.dirname(f.file), `.${path.basename(f.file)}.${randomBytes(6).toString('hex')}.alice-tmp`),
+  );
+  await Promise.all(
+    files.map(async (f, i) => {
+      if (errors[i] !== undefined) return;
+      const tmp = tmps[i] as string;
+      let handle: fs.FileHandle | undefined;
+      try {
+        handle = await fs.open(tmp, 'wx', mode);
+        await handle.writeFile(f.data);
+        await handle.sync();
+        await handle.close();
+        handle = undefined;
+        await fs.rename(tmp, f.file);
+      } catch (err) {
+        await handle?.close().catch(() => undefined);
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        errors[i] = diskFullError(f.file, err);
+      }
+    }),
+  );
+  await Promise.all(
+    [...dirs].map(async ([dir, idx]) => {
+      if (idx.every((i) => errors[i] !== undefined)) return;
+      try {
+        await fsyncDir(dir);
+      } catch (err) {
+        for (const i of idx) errors[i] ??= err;
+      }
+    }),
+  );
+  return errors;
+}
+
+/** The whole file when it holds at most `max` bytes (one open), else undefined. */
+export async function readSmallFile(file: string, max: number): Promise<Buffer | undefined> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size > 0 && size <= max ? await handle.readFile() : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   try {
     const h = await fs.open(dir, 'r');

@@ -4,7 +4,25 @@
  * image data); WebP: 30 bytes; PNG: a walk over the chunk headers that seeks over the image data.
  * I/O errors reject: the caller then reads the file with exiftool, which reports them.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+
+/** What the probe needs of a file: positional reads and its size (a FileHandle, or bytes in memory). */
+interface Positional {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+}
+
+/** The same reads over a file already in memory. */
+function inMemory(data: Uint8Array): Positional {
+  return {
+    read: (buffer, offset, length, position) => {
+      const part = data.subarray(position, Math.min(position + length, data.length));
+      buffer.set(part, offset);
+      return Promise.resolve({ bytesRead: part.length });
+    },
+    stat: () => Promise.resolve({ size: data.length }),
+  };
+}
 import {
   jpegVerdict,
   pngVerdict,
@@ -17,7 +35,7 @@ const JPEG_HEAD_BYTES = 256 * 1024;
 /** A PNG with more chunks than this is read with exiftool rather than walked further. */
 const MAX_PNG_CHUNKS = 100_000;
 
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+async function readAt(handle: Positional, position: number, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
   let filled = 0;
   while (filled < length) {
@@ -28,16 +46,37 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, filled);
 }
 
-async function pngProbe(handle: FileHandle): Promise<MetadataVerdict> {
+/**
+ * Reads through a 64 KiB window: a PNG's chunk headers sit close together (a small file, or
+ * 8 KiB IDAT chunks), so one read serves many of them instead of one read per chunk.
+ */
+const PNG_WINDOW_BYTES = 64 * 1024;
+
+function windowedReader(handle: Positional): (position: number, length: number) => Promise<Uint8Array> {
+  let start = 0;
+  let data: Uint8Array = new Uint8Array(0);
+  return async (position, length) => {
+    const end = position + length;
+    if (position < start || end > start + data.length) {
+      // Refill at `position`; a short read (end of file) is kept as it is.
+      start = position;
+      data = await readAt(handle, position, Math.max(length, PNG_WINDOW_BYTES));
+    }
+    return data.subarray(position - start, Math.min(end - start, data.length));
+  };
+}
+
+async function pngProbe(handle: Positional): Promise<MetadataVerdict> {
   const { size } = await handle.stat();
-  const sig = await readAt(handle, 0, 8);
+  const read = windowedReader(handle);
+  const sig = await read(0, 8);
   if (sig.length < 8 || sig[1] !== 0x50 || sig[2] !== 0x4e || sig[3] !== 0x47) return { kind: 'unknown' };
   const chunks: PngChunkSeen[] = [];
   let ihdr: Uint8Array | undefined;
   let pos = 8;
   for (let n = 0; n < MAX_PNG_CHUNKS && pos + 12 <= size; n++) {
     // The header, and the first 80 bytes of the body: a text chunk's keyword (1–79 bytes + NUL).
-    const head = await readAt(handle, pos, 8 + 80);
+    const head = await read(pos, 8 + 80);
     if (head.length < 8) break;
     const length =
       ((head[0] ?? 0) * 2 ** 24 + ((head[1] ?? 0) << 16) + ((head[2] ?? 0) << 8) + (head[3] ?? 0)) >>> 0;
@@ -57,16 +96,28 @@ async function pngProbe(handle: FileHandle): Promise<MetadataVerdict> {
   return pngVerdict(chunks, false, ihdr);
 }
 
-/** What the header of `file` (of sharp/alice format `format`) says about embedded metadata. */
-export async function probeMetadata(file: string, format: string | null): Promise<MetadataVerdict> {
+/**
+ * What the header of `file` (of sharp/alice format `format`) says about embedded metadata.
+ * `data`: the file's bytes when the caller already holds them (nothing is read then).
+ */
+export async function probeMetadata(
+  file: string,
+  format: string | null,
+  data?: Uint8Array,
+): Promise<MetadataVerdict> {
   const f = format?.toLowerCase();
   if (f !== 'png' && f !== 'jpeg' && f !== 'jpg' && f !== 'webp') return { kind: 'some' };
+  if (data !== undefined) return probe(inMemory(data), f);
   const handle = await open(file, 'r');
   try {
-    if (f === 'png') return await pngProbe(handle);
-    if (f === 'webp') return webpVerdict(await readAt(handle, 0, 30));
-    return jpegVerdict(await readAt(handle, 0, JPEG_HEAD_BYTES));
+    return await probe(handle, f);
   } finally {
     await handle.close();
   }
+}
+
+async function probe(handle: Positional, f: 'png' | 'jpeg' | 'jpg' | 'webp'): Promise<MetadataVerdict> {
+  if (f === 'png') return pngProbe(handle);
+  if (f === 'webp') return webpVerdict(await readAt(handle, 0, 30));
+  return jpegVerdict(await readAt(handle, 0, JPEG_HEAD_BYTES));
 }

@@ -3,7 +3,7 @@
  * reads chunk headers and text bodies only, and seeks over IDAT and everything else, so a 4 GB PNG
  * costs a few reads. Malformed files give warnings; only I/O errors (ENOENT, EACCES, …) reject.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import {
   DEFAULT_PNG_TEXT_LIMITS,
   PngTextCollector,
@@ -17,13 +17,28 @@ import {
 /** Block size for header reads: small chunks that sit together cost one read. */
 const BLOCK_BYTES = 64 * 1024;
 
+/** What BlockReader needs of a file: positional reads (a FileHandle, or bytes in memory). */
+interface Positional {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+function bytesHandle(data: Uint8Array): Positional {
+  return {
+    read: (buffer, offset, length, position) => {
+      const part = data.subarray(position, Math.min(position + length, data.length));
+      buffer.set(part, offset);
+      return Promise.resolve({ bytesRead: part.length });
+    },
+  };
+}
+
 /** A positional reader that serves small reads from the last block it fetched. */
 class BlockReader {
   private block = new Uint8Array(0);
   private blockStart = 0;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: Positional,
     readonly size: number,
   ) {}
 
@@ -54,7 +69,10 @@ class BlockReader {
 export async function readPngText(
   filePath: string,
   limits: PngTextLimits = DEFAULT_PNG_TEXT_LIMITS,
+  /** The file's bytes when the caller already holds them (nothing is read then). */
+  data?: Uint8Array,
 ): Promise<PngTextResult> {
+  if (data !== undefined) return walk(new BlockReader(bytesHandle(data), data.length), limits);
   const handle = await open(filePath, 'r');
   try {
     const { size } = await handle.stat();

@@ -7,6 +7,7 @@
  * `{ ok: false, kind, reason }`, never a throw.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
@@ -166,26 +167,130 @@ export async function analyseImage(
   const o = merge(opts);
   try {
     const image = await open(input, o);
-    const meta = await image.metadata();
-    const width = meta.autoOrient.width;
-    const height = meta.autoOrient.height;
-    const { data, info } = await image
-      .resize(Math.min(width, o.workingSize), Math.min(height, o.workingSize), {
-        fit: 'fill',
-        kernel: 'lanczos3',
-      })
-      .flatten({ background: '#000000' })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
+    return { ok: true, ...(await hashOpened(image, await image.metadata(), o)) };
+  } catch (err) {
+    return failure(err, o);
+  }
+}
+
+type Metadata = Awaited<ReturnType<Sharp['metadata']>>;
+
+async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<ImageAnalysis> {
+  const width = meta.autoOrient.width;
+  const height = meta.autoOrient.height;
+  const { data, info } = await image
+    .resize(Math.min(width, o.workingSize), Math.min(height, o.workingSize), {
+      fit: 'fill',
+      kernel: 'lanczos3',
+    })
+    .flatten({ background: '#000000' })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const grey = toGreyscale(data, info.width, info.height, info.channels);
+  return { width, height, format: meta.format, hasAlpha: meta.hasAlpha, hashes: computeHashes(grey) };
+}
+
+/**
+ * Files up to this size are read once and decoded from memory: given a path, libvips opens the
+ * file once per loader it tries while sniffing the format and again per pipeline (about twenty
+ * opens and stats per image), which dominates the cost of small images. Larger files are decoded
+ * from their path so memory stays bounded by the decodes in flight.
+ */
+const IN_MEMORY_MAX = 32 * 1024 * 1024;
+
+async function inMemory(file: string): Promise<string | Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size > 0 && size <= IN_MEMORY_MAX ? await handle.readFile() : file;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** An image and the SHA-256 of its decoded pixels (`pixelHash`), when it decoded. */
+export type ImageAndPixelsResult =
+  ({ readonly ok: true; readonly pixelHash?: string } & ImageAnalysis) | ImageFailure;
+
+/**
+ * PNGs whose full decode is exactly the hashing pipeline's input: 8 bits per sample, no ICC
+ * profile (sharp would convert it to sRGB) and no orientation. Their pixels are decoded once, and
+ * the working raster is reduced from those pixels in memory; the result is identical to hashing
+ * the file (test/phash/sharp-adapter.test.ts compares both on every kind of PNG).
+ */
+function decodesOnce(meta: Metadata): boolean {
+  return (
+    meta.format === 'png' &&
+    meta.depth === 'uchar' &&
+    meta.icc === undefined &&
+    (meta.orientation === undefined || meta.orientation === 1) &&
+    meta.channels >= 1 &&
+    meta.channels <= 4
+  );
+}
+
+function sha256Pixels(data: Buffer, info: { width: number; height: number; channels: number }): string {
+  return createHash('sha256')
+    .update(`${info.width}x${info.height}x${info.channels}:`)
+    .update(data)
+    .digest('hex');
+}
+
+/**
+ * `analyseImage` and `pixelHash` of one file together. PNGs (see `decodesOnce`) are decoded once
+ * for both; other formats keep the shrink-on-load decode for the hashes (JPEG, WebP) and decode
+ * again at full size for the pixel hash. Hashes and pixel hash are the same as the two calls'.
+ */
+export async function analyseImageAndPixels(
+  file: string,
+  opts?: Partial<ImageDecodeOptions>,
+  /** The file's bytes when the caller already holds them. */
+  data?: Buffer,
+): Promise<ImageAndPixelsResult> {
+  const o = merge(opts);
+  let meta: Metadata;
+  let path: string | Buffer = file;
+  try {
+    path = data ?? (await inMemory(file));
+    const image = await open(path, o);
+    meta = await image.metadata();
+    if (!decodesOnce(meta)) {
+      const r = await hashOpened(image, meta, o);
+      const pixels = await pixelHash(path, opts);
+      return { ok: true, ...r, ...(pixels === undefined ? {} : { pixelHash: pixels }) };
+    }
+  } catch (err) {
+    return failure(err, o);
+  }
+  try {
+    const sharp = await loadSharp();
+    const full = await sharp(path, { failOn: o.failOn, limitInputPixels: o.limitInputPixels })
+      .timeout({ seconds: o.timeoutSeconds })
+      .raw()
       .toBuffer({ resolveWithObject: true });
-    const grey = toGreyscale(data, info.width, info.height, info.channels);
+    const { width, height, channels } = full.info;
+    const pixelHash = sha256Pixels(full.data, full.info);
+    // An opaque 8-bit RGB image no larger than the working raster already is that raster (the
+    // pipeline's resize, flatten and colour conversion would each leave it as it is).
+    if (channels === 3 && width <= o.workingSize && height <= o.workingSize)
+      return {
+        ok: true,
+        width,
+        height,
+        format: meta.format,
+        hasAlpha: meta.hasAlpha,
+        hashes: computeHashes(toGreyscale(full.data, width, height, channels)),
+        pixelHash,
+      };
+    const raw = sharp(full.data, { raw: { width, height, channels } });
+    const r = await hashOpened(raw, { ...meta, autoOrient: { width, height } }, o);
     return {
       ok: true,
-      width,
-      height,
+      ...r,
       format: meta.format,
       hasAlpha: meta.hasAlpha,
-      hashes: computeHashes(grey),
+      pixelHash,
     };
   } catch (err) {
     return failure(err, o);
@@ -215,7 +320,7 @@ export async function decodeCheck(
  * change. Undefined when the image does not decode.
  */
 export async function pixelHash(
-  path: string,
+  path: string | Buffer,
   opts?: Partial<ImageDecodeOptions>,
 ): Promise<string | undefined> {
   const o = merge(opts);
@@ -225,10 +330,7 @@ export async function pixelHash(
       .timeout({ seconds: o.timeoutSeconds })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    return createHash('sha256')
-      .update(`${info.width}x${info.height}x${info.channels}:`)
-      .update(data)
-      .digest('hex');
+    return sha256Pixels(data, info);
   } catch {
     return undefined;
   }

@@ -14,7 +14,7 @@ import {
   sidecarRelPath,
   type Sidecar,
 } from '../domain/sidecar.js';
-import { readFileLimited, writeFileAtomic } from './fs.adapter.js';
+import { readFileLimited, writeFileAtomic, writeFilesAtomic } from './fs.adapter.js';
 
 export type SidecarRead =
   | { status: 'ok'; file: string; sidecar: Sidecar }
@@ -60,6 +60,21 @@ export async function writeSidecar(root: string, sidecar: Sidecar): Promise<stri
   const file = sidecarPath(root, sidecar.content_hash);
   await writeFileAtomic(file, serialiseSidecar(sidecar));
   return file;
+}
+
+/**
+ * Writes many sidecars, each atomically (see `writeFilesAtomic`: one folder fsync per batch).
+ * Returns one entry per sidecar: undefined once it is durable, else the error.
+ */
+export async function writeSidecars(
+  items: readonly { root: string; sidecar: Sidecar }[],
+): Promise<unknown[]> {
+  return writeFilesAtomic(
+    items.map((it) => ({
+      file: sidecarPath(it.root, it.sidecar.content_hash),
+      data: serialiseSidecar(it.sidecar),
+    })),
+  );
 }
 
 /** Renames an untrusted sidecar aside so it is kept for inspection; returns the new name. */

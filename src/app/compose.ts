@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readSmallFile } from '../adapters/fs.adapter.js';
 import { readPngText } from '../adapters/png-text.adapter.js';
 import { parseYamlText } from '../adapters/yaml.adapter.js';
 import { resolveFrom } from '../config/paths.js';
@@ -17,7 +18,7 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImage, pixelHash, readStealthText } from '../adapters/sharp.adapter.js';
+import { analyseImageAndPixels, readStealthText } from '../adapters/sharp.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -40,8 +41,9 @@ export interface ComposeOptions {
  * header scan costs one or a few reads, an exiftool round trip much more.
  */
 function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
-  return async (file, mediaInfo) => {
-    const probe = await probeMetadata(file, mediaInfo.format).catch((): MetadataVerdict => ({
+  return async (file, mediaInfo, bytes) => {
+    const data = await bytes?.();
+    const probe = await probeMetadata(file, mediaInfo.format, data).catch((): MetadataVerdict => ({
       kind: 'unknown',
     }));
     const read = probe.kind === 'none' ? embeddedFromHeader(probe) : await exif.readEmbedded(file);
@@ -107,8 +109,9 @@ export function loadVocabulary(config: Config): Vocabulary {
 export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): AnalyserParts {
   return {
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
-    pngText: async (file) => {
-      const r = await readPngText(file);
+    readSmall: readSmallFile,
+    pngText: async (file, bytes) => {
+      const r = await readPngText(file, undefined, await bytes?.());
       return { chunks: r.text, warnings: [...r.warnings], time: r.time };
     },
     stealth: readStealthText,
@@ -116,9 +119,9 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
     ...(vocabulary === undefined
       ? {}
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
-    image: async (file) => {
-      const r = await analyseImage(file);
-      const pixels = r.ok ? await pixelHash(file) : undefined;
+    image: async (file, bytes) => {
+      const r = await analyseImageAndPixels(file, undefined, await bytes?.());
+      const pixels = r.ok ? r.pixelHash : undefined;
       return r.ok
         ? {
             ok: true,
@@ -179,6 +182,7 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
     exif,
     analyser: new ContentAnalyser(
       analyserParts(exif, config.settings.tagging.from_prompt ? loadVocabulary(config) : undefined),
+      { decodeConcurrency: config.settings.pipeline.analyse_concurrency },
     ),
     ...(events === undefined ? {} : { events }),
   });

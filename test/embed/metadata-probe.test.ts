@@ -40,9 +40,12 @@ describe('probeMetadata', () => {
     ['novelai.png', () => pngWith([tEXt('Comment', '{"prompt":"a cat"}'), zTXt('Source', 'NovelAI')]), 'png'],
     ['named.png', () => pngWith([iTXt('bench', 'd0/t1.png')]), 'png'],
   ] as const)('%s has none, and exiftool finds nothing more', async (name, make, format) => {
-    const file = await tmp.write(name, await make());
+    const bytes = await make();
+    const file = await tmp.write(name, bytes);
     const v = await probeMetadata(file, format);
     expect(v.kind).toBe('none');
+    // From bytes the scan already holds: the same verdict, the path is not read.
+    expect(await probeMetadata(`${file}.not-read`, format, bytes)).toEqual(v);
     if (v.kind !== 'none') return;
     const fromHeader = embeddedFromHeader(v);
     const fromExiftool = await exif.readEmbedded(file);
@@ -73,8 +76,10 @@ describe('probeMetadata', () => {
     ['raw-exif.png', () => pngWith([zTXt('Raw profile type exif', 'exif\n   10\n0000')]), 'png'],
     ['commented.jpg', () => picture().jpeg().toBuffer().then(addJpegComment), 'jpeg'],
   ] as const)('%s has some', async (name, make, format) => {
-    const file = await tmp.write(name, await make());
+    const bytes = await make();
+    const file = await tmp.write(name, bytes);
     expect((await probeMetadata(file, format)).kind).toBe('some');
+    expect((await probeMetadata(`${file}.not-read`, format, bytes)).kind).toBe('some');
   });
 
   it('cannot tell for truncated or mislabelled files, and always reads other formats', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   walkFiles,
   writeFileAtomic,
+  writeFilesAtomic,
   type WalkEntry,
   type WalkProblem,
 } from '../../src/adapters/fs.adapter.js';
@@ -168,6 +169,30 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(target, 'data')).rejects.toThrow();
     expect(fs.readdirSync(folder)).toEqual(['z.json']);
     expect(fs.statSync(target).isDirectory()).toBe(true);
+  });
+});
+
+describe('writeFilesAtomic (a batch of sidecars)', () => {
+  it('writes every file of a batch across folders; a failed one is reported alone and leaves no temp file', async () => {
+    const base = path.join(dir, 'batch');
+    const files = Array.from({ length: 40 }, (_, i) => ({
+      file: path.join(base, `d${i % 4}`, `f${i}.json`),
+      data: JSON.stringify({ i }),
+    }));
+    fs.mkdirSync(path.join(base, 'd1', 'f5.json', 'child'), { recursive: true }); // rename fails
+    const errors = await writeFilesAtomic(files);
+    files.forEach((f, i) => {
+      if (i === 5) expect(errors[i]).toBeDefined();
+      else {
+        expect(errors[i]).toBeUndefined();
+        expect(fs.readFileSync(f.file, 'utf8')).toBe(f.data);
+      }
+    });
+    for (let d = 0; d < 4; d++)
+      expect(fs.readdirSync(path.join(base, `d${d}`)).filter((n) => n.includes('alice-tmp'))).toEqual([]);
+    // A second batch replaces the files whole.
+    expect(await writeFilesAtomic([{ file: files[0]!.file, data: 'new' }])).toEqual([undefined]);
+    expect(fs.readFileSync(files[0]!.file, 'utf8')).toBe('new');
   });
 });
 

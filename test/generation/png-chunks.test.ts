@@ -17,9 +17,14 @@ afterAll(async () => {
 /** Parses in memory and from disk; both must agree. */
 async function both(bytes: Buffer, name = 'x.png') {
   const memory = parsePngText(bytes);
-  const disk = await readPngText(await tmp.write(name, bytes));
+  const file = await tmp.write(name, bytes);
+  const disk = await readPngText(file);
   expect(disk.text).toEqual(memory.text);
   expect(disk.warnings).toEqual(memory.warnings);
+  // The scan hands bytes it already read to the same walk: the same result, nothing read.
+  const held = await readPngText(`${file}.not-read`, undefined, bytes);
+  expect(held.text).toEqual(disk.text);
+  expect(held.warnings).toEqual(disk.warnings);
   return disk;
 }
 

@@ -5,6 +5,7 @@ import {
   bitsToHex,
   computeHashes,
   dct2d,
+  dct2dCorner,
   differenceHash,
   hamming64,
   hammingHalves,
@@ -55,6 +56,19 @@ describe('dct2d', () => {
     const fast = dct2d(input, n);
     const naive = naiveDct2d(input, n);
     for (let i = 0; i < n * n; i++) expect(fast[i]).toBeCloseTo(naive[i]!, 6);
+  });
+
+  it('dct2dCorner: the low 8×8 corner bit for bit as dct2d computes it (pHash values unchanged)', () => {
+    const r = rng(5);
+    for (let t = 0; t < 50; t++) {
+      const input = Array.from({ length: 32 * 32 }, (_, i) =>
+        t % 5 === 0 ? 77 : Math.floor(r() * 256) + (i % 3),
+      );
+      const full = dct2d(input, 32);
+      const corner = dct2dCorner(input, 32, 8);
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++) expect(Object.is(corner[y * 32 + x], full[y * 32 + x])).toBe(true);
+    }
   });
 
   it('follows scipy scaling: the DC term of a constant is 4·n²·value', () => {

@@ -5,7 +5,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   analyseImage,
+  analyseImageAndPixels,
   decodeCheck,
+  pixelHash,
   thumbnail,
   type ImageAnalysisResult,
 } from '../../src/adapters/sharp.adapter.js';
@@ -141,6 +143,52 @@ describe('analyseImage: invariance', () => {
     const r = await analyseImage(path);
     expect(r).toMatchObject({ ok: true, hasAlpha: true });
     expect(hashesOf(r).ahash).toBe('f0f0f0f0f0f0f0f0');
+  });
+});
+
+describe('analyseImageAndPixels: one decode for plain PNGs, the same results as two', () => {
+  it('equals analyseImage + pixelHash for every kind of PNG, JPEG and WebP', async () => {
+    const rgb = pattern(200, 150, 1);
+    const grey = Buffer.from(Array.from({ length: 90 * 70 }, (_, i) => (i * 7) % 256));
+    const rgba = Buffer.from(
+      Array.from({ length: 64 * 48 * 4 }, (_, i) => (i % 4 === 3 ? (i * 5) % 256 : (i * 13) % 256)),
+    );
+    const files = [
+      await writePng('k-rgb.png', rawImage(rgb, 200, 150)),
+      await writePng('k-rgb-small.png', rawImage(pattern(100, 80, 2), 100, 80)),
+      await writePng('k-rgb-8.png', rawImage(pattern(8, 8, 1), 8, 8)),
+      await writePng('k-rgb-wide.png', rawImage(pattern(300, 60, 0), 300, 60)),
+      await writePng('k-rgba.png', rawImage(rgba, 64, 48, 4)),
+      await writePng('k-grey.png', rawImage(grey, 90, 70, 1)),
+      await writePng('k-grey-alpha.png', rawImage(grey, 90, 70, 1).ensureAlpha(0.5)),
+      await writePng('k-palette.png', rawImage(rgb, 200, 150).png({ palette: true, colours: 16 })),
+      await writePng('k-16bit.png', rawImage(rgb, 200, 150).toColourspace('rgb16')),
+      await writePng('k-icc.png', rawImage(rgb, 200, 150).withIccProfile('p3')),
+      await writePng('k-oriented.png', rawImage(rgb, 200, 150).withMetadata({ orientation: 6 })),
+      await writePng('k-big.png', sharp(await scene(3, 700))),
+      scenePath,
+    ];
+    const jpeg = join(dir, 'k.jpg');
+    await rawImage(rgb, 200, 150).jpeg({ quality: 80 }).toFile(jpeg);
+    const webp = join(dir, 'k.webp');
+    await rawImage(rgb, 200, 150).webp({ quality: 80 }).toFile(webp);
+    for (const file of [...files, jpeg, webp]) {
+      const one = await analyseImageAndPixels(file);
+      const two = await analyseImage(file);
+      const pixels = await pixelHash(file);
+      expect(one.ok && two.ok).toBe(true);
+      if (!one.ok || !two.ok) continue;
+      const { pixelHash: p, ...rest } = one;
+      expect({ file, ...rest }).toEqual({ file, ...two });
+      expect(p).toBe(pixels);
+    }
+  });
+
+  it('a file that does not decode is a failure value', async () => {
+    const bad = join(dir, 'k-bad.png');
+    await writeFile(bad, (await readFile(scenePath)).subarray(0, 500));
+    const r = await analyseImageAndPixels(bad);
+    expect(r.ok).toBe(false);
   });
 });
 

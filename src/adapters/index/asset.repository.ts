@@ -367,6 +367,22 @@ export class AssetRepository {
     return rows[0]?.h;
   }
 
+  /** `resolveHash` for many byte hashes in a few queries: only the known ones are in the map. */
+  async resolveHashes(hashes: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunks([...new Set(hashes)])) {
+      const list = placeholders(part.length);
+      const rows = await this.db.all<{ b: string; h: string }>(
+        `SELECT content_hash AS b, content_hash AS h FROM assets WHERE content_hash IN (${list})
+         UNION ALL SELECT alias_hash, content_hash FROM aliases WHERE alias_hash IN (${list})`,
+        [...part, ...part],
+      );
+      // An asset's own hash wins over an alias row naming it (as resolveHash's first row).
+      for (const r of rows) if (!out.has(r.b) || r.b === r.h) out.set(r.b, r.h);
+    }
+    return out;
+  }
+
   async resolvePrefix(prefix: string): Promise<string[]> {
     const rows = await this.db.all<{ h: string }>(
       `SELECT content_hash AS h FROM assets WHERE starts_with(content_hash, ?) LIMIT 2`,
@@ -423,6 +439,23 @@ export class AssetRepository {
     for (const part of chunks(paths)) {
       const rows = await this.db.all(`${LOCATION_SELECT} WHERE path IN (${placeholders(part.length)})`, part);
       out.push(...rows.map(normaliseLocation));
+    }
+    return out;
+  }
+
+  /** `locationsOf` for many assets in a few queries (assets without a location are absent). */
+  async locationsOfMany(hashes: readonly string[]): Promise<Map<string, LocationRow[]>> {
+    const out = new Map<string, LocationRow[]>();
+    for (const part of chunks([...new Set(hashes)])) {
+      const rows = await this.db.all(
+        `${LOCATION_SELECT} WHERE content_hash IN (${placeholders(part.length)}) ORDER BY path`,
+        part,
+      );
+      for (const row of rows.map(normaliseLocation)) {
+        const list = out.get(row.content_hash);
+        if (list === undefined) out.set(row.content_hash, [row]);
+        else list.push(row);
+      }
     }
     return out;
   }

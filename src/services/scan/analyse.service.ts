@@ -12,6 +12,7 @@ import type { Tag } from '../../domain/tags.js';
 import { errorMessage } from '../../domain/errors.js';
 import { contentMismatch, type MediaInfo } from '../../domain/media.js';
 import { emptyAnalysis } from './basic-analyser.js';
+import { Limiter } from '../../pipeline/limiter.js';
 import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
 
 /** A failed part; `damaged` when the file itself is at fault (corrupt, truncated, not that format). */
@@ -28,8 +29,20 @@ export interface EmbeddedInfo {
   warnings: string[];
 }
 
+/**
+ * The file's bytes, read once per analysis and shared by the parts, when it is small (undefined
+ * for a larger file: each part then reads what it needs from the path itself).
+ */
+export type FileBytes = () => Promise<Buffer | undefined>;
+
+/** Files up to this size are read once per analysis instead of once per part (header scan, text chunks, decode). */
+export const SHARED_READ_MAX_BYTES = 1024 * 1024;
+
 export interface AnalyserParts {
-  image?: (file: string) => Promise<
+  image?: (
+    file: string,
+    bytes?: FileBytes,
+  ) => Promise<
     PartResult<{
       width: number;
       height: number;
@@ -44,10 +57,13 @@ export interface AnalyserParts {
   ) => Promise<
     PartResult<{ width: number; height: number; duration: number | null; hashes: PerceptualHashes }>
   >;
-  embedded?: (file: string, media: MediaInfo) => Promise<EmbeddedInfo>;
+  embedded?: (file: string, media: MediaInfo, bytes?: FileBytes) => Promise<EmbeddedInfo>;
   pngText?: (
     file: string,
+    bytes?: FileBytes,
   ) => Promise<{ chunks: Record<string, string>; warnings: string[]; time?: string | undefined }>;
+  /** Reads a small file whole (see FileBytes); without it every part reads from the path. */
+  readSmall?: (file: string, max: number) => Promise<Buffer | undefined>;
   /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
   stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
   generation?: (input: GenerationInput) => {
@@ -67,18 +83,35 @@ async function safely<T>(what: string, warnings: string[], fn: () => Promise<T>)
   }
 }
 
+export interface AnalyserOptions {
+  /**
+   * Decodes (image or video frame) at once. The scan keeps more files than this in flight, so
+   * their reads, header scans, exiftool calls and sidecar writes overlap the decodes, which are
+   * the CPU-bound part; this bounds the CPU and the memory held by decoded pixels. Default 2.
+   */
+  decodeConcurrency: number;
+}
+
 export class ContentAnalyser implements Analyser {
-  constructor(private readonly parts: AnalyserParts) {}
+  private readonly decodes: Limiter;
+
+  constructor(
+    private readonly parts: AnalyserParts,
+    opts: Partial<AnalyserOptions> = {},
+  ) {
+    this.decodes = new Limiter(opts.decodeConcurrency ?? 2);
+  }
 
   async analyse(file: string, media: MediaInfo): Promise<Analysis> {
     const a = emptyAnalysis(media);
     const w = a.warnings;
-    await this.visual(file, media, a);
+    const bytes = this.bytesOf(file);
+    await this.visual(file, media, a, bytes);
     const embedded =
       this.parts.embedded === undefined
         ? undefined
         : await safely('metadata', w, () =>
-            (this.parts.embedded as NonNullable<AnalyserParts['embedded']>)(file, media),
+            (this.parts.embedded as NonNullable<AnalyserParts['embedded']>)(file, media, bytes),
           );
     if (embedded !== undefined) {
       a.tags.push(...embedded.tags);
@@ -87,16 +120,27 @@ export class ContentAnalyser implements Analyser {
       a.embeddedMetadata = embedded.facts;
       w.push(...embedded.warnings);
     }
-    await this.generation(file, media, embedded?.raw, a);
+    await this.generation(file, media, embedded?.raw, a, bytes);
     if (this.parts.pathTags !== undefined) a.tags.push(...this.parts.pathTags(file));
     return a;
   }
 
-  private async visual(file: string, media: MediaInfo, a: Analysis): Promise<void> {
+  /**
+   * One read of a small file for every part of this analysis (a failed read gives undefined: the
+   * parts then read the path themselves and report the problem as they did).
+   */
+  private bytesOf(file: string): FileBytes | undefined {
+    const read = this.parts.readSmall;
+    if (read === undefined) return undefined;
+    let once: Promise<Buffer | undefined> | undefined;
+    return () => (once ??= read(file, SHARED_READ_MAX_BYTES).catch(() => undefined));
+  }
+
+  private async visual(file: string, media: MediaInfo, a: Analysis, bytes?: FileBytes): Promise<void> {
     const part =
       media.type === 'image' ? this.parts.image : media.type === 'video' ? this.parts.video : undefined;
     if (part === undefined) return;
-    const r = await safely('decode', a.warnings, () => part(file));
+    const r = await safely('decode', a.warnings, () => this.decodes.run(() => part(file, bytes)));
     if (r === undefined) return;
     if (!r.ok) {
       a.warnings.push(r.reason);
@@ -120,13 +164,14 @@ export class ContentAnalyser implements Analyser {
     media: MediaInfo,
     raw: Record<string, unknown> | undefined,
     a: Analysis,
+    bytes?: FileBytes,
   ): Promise<void> {
     const parse = this.parts.generation;
     if (parse === undefined) return;
     let pngText: Record<string, string> | undefined;
     if (media.format === 'png' && this.parts.pngText !== undefined) {
       const read = this.parts.pngText;
-      const r = await safely('png text', a.warnings, () => read(file));
+      const r = await safely('png text', a.warnings, () => read(file, bytes));
       pngText = r?.chunks;
       a.warnings.push(...(r?.warnings ?? []));
       const at = generatorTime(pngText, r?.time);

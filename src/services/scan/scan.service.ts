@@ -97,6 +97,13 @@ export interface ScanSummary {
   mb_per_s: number;
 }
 
+/**
+ * Assets resolved at once per decode slot (`analyseConcurrency`): the analyser bounds the decodes
+ * themselves, so the other steps of more files (reads, header scans, exiftool, sidecar writes,
+ * whose latency is I/O, not CPU) overlap them instead of waiting in line behind them.
+ */
+const RESOLVE_PER_DECODE = 8;
+
 /** Roots holding fewer files than this are not guarded: deleting 2 of 3 files is not an accident. */
 const MASS_DELETE_MIN = 10;
 
@@ -115,6 +122,10 @@ interface Pass {
   seenAssets: Set<string>;
   /** Half-written ghosts to drop (index rows, then their sidecar in `root`). */
   ghosts: { hash: string; root: string }[];
+  /** The committed index's locations of this pass's assets, read in one go before resolving. */
+  indexed: Map<string, LocationRow[]>;
+  /** The files each asset's sidecars were placed for (a failed sidecar write forgets them). */
+  placed: Map<string, SeenFile[]>;
 }
 
 /** A fresh pass: nothing loaded, touched or written yet. */
@@ -132,6 +143,8 @@ function newPass(opts: ScanOptions, now: string, recover?: SidecarRecovery): Pas
     deletePaths: [],
     seenAssets: new Set(),
     ghosts: [],
+    indexed: new Map(),
+    placed: new Map(),
   };
 }
 
@@ -372,13 +385,15 @@ export class ScanService {
     for (const row of vanished.values())
       (byAsset.get(row.content_hash) ?? byAsset.set(row.content_hash, []).get(row.content_hash))?.push(row);
     const groups = new Map<string, SeenFile[]>();
+    // One query per few hundred files, not one per file.
+    const resolved = await this.deps.repo.resolveHashes(
+      hashed.flatMap((f) =>
+        f.movedFrom === undefined && !pass.aliasMap.has(f.byteHash as string) ? [f.byteHash as string] : [],
+      ),
+    );
     for (const f of hashed) {
       const byte = f.byteHash as string;
-      const asset =
-        f.movedFrom?.content_hash ??
-        pass.aliasMap.get(byte) ??
-        (await this.deps.repo.resolveHash(byte)) ??
-        byte;
+      const asset = f.movedFrom?.content_hash ?? pass.aliasMap.get(byte) ?? resolved.get(byte) ?? byte;
       if (f.movedFrom === undefined && f.prev?.content_hash !== asset) {
         const cand = byAsset.get(asset)?.pop();
         if (cand !== undefined) {
@@ -393,8 +408,10 @@ export class ScanService {
 
   private async resolveAll(pass: Pass, groups: Map<string, SeenFile[]>): Promise<void> {
     const list = [...groups.entries()];
+    // Nothing is committed while assets resolve, so the index's locations can be read at once.
+    pass.indexed = await this.deps.repo.locationsOfMany([...groups.keys()]);
     pass.opts.progress.start('indexing', list.length);
-    await mapLimit(list, this.deps.analyseConcurrency, async ([asset, files]) => {
+    await mapLimit(list, this.deps.analyseConcurrency * RESOLVE_PER_DECODE, async ([asset, files]) => {
       try {
         await this.resolveAsset(pass, asset, files);
       } catch (err) {
@@ -406,6 +423,17 @@ export class ScanService {
       }
       pass.opts.progress.tick(1);
     });
+    // Every sidecar is on disk before the index names its asset; a write that failed (a full
+    // disk) drops its asset from this pass, as a failure during the asset's resolution would.
+    await pass.cache.flush();
+    for (const fail of pass.cache.takeFailures()) {
+      const files = pass.placed.get(fail.hash) ?? [];
+      if (!pass.sidecarOf.has(fail.hash)) continue; // already forgotten (another root's write)
+      const code = isAliceError(fail.error) ? fail.error.code : ErrorCode.EINDEX;
+      const message = isAliceError(fail.error) ? fail.error.message : String(fail.error);
+      for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
+      this.forget(pass, fail.hash, files);
+    }
     pass.opts.progress.done();
   }
 
@@ -434,7 +462,7 @@ export class ScanService {
     const loaded = pass.loaded.get(asset);
     if (loaded !== undefined) return { sidecar: loaded, isNew: false };
     const roots = new Set([
-      ...(await this.deps.repo.locationsOf(asset)).map((l) => l.root),
+      ...(pass.indexed.get(asset) ?? []).map((l) => l.root),
       ...files.map((f) => f.movedFrom?.root ?? ''),
     ]);
     for (const root of roots) {
@@ -642,6 +670,7 @@ export class ScanService {
     files: SeenFile[],
     changed: boolean,
   ): Promise<void> {
+    pass.placed.set(asset, files);
     const byRoot = new Map<string, SeenFile[]>();
     for (const f of files) (byRoot.get(f.root.path) ?? byRoot.set(f.root.path, []).get(f.root.path))?.push(f);
     for (const [root, inRoot] of byRoot) {
@@ -662,7 +691,7 @@ export class ScanService {
       ),
     );
     for (const oldRoot of leftRoots) {
-      const others = (await this.deps.repo.locationsOf(asset)).filter(
+      const others = (pass.indexed.get(asset) ?? []).filter(
         (l) => l.root === oldRoot && l.present && !pass.deletePaths.includes(l.path),
       );
       if (others.length === 0 && !byRoot.has(oldRoot)) await pass.cache.remove(oldRoot, asset);
@@ -762,9 +791,12 @@ export class ScanService {
         list.map((e) => ({ ...e, at: pass.now })),
       );
     }
+    const locations = await repo.locationsOfMany([...pass.touched]);
+    const seenOf = new Map<string, LocationRow>();
+    for (const r of pass.locationRows) if (!seenOf.has(r.content_hash)) seenOf.set(r.content_hash, r);
     for (const hash of pass.touched) {
-      const locs = (await repo.locationsOf(hash)).filter((l) => l.present);
-      const seen = pass.locationRows.find((r) => r.content_hash === hash);
+      const locs = (locations.get(hash) ?? []).filter((l) => l.present);
+      const seen = seenOf.get(hash);
       if (locs.length > 1 && seen !== undefined) {
         this.deps.events.emit('asset.duplicate_found', {
           content_hash: hash,

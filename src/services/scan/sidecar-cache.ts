@@ -1,6 +1,7 @@
 /**
  * Per-scan view of sidecars: reads each (root, hash) once, sets untrusted sidecars aside, and
- * writes through (or, in a dry run, only pretends to).
+ * writes them in batches (or, in a dry run, only pretends to). A put is durable once `flush()`
+ * has returned without listing it in `failures`: the scan flushes before it touches the index.
  */
 import {
   listSidecars,
@@ -9,7 +10,7 @@ import {
   removeSidecar,
   setSidecarAside,
   sidecarPath,
-  writeSidecar,
+  writeSidecars,
 } from '../../adapters/sidecar-store.adapter.js';
 import type { Sidecar } from '../../domain/sidecar.js';
 
@@ -29,7 +30,23 @@ export type SidecarRecovery = (
   dryRun: boolean,
 ) => Promise<{ sidecar: Sidecar; movedTo?: string } | null>;
 
+/** A sidecar that could not be written: the scan forgets its asset (retried on the next pass). */
+export interface SidecarWriteFailure {
+  root: string;
+  hash: string;
+  error: unknown;
+}
+
+/** Sidecars written together: their temp files fsynced in parallel, each folder fsynced once. */
+export const SIDECAR_WRITE_BATCH = 128;
+
 export class SidecarCache {
+  /** Puts not yet on disk, by sidecar file (a later put of the same file replaces the earlier). */
+  private pending = new Map<string, { root: string; sidecar: Sidecar }>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly failed: SidecarWriteFailure[] = [];
+  /** Roots whose every sidecar was loaded (rebuild): a hash not in the cache has none there. */
+  private readonly complete = new Set<string>();
   private readonly cache = new Map<string, Sidecar | null>();
   readonly issues: SidecarIssue[] = [];
   /** Roots and hashes whose sidecar file is an old version: never overwritten by a scan. */
@@ -49,6 +66,7 @@ export class SidecarCache {
   async get(root: string, hash: string): Promise<Sidecar | null> {
     const key = this.key(root, hash);
     if (this.cache.has(key)) return this.cache.get(key) ?? null;
+    if (this.complete.has(root)) return null;
     const res = await readSidecar(root, hash);
     let value: Sidecar | null = null;
     if (res.status === 'ok') value = res.sidecar;
@@ -118,18 +136,47 @@ export class SidecarCache {
         this.cache.set(this.key(root, entry.hash), null);
       }
     }
+    this.complete.add(root);
     return out;
   }
 
+  /**
+   * Queues a sidecar write; a full batch is written before this returns (so memory stays bounded
+   * and the writes overlap the analysis of the next files). Failures are kept for `failures`.
+   */
   async put(root: string, sidecar: Sidecar): Promise<void> {
     this.cache.set(this.key(root, sidecar.content_hash), sidecar);
-    if (this.dryRun || this.protectedFiles.has(sidecarPath(root, sidecar.content_hash))) return;
-    await writeSidecar(root, sidecar);
-    this.written++;
+    const file = sidecarPath(root, sidecar.content_hash);
+    if (this.dryRun || this.protectedFiles.has(file)) return;
+    this.pending.set(file, { root, sidecar });
+    if (this.pending.size >= SIDECAR_WRITE_BATCH) await this.flush();
+  }
+
+  /** Writes every queued sidecar; resolves when all of them (and earlier batches) are on disk or failed. */
+  flush(): Promise<void> {
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    const run = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      const errors = await writeSidecars(batch).catch((err: unknown) => batch.map(() => err));
+      batch.forEach((item, i) => {
+        const error = errors[i];
+        if (error === undefined) this.written++;
+        else this.failed.push({ root: item.root, hash: item.sidecar.content_hash, error });
+      });
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  /** Writes that failed since the last call (after `flush()`). */
+  takeFailures(): SidecarWriteFailure[] {
+    return this.failed.splice(0);
   }
 
   async remove(root: string, hash: string): Promise<void> {
     this.cache.set(this.key(root, hash), null);
+    this.pending.delete(sidecarPath(root, hash));
     if (this.dryRun) return;
     await removeSidecar(root, hash);
     this.removed++;
