@@ -222,6 +222,7 @@ export type ImageAndPixelsResult =
 function decodesOnce(meta: Metadata): boolean {
   return (
     meta.format === 'png' &&
+    (meta.width ?? Infinity) * (meta.height ?? Infinity) <= DECODE_ONCE_MAX_PIXELS &&
     meta.depth === 'uchar' &&
     meta.icc === undefined &&
     (meta.orientation === undefined || meta.orientation === 1) &&
@@ -229,6 +230,15 @@ function decodesOnce(meta: Metadata): boolean {
     meta.channels <= 4
   );
 }
+
+/**
+ * Larger PNGs keep the two decodes (a shrink for the hashes, then the pixel hash in strips): one
+ * full-size buffer of a 12000² image is 432 MB, and a second pipeline over it would add more.
+ */
+const DECODE_ONCE_MAX_PIXELS = 4096 * 4096;
+
+/** The pixel hash reads images whose decoded pixels are larger than this in strips of rows. */
+export const PIXEL_STRIP_BYTES = 64 * 1024 * 1024;
 
 function sha256Pixels(data: Buffer, info: { width: number; height: number; channels: number }): string {
   return createHash('sha256')
@@ -322,15 +332,35 @@ export async function decodeCheck(
 export async function pixelHash(
   path: string | Buffer,
   opts?: Partial<ImageDecodeOptions>,
+  /** Decoded images larger than this are read in strips of rows (the same hash, less memory). */
+  stripBytes = PIXEL_STRIP_BYTES,
 ): Promise<string | undefined> {
   const o = merge(opts);
   try {
     const sharp = await loadSharp();
-    const { data, info } = await sharp(path, { failOn: o.failOn, limitInputPixels: o.limitInputPixels })
-      .timeout({ seconds: o.timeoutSeconds })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return sha256Pixels(data, info);
+    const input = (): ReturnType<typeof sharp> =>
+      sharp(path, { failOn: o.failOn, limitInputPixels: o.limitInputPixels }).timeout({
+        seconds: o.timeoutSeconds,
+      });
+    const meta = await input().metadata();
+    const { width, height } = meta;
+    const rowBytes = (width ?? 0) * (meta.channels ?? 4);
+    if (width === undefined || height === undefined || rowBytes * height <= stripBytes) {
+      const { data, info } = await input().raw().toBuffer({ resolveWithObject: true });
+      return sha256Pixels(data, info);
+    }
+    // Row strips hashed in order give the digest of the whole buffer; only one strip is held.
+    const rows = Math.max(1, Math.floor(stripBytes / rowBytes));
+    let hash: ReturnType<typeof createHash> | undefined;
+    for (let top = 0; top < height; top += rows) {
+      const part = await input()
+        .extract({ left: 0, top, width, height: Math.min(rows, height - top) })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      hash ??= createHash('sha256').update(`${width}x${height}x${part.info.channels}:`);
+      hash.update(part.data);
+    }
+    return hash?.digest('hex');
   } catch {
     return undefined;
   }

@@ -184,6 +184,31 @@ describe('analyseImageAndPixels: one decode for plain PNGs, the same results as 
     }
   });
 
+  it('the pixel hash read in strips of rows equals the whole-buffer hash, and differs for one changed pixel', async () => {
+    const rgb = pattern(200, 150, 1);
+    const grey = Buffer.from(Array.from({ length: 90 * 70 }, (_, i) => (i * 7) % 256));
+    const changed = Buffer.from(rgb);
+    changed[3 * (200 * 149 + 199)] ^= 1; // the last row's last pixel: only the last strip sees it
+    const files = [
+      await writePng('s-rgb.png', rawImage(rgb, 200, 150)),
+      await writePng('s-rgba.png', rawImage(rgb, 200, 150).ensureAlpha(0.5)),
+      await writePng('s-grey.png', rawImage(grey, 90, 70, 1)),
+      await writePng('s-palette.png', rawImage(rgb, 200, 150).png({ palette: true, colours: 16 })),
+    ];
+    const jpeg = join(dir, 's.jpg');
+    await rawImage(rgb, 200, 150).jpeg({ quality: 80 }).toFile(jpeg);
+    for (const file of [...files, jpeg]) {
+      const whole = await pixelHash(file);
+      expect(whole).toMatch(/^[0-9a-f]{64}$/);
+      // 1,000 bytes: strips of a few rows, the last one shorter.
+      expect(await pixelHash(file, undefined, 1000), file).toBe(whole);
+    }
+    const other = await writePng('s-rgb-changed.png', rawImage(changed, 200, 150));
+    expect(await pixelHash(other, undefined, 1000)).not.toBe(
+      await pixelHash(files[0] as string, undefined, 1000),
+    );
+  });
+
   it('a file that does not decode is a failure value', async () => {
     const bad = join(dir, 'k-bad.png');
     await writeFile(bad, (await readFile(scenePath)).subarray(0, 500));
