@@ -265,9 +265,10 @@ describe.skipIf(!haveChromium)('the page in Chromium', () => {
   }, 200_000);
 
   it('while the agent builds the index, the status page shows x of y with phase and ETA, and search says so', async () => {
-    // A library of 500 small images the agent has never indexed: its first build runs with the
-    // web page already up, so the page can watch it.
-    const N = 500;
+    // A library of 2,000 small images the agent has never indexed: its first build runs with the
+    // web page already up, so the page can watch it (it polls once a second: the build must last
+    // several seconds for the page to draw x of y more than once).
+    const N = 2000;
     const ws2 = makeWorkspace();
     const tabs: Page[] = [];
     let agent: AgentProcess | undefined;
