@@ -46,10 +46,11 @@ afterEach(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('the socket answers from the first second', () => {
-  it('while the agent builds the first index of 500 images, 10 searches (one a second) each answer within 2 s, none INDEX_LOCKED', async () => {
+  it('while the agent builds the first index of 2,000 images, 10 searches (one a second) each answer within 2 s, none INDEX_LOCKED', async () => {
     const ws = workspace();
     const lib = ws.roots[0] ?? '';
-    for (let i = 0; i < 500; i++)
+    // Enough that the build lasts several seconds (a first index runs at hundreds of files/s).
+    for (let i = 0; i < 2000; i++)
       await writeImage(path.join(lib, `d${i % 10}`, `img-${i}.png`), { seed: 5000 + i, size: 16 });
     const agent = spawnAgent(ws);
     // The socket is open before the first scan.
@@ -91,7 +92,7 @@ describe('the socket answers from the first second', () => {
     // And the agent finishes the build and serves every image.
     await waitFor(() => readStatusFile(ws)?.state === 'watching', { timeoutMs: 240_000, what: 'watching' });
     const all = await runAlice(['search', '--limit', '1', '--json'], { env: ws.env });
-    expect(all.json<{ total: number }>().total).toBe(500);
+    expect(all.json<{ total: number }>().total).toBe(2000);
     await agent.stop();
   }, 360_000);
 });
