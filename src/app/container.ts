@@ -134,7 +134,10 @@ export class Container {
     const db =
       this.readOnly && !fs.existsSync(file)
         ? await openDb(':memory:')
-        : await openDb(file, { readOnly: this.readOnly, memoryLimit: '1GB' });
+        : await openDb(file, {
+            readOnly: this.readOnly,
+            memoryLimit: this.config.settings.storage.index_memory_limit,
+          });
     try {
       if (!db.readOnly) await migrate(db);
       else if (db.file !== ':memory:') await assertSchemaCurrent(db);

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { scheduleJob, type CronJob } from '../adapters/cron.adapter.js';
+import { IdleTrim } from '../adapters/idle-memory.adapter.js';
 import { createLogger } from '../adapters/logger.adapter.js';
 import {
   serveSocket,
@@ -155,7 +156,17 @@ export async function runAgent(config: Config, opts: AgentOptions): Promise<numb
       throw err;
     }
   }
+  // Idle, the heap a catch-up or a batch grew is collected and given back (idle-memory.adapter.ts).
+  const trim = new IdleTrim({
+    busy: () =>
+      lane.waiting + lane.inFlight > 0 ||
+      status.doc.progress !== null ||
+      status.doc.state === 'starting' ||
+      status.doc.state === 'scanning',
+  });
+  trim.start();
   const code = await agent.stopped;
+  trim.stop();
   await log.close();
   return code;
 }

@@ -6,6 +6,12 @@ export const DEFAULT_SETTINGS = {
   storage: {
     /** DuckDB index file: a cache, rebuildable from files and sidecars at any time. */
     search_db: 'data/search.duckdb',
+    /**
+     * Most memory DuckDB may hold (its buffer pool of table pages, plus query working memory)
+     * in each process that opens the index: the agent, a CLI command, the MCP server. Past it,
+     * DuckDB evicts cached pages and spills big sorts to disk. Bounds the agent's idle RSS.
+     */
+    index_memory_limit: '128MB',
     /** Folders of media to keep indexed. Without a settings file: `<ALICE_HOME>/assets`. */
     asset_paths: ['assets'] as string[],
     /** Folders that hold projects. Without a settings file: `<ALICE_HOME>/projects`. */

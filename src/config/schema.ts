@@ -10,6 +10,9 @@ export const settingsSchema = z
     storage: z
       .strictObject({
         search_db: z.string().min(1),
+        index_memory_limit: z
+          .string()
+          .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 128MB or 1GB'),
         asset_paths: pathList,
         project_paths: pathList,
       })

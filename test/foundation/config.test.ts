@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Container } from '../../src/app/container.js';
 import { loadConfig } from '../../src/config/config.js';
 import { AliceError, ErrorCode } from '../../src/domain/errors.js';
 import { makeTempDir, removeDir } from '../helpers/fixtures.js';
@@ -160,6 +161,36 @@ describe('settings validation', () => {
     expect(text).toMatch(/storage\.asset_paths: /);
     expect(text).toMatch(/watch\.mass_delete_ratio: /);
     expect(text).toMatch(/pipeline\.hash_concurrency: /);
+  });
+
+  it('storage.index_memory_limit must be a size, and the index is opened with it', async () => {
+    const bad = write(
+      path.join(dir, 'memlimit-bad', 'settings.yaml'),
+      'storage:\n  index_memory_limit: lots\n',
+    );
+    const err = configError(() => loadConfig({ configFile: bad, env: { ALICE_HOME: dir }, cwd: dir }));
+    expect(err.details.join('\n')).toMatch(/storage\.index_memory_limit: .*128MB/);
+
+    const limit = async (text: string): Promise<string> => {
+      const base = path.join(dir, `memlimit-${text.length}`);
+      const file = write(
+        path.join(base, 'settings.yaml'),
+        `storage:\n  search_db: i.duckdb\n  asset_paths: []\n  project_paths: []\n${text}`,
+      );
+      const c = new Container(loadConfig({ configFile: file, env: { ALICE_HOME: base }, cwd: base }), {
+        readOnly: false,
+      });
+      try {
+        const db = await c.index();
+        const rows = await db.all<{ m: string }>("SELECT current_setting('memory_limit') AS m");
+        return rows[0]?.m ?? '';
+      } finally {
+        await c.close();
+      }
+    };
+    // DuckDB reports the limit in binary units: 64 MB = 61.0 MiB, the 128 MB default = 122.0 MiB.
+    expect(await limit('  index_memory_limit: 64MB\n')).toBe('61.0 MiB');
+    expect(await limit('')).toBe('122.0 MiB');
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {

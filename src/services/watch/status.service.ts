@@ -3,6 +3,7 @@
  * seconds and on state changes, and how `alice status` reads it.
  */
 import fs from 'node:fs/promises';
+import process from 'node:process';
 import { errnoCode } from '../../domain/errors.js';
 import type { Progress } from '../../ports.js';
 
@@ -101,6 +102,26 @@ export interface StatusDoc {
   notes: string[];
   /** The running pass's phase, x of y, rate and ETA; null when idle. */
   progress: ProgressDoc | null;
+  /** The agent process's memory in MB at the last heartbeat (null before the first). */
+  memory: MemoryDoc | null;
+}
+
+/** process.memoryUsage() in MB: rss is what the OS counts; heap and external are V8's share. */
+export interface MemoryDoc {
+  rss_mb: number;
+  heap_used_mb: number;
+  heap_total_mb: number;
+  external_mb: number;
+}
+
+export function memoryDoc(m: NodeJS.MemoryUsage = process.memoryUsage()): MemoryDoc {
+  const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10;
+  return {
+    rss_mb: mb(m.rss),
+    heap_used_mb: mb(m.heapUsed),
+    heap_total_mb: mb(m.heapTotal),
+    external_mb: mb(m.external),
+  };
 }
 
 export type WriteFile = (file: string, data: string, mode: number) => Promise<void>;
@@ -128,6 +149,7 @@ export class StatusService {
       | 'events_backlog'
       | 'notes'
       | 'progress'
+      | 'memory'
     >,
     private readonly sampler: (doc: StatusDoc) => void = () => undefined,
   ) {
@@ -154,6 +176,7 @@ export class StatusService {
       events_backlog: 0,
       notes: [],
       progress: null,
+      memory: null,
     };
   }
 
@@ -251,6 +274,7 @@ export class StatusService {
   flush(): Promise<void> {
     this.dirty = false;
     this.sampler(this.doc);
+    this.doc.memory = memoryDoc();
     this.doc.heartbeat = new Date().toISOString();
     const text = `${JSON.stringify(this.doc, null, 2)}\n`;
     this.writing = this.writing.then(() => this.write(this.file, text, 0o600)).catch(() => undefined);
