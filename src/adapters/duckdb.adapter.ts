@@ -237,6 +237,11 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
   if (readOnly) options['access_mode'] = 'READ_ONLY';
   if (opts.memoryLimit !== undefined) options['memory_limit'] = opts.memoryLimit;
   if (opts.threads !== undefined) options['threads'] = String(opts.threads);
+  // DuckDB's allocator (jemalloc) keeps freed memory for reuse until a task peaks past 128 MB;
+  // flushing after every task above 4 MB, with jemalloc's background purge threads, hands it back
+  // to the OS. An idle agent at 20,000 files: 156 -> 137 MB RSS.
+  options['allocator_flush_threshold'] = '4MB';
+  options['allocator_background_threads'] = 'true';
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, options);

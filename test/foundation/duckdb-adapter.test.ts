@@ -106,3 +106,13 @@ describe('Db reads are isolated from a running transaction', () => {
     expect(await values(d)).toEqual([5]);
   });
 });
+
+describe('openDb memory settings', () => {
+  it('hands freed memory back: allocator flush at 4 MB with background purge threads, and the given limit', async () => {
+    db = await openDb(':memory:', { memoryLimit: '64MB' });
+    const [row] = await db.all<{ f: string; b: boolean; m: string }>(
+      "SELECT current_setting('allocator_flush_threshold') AS f, current_setting('allocator_background_threads') AS b, current_setting('memory_limit') AS m",
+    );
+    expect(row).toEqual({ f: '3.8 MiB', b: true, m: '61.0 MiB' });
+  });
+});
