@@ -11,7 +11,7 @@ export const DEFAULT_SETTINGS = {
      * in each process that opens the index: the agent, a CLI command, the MCP server. Past it,
      * DuckDB evicts cached pages and spills big sorts to disk. Bounds the agent's idle RSS.
      */
-    index_memory_limit: '128MB',
+    index_memory_limit: '1GB',
     /** Folders of media to keep indexed. Without a settings file: `<ALICE_HOME>/assets`. */
     asset_paths: ['assets'] as string[],
     /** Folders that hold projects. Without a settings file: `<ALICE_HOME>/projects`. */

@@ -188,9 +188,9 @@ describe('settings validation', () => {
         await c.close();
       }
     };
-    // DuckDB reports the limit in binary units: 64 MB = 61.0 MiB, the 128 MB default = 122.0 MiB.
+    // DuckDB reports the limit in binary units: 64 MB = 61.0 MiB, the 1 GB default = 953.6 MiB.
     expect(await limit('  index_memory_limit: 64MB\n')).toBe('61.0 MiB');
-    expect(await limit('')).toBe('122.0 MiB');
+    expect(await limit('')).toBe('953.6 MiB');
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {

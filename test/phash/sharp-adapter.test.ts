@@ -188,7 +188,8 @@ describe('analyseImageAndPixels: one decode for plain PNGs, the same results as 
     const rgb = pattern(200, 150, 1);
     const grey = Buffer.from(Array.from({ length: 90 * 70 }, (_, i) => (i * 7) % 256));
     const changed = Buffer.from(rgb);
-    changed[3 * (200 * 149 + 199)] ^= 1; // the last row's last pixel: only the last strip sees it
+    const last = 3 * (200 * 149 + 199); // the last row's last pixel: only the last strip sees it
+    changed[last] = (changed[last] ?? 0) ^ 1;
     const files = [
       await writePng('s-rgb.png', rawImage(rgb, 200, 150)),
       await writePng('s-rgba.png', rawImage(rgb, 200, 150).ensureAlpha(0.5)),
