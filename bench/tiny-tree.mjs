@@ -1,3 +1,4 @@
+/* global console */
 /**
  * Trees of many tiny distinct PNGs (an 8×8 picture plus a tEXt chunk naming the file, so every
  * file has its own bytes) for the no-op update and idle benchmarks, where the number of files
