@@ -4,6 +4,7 @@
  * next to a decode: the watcher asks it of every settled file before indexing it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { readAt } from './positional.js';
 import {
   gifComplete,
   jpegComplete,
@@ -17,17 +18,6 @@ import {
 const TAIL_BYTES = 64 * 1024;
 const MAX_STEPS = 100_000;
 const SCAN_BLOCK = 1024 * 1024;
-
-async function readAt(h: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(Math.max(0, length));
-  let filled = 0;
-  while (filled < buf.length) {
-    const { bytesRead } = await h.read(buf, filled, buf.length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buf.subarray(0, filled);
-}
 
 const u32 = (b: Uint8Array, at: number): number =>
   ((b[at] ?? 0) * 2 ** 24 + ((b[at + 1] ?? 0) << 16) + ((b[at + 2] ?? 0) << 8) + (b[at + 3] ?? 0)) >>> 0;

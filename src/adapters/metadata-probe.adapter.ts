@@ -5,24 +5,10 @@
  * I/O errors reject: the caller then reads the file with exiftool, which reports them.
  */
 import { open } from 'node:fs/promises';
+import { bytesPositional, readAt, type Positional } from './positional.js';
 
 /** What the probe needs of a file: positional reads and its size (a FileHandle, or bytes in memory). */
-interface Positional {
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  stat(): Promise<{ size: number }>;
-}
 
-/** The same reads over a file already in memory. */
-function inMemory(data: Uint8Array): Positional {
-  return {
-    read: (buffer, offset, length, position) => {
-      const part = data.subarray(position, Math.min(position + length, data.length));
-      buffer.set(part, offset);
-      return Promise.resolve({ bytesRead: part.length });
-    },
-    stat: () => Promise.resolve({ size: data.length }),
-  };
-}
 import {
   jpegVerdict,
   pngVerdict,
@@ -34,17 +20,6 @@ import {
 const JPEG_HEAD_BYTES = 256 * 1024;
 /** A PNG with more chunks than this is read with exiftool rather than walked further. */
 const MAX_PNG_CHUNKS = 100_000;
-
-async function readAt(handle: Positional, position: number, length: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
-}
 
 /**
  * Reads through a 64 KiB window: a PNG's chunk headers sit close together (a small file, or
@@ -107,7 +82,7 @@ export async function probeMetadata(
 ): Promise<MetadataVerdict> {
   const f = format?.toLowerCase();
   if (f !== 'png' && f !== 'jpeg' && f !== 'jpg' && f !== 'webp') return { kind: 'some' };
-  if (data !== undefined) return probe(inMemory(data), f);
+  if (data !== undefined) return probe(bytesPositional(data), f);
   const handle = await open(file, 'r');
   try {
     return await probe(handle, f);

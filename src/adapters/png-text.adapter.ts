@@ -4,6 +4,7 @@
  * costs a few reads. Malformed files give warnings; only I/O errors (ENOENT, EACCES, …) reject.
  */
 import { open } from 'node:fs/promises';
+import { bytesPositional, type Positional } from './positional.js';
 import {
   DEFAULT_PNG_TEXT_LIMITS,
   PngTextCollector,
@@ -16,21 +17,6 @@ import {
 
 /** Block size for header reads: small chunks that sit together cost one read. */
 const BLOCK_BYTES = 64 * 1024;
-
-/** What BlockReader needs of a file: positional reads (a FileHandle, or bytes in memory). */
-interface Positional {
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-}
-
-function bytesHandle(data: Uint8Array): Positional {
-  return {
-    read: (buffer, offset, length, position) => {
-      const part = data.subarray(position, Math.min(position + length, data.length));
-      buffer.set(part, offset);
-      return Promise.resolve({ bytesRead: part.length });
-    },
-  };
-}
 
 /** A positional reader that serves small reads from the last block it fetched. */
 class BlockReader {
@@ -72,7 +58,7 @@ export async function readPngText(
   /** The file's bytes when the caller already holds them (nothing is read then). */
   data?: Uint8Array,
 ): Promise<PngTextResult> {
-  if (data !== undefined) return walk(new BlockReader(bytesHandle(data), data.length), limits);
+  if (data !== undefined) return walk(new BlockReader(bytesPositional(data), data.length), limits);
   const handle = await open(filePath, 'r');
   try {
     const { size } = await handle.stat();

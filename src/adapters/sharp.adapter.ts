@@ -7,10 +7,10 @@
  * `{ ok: false, kind, reason }`, never a throw.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
+import { readSmallFile } from './fs.adapter.js';
 import { errorMessage } from '../domain/errors.js';
 import {
   STEALTH_HEADER_BITS,
@@ -200,13 +200,7 @@ async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): 
 const IN_MEMORY_MAX = 32 * 1024 * 1024;
 
 async function inMemory(file: string): Promise<string | Buffer> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    return size > 0 && size <= IN_MEMORY_MAX ? await handle.readFile() : file;
-  } finally {
-    await handle.close();
-  }
+  return (await readSmallFile(file, IN_MEMORY_MAX)) ?? file;
 }
 
 /** An image and the SHA-256 of its decoded pixels (`pixelHash`), when it decoded. */

@@ -199,25 +199,7 @@ function cosineTable(n: number): Float64Array {
  * `dct(dct(x, axis=0), axis=1)`: `y[k] = 2 Σ x[i] cos(π k (2i+1) / 2n)` along each axis.
  */
 export function dct2d(input: ArrayLike<number>, n: number): Float64Array {
-  if (input.length !== n * n) throw new Error(`dct2d: expected ${n * n} values`);
-  const cos = n === PHASH_DCT_SIZE ? COSINES : cosineTable(n);
-  const cols = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    for (let x = 0; x < n; x++) {
-      let s = 0;
-      for (let y = 0; y < n; y++) s += (input[y * n + x] ?? 0) * (cos[k * n + y] ?? 0);
-      cols[k * n + x] = 2 * s;
-    }
-  }
-  const out = new Float64Array(n * n);
-  for (let y = 0; y < n; y++) {
-    for (let k = 0; k < n; k++) {
-      let s = 0;
-      for (let x = 0; x < n; x++) s += (cols[y * n + x] ?? 0) * (cos[k * n + x] ?? 0);
-      out[y * n + k] = 2 * s;
-    }
-  }
-  return out;
+  return dct2dCorner(input, n, n);
 }
 
 /**

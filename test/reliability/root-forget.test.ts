@@ -13,21 +13,14 @@ import { runAlice } from '../helpers/cli.js';
 import { sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readIndex } from '../helpers/library.js';
 import { cleanupWorkspaces, workspace } from './helpers.js';
+import type { ForgetRootReport } from '../../src/services/scan/root-forget.js';
 
 afterAll(async () => {
   await killAllAgents();
   cleanupWorkspaces();
 });
 
-interface Forgot {
-  root: string;
-  dry_run: boolean;
-  configured: boolean;
-  reason: string;
-  marked_missing: number;
-  locations_removed: number;
-  assets_now_missing: number;
-}
+type Forgot = ForgetRootReport;
 
 async function alice(ws: Workspace, args: string[], code = 0): Promise<{ json: unknown; out: string }> {
   const r = await runAlice([...args, '--no-progress'], { env: ws.env, cwd: ws.dir, timeoutMs: 120_000 });
