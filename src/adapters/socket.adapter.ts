@@ -130,7 +130,15 @@ export async function serveSocket(
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
   }
-  const server = net.createServer((conn) => serveConnection(conn, handler, toError));
+  // Open connections, so that closing does not wait for a client that never hangs up (an
+  // `alice mcp` kept running by an assistant, a client stopped with SIGSTOP): server.close()
+  // alone waits for every connection to end, and the agent's stop would hang with it.
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((conn) => {
+    conns.add(conn);
+    conn.on('close', () => conns.delete(conn));
+    serveConnection(conn, handler, toError);
+  });
   const oldMask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -145,6 +153,7 @@ export async function serveSocket(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const conn of conns) conn.destroy();
         try {
           fs.unlinkSync(socketPath);
         } catch {

@@ -79,6 +79,20 @@ function raw(payload: string, n: number): Promise<{ lines: unknown[]; closed: bo
 }
 
 describe('serveSocket', () => {
+  it('closes at once even while a client keeps its connection open', async () => {
+    const srv = await start();
+    const idle = net.createConnection(sock);
+    await new Promise<void>((r) => idle.once('connect', () => r()));
+    const hungUp = new Promise<void>((r) => idle.once('close', () => r()));
+    const began = Date.now();
+    await srv.close();
+    server = undefined;
+    await hungUp;
+    // server.close() alone would wait for the client to hang up: forever.
+    expect(Date.now() - began).toBeLessThan(2000);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
   it('listens with owner-only permissions', async () => {
     await start();
     const st = fs.statSync(sock);
