@@ -50,7 +50,12 @@ export interface Analysis {
   warnings: string[];
   /** Set when the content is damaged (does not decode completely, or is not what its name says). */
   damage?: string;
-  /** SHA-256 of the decoded pixels (images): tells a metadata-only edit from a content change. */
+  /**
+   * SHA-256 of the coded image data, metadata left out (PNG, JPEG, WebP): tells a metadata-only
+   * edit from a content change without decoding the pixels.
+   */
+  imageHash?: string;
+  /** SHA-256 of the decoded pixels, for images without an image hash (GIF, TIFF, HEIF, …). */
   pixelHash?: string;
   /** When the generator made it (PNG `Creation Time` text, `tIME` chunk), ISO 8601. */
   generatedAt?: string;
@@ -58,6 +63,11 @@ export interface Analysis {
 
 export interface Analyser {
   analyse(file: string, media: MediaInfo): Promise<Analysis>;
+  /**
+   * SHA-256 of a file's decoded pixels, when it decodes: asked only to compare a file with an
+   * asset whose sidecar predates image hashes and records only a pixel hash.
+   */
+  pixelHash?(file: string): Promise<string | undefined>;
 }
 
 export interface Clock {

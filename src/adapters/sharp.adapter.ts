@@ -197,10 +197,29 @@ async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): 
  * opens and stats per image), which dominates the cost of small images. Larger files are decoded
  * from their path so memory stays bounded by the decodes in flight.
  */
-const IN_MEMORY_MAX = 32 * 1024 * 1024;
+export const IN_MEMORY_MAX = 32 * 1024 * 1024;
 
 async function inMemory(file: string): Promise<string | Buffer> {
   return (await readSmallFile(file, IN_MEMORY_MAX)) ?? file;
+}
+
+/**
+ * `analyseImage` of a file: from `data` when the caller holds its bytes, else read into memory
+ * when it is up to 32 MiB (see IN_MEMORY_MAX), else decoded from its path. One pipeline: JPEG and
+ * WebP shrink on load, nothing is held at full size.
+ */
+export async function analyseImageFile(
+  file: string,
+  opts?: Partial<ImageDecodeOptions>,
+  data?: Buffer,
+): Promise<ImageAnalysisResult> {
+  let input: string | Buffer;
+  try {
+    input = data ?? (await inMemory(file));
+  } catch (err) {
+    return failure(err, merge(opts));
+  }
+  return analyseImage(input, opts);
 }
 
 /** An image and the SHA-256 of its decoded pixels (`pixelHash`), when it decoded. */

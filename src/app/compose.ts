@@ -18,7 +18,14 @@ import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-pro
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
 import { analyseVideoFrame } from '../adapters/ffmpeg.adapter.js';
-import { analyseImageAndPixels, readStealthText } from '../adapters/sharp.adapter.js';
+import {
+  IN_MEMORY_MAX,
+  analyseImageAndPixels,
+  analyseImageFile,
+  pixelHash,
+  readStealthText,
+} from '../adapters/sharp.adapter.js';
+import { imageDataHash } from '../adapters/image-data-hash.adapter.js';
 import type { Config } from '../config/config.js';
 import { createEventBus } from '../events/event-bus.service.js';
 import { eventSettingsFromEnv } from '../events/event-settings.js';
@@ -120,8 +127,16 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       ? {}
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
     image: async (file, bytes) => {
-      const r = await analyseImageAndPixels(file, undefined, await bytes?.());
-      const pixels = r.ok ? r.pixelHash : undefined;
+      // The bytes once for both: the image hash walks them, the decode reads them from memory.
+      const data = (await bytes?.()) ?? (await readSmallFile(file, IN_MEMORY_MAX).catch(() => undefined));
+      const imageHash = await imageDataHash(file, data).catch(() => undefined);
+      // PNG, JPEG and WebP are identified by their coded data: one shrinking decode for the
+      // perceptual hashes. Other formats are decoded at full size once more for a pixel hash.
+      const r =
+        imageHash === undefined
+          ? await analyseImageAndPixels(file, undefined, data)
+          : await analyseImageFile(file, undefined, data);
+      const pixels = r.ok && 'pixelHash' in r && typeof r.pixelHash === 'string' ? r.pixelHash : undefined;
       return r.ok
         ? {
             ok: true,
@@ -129,6 +144,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
             height: r.height,
             hashes: r.hashes,
             format: r.format,
+            ...(imageHash === undefined ? {} : { imageHash }),
             ...(pixels === undefined ? {} : { pixelHash: pixels }),
           }
         : {
@@ -137,6 +153,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
             damaged: r.kind === 'corrupt' || r.kind === 'unsupported',
           };
     },
+    pixels: (file) => pixelHash(file),
     video: async (file) => {
       const r = await analyseVideoFrame(file);
       return r.ok

@@ -91,18 +91,35 @@ export function mergeOutsideEdit(fresh: Sidecar, previous: Sidecar, fileByteHash
   };
 }
 
+function same(a: unknown, b: unknown): boolean {
+  return typeof a === 'string' && a !== '' && a === b;
+}
+
 /**
  * Is a file that another program rewrote in place still the same asset? Yes when it carries
  * alice's `XMP-alice:ContentHash` naming the previous asset (the program kept alice's marker and
- * changed metadata), or when its decoded pixels hash to the previous content's (`pixel_hash`: a
- * metadata-only change by a program that knows nothing of alice). Not the perceptual hash, which
+ * changed metadata), or when its coded image data hash to the previous content's (`image_hash`),
+ * or its decoded pixels do (`pixel_hash`, for formats without an image hash and older sidecars):
+ * a metadata-only change by a program that knows nothing of alice. Not the perceptual hash, which
  * near-duplicates share: only identical pixels count.
  */
 export function sameAssetAfterEdit(fresh: Sidecar, previous: Sidecar): boolean {
   const marker = fresh.embedded_metadata?.['alice_content_hash'];
   if (typeof marker === 'string' && marker.toLowerCase() === previous.content_hash) return true;
-  const a = fresh.pixel_hash;
-  return typeof a === 'string' && a !== '' && a === previous.pixel_hash;
+  return same(fresh.image_hash, previous.image_hash) || same(fresh.pixel_hash, previous.pixel_hash);
+}
+
+/**
+ * Must the edited file's pixels be decoded to answer {@link sameAssetAfterEdit}? Only when the
+ * previous sidecar records a pixel hash and no image hash (written before image hashes) and the
+ * fresh analysis has no pixel hash: then only a pixel hash can match.
+ */
+export function needsPixelHash(fresh: Sidecar, previous: Sidecar): boolean {
+  return (
+    typeof previous.pixel_hash === 'string' &&
+    previous.image_hash === undefined &&
+    fresh.pixel_hash === undefined
+  );
 }
 
 /**
@@ -121,6 +138,7 @@ export function keepIdentityAfterEdit(fresh: Sidecar, previous: Sidecar, fileByt
     aliases,
   };
   if (fresh.embedded_metadata !== undefined) out.embedded_metadata = fresh.embedded_metadata;
+  if (out.image_hash === undefined && fresh.image_hash !== undefined) out.image_hash = fresh.image_hash;
   if (out.pixel_hash === undefined && fresh.pixel_hash !== undefined) out.pixel_hash = fresh.pixel_hash;
   return out;
 }

@@ -88,7 +88,12 @@ export interface Sidecar {
   file_mtime?: string;
   /** When the generator made it (PNG `Creation Time` text, `tIME` chunk; ISO 8601): the date before `file_mtime`. */
   generated_at?: string;
-  /** SHA-256 of the decoded pixels: equal for files that differ only in metadata. */
+  /**
+   * SHA-256 of the coded image data without the metadata around it (PNG, JPEG, WebP; see
+   * src/adapters/image-data-hash.adapter.ts): equal for files that differ only in metadata.
+   */
+  image_hash?: string;
+  /** SHA-256 of the decoded pixels: the same role for other image formats, and in older sidecars. */
   pixel_hash?: string;
   [key: string]: unknown;
 }
@@ -130,6 +135,7 @@ const sidecarSchema = z
     damage: z.string().optional(),
     file_mtime: z.string().optional(),
     generated_at: z.string().optional(),
+    image_hash: z.string().optional(),
     pixel_hash: z.string().optional(),
   })
   .loose();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/adapters/duckdb.adapter.js';
 import { sha256File } from '../../src/adapters/hash.adapter.js';
+import { pixelHash } from '../../src/adapters/sharp.adapter.js';
 import { Container } from '../../src/app/container.js';
 import { indexUpdate } from '../../src/app/index-ops.js';
 import { NO_PROGRESS } from '../../src/ports.js';
@@ -81,6 +82,51 @@ describe('in-place edit by another program', () => {
     expect(readSidecarJson(root, oldHash).analysis.understanding.description).toBe('my cat, painted');
     // A consistent state: the old asset is remembered as missing, which is not drift.
     expect((await verify(ws, { full: true })).problems).toEqual([]);
+  });
+});
+
+// Through the binary: the analyser that decodes (the in-process container's reads no pixels).
+describe('a metadata-only edit by another program keeps the asset', { timeout: 180_000 }, () => {
+  it('by the image hash; and by a pixel hash taken then for a sidecar older than image hashes', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const [now, legacy, repainted] = await images(root, ['now.png', 'legacy.jpg', 'repainted.png'], 120);
+    const built = await runAlice(['index', 'rebuild', '--json'], { env: ws.env });
+    expect(built.code, built.stderr).toBe(0);
+    const before = Object.fromEntries(
+      [now, legacy, repainted].map((f) => [f as string, sha256Of(f as string)]),
+    );
+    for (const f of [now, legacy, repainted]) {
+      expect(readSidecarJson(root, before[f as string] as string).image_hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // A sidecar written before image hashes: only the decoded pixels' hash.
+    const legacyPixels = await pixelHash(legacy as string);
+    expect(legacyPixels).toMatch(/^[0-9a-f]{64}$/);
+    editSidecarJson(root, before[legacy as string] as string, (s) => {
+      delete s.image_hash;
+      s.pixel_hash = legacyPixels as string;
+    });
+    for (const f of [now, legacy])
+      execFileSync('exiftool', ['-q', '-overwrite_original', '-XMP-dc:Subject+=endcard', f as string]);
+    // New pixels, same name: a new asset, whatever the sidecar holds.
+    fs.writeFileSync(repainted as string, await imageBytes('png', 130));
+    const later = new Date(Date.now() + 5000);
+    for (const f of [now, legacy, repainted]) fs.utimesSync(f as string, later, later);
+
+    const res = await runAlice(['index', 'update', '--json'], { env: ws.env });
+    expect(res.code, res.stderr).toBe(0);
+    const summary = res.json<ScanSummary>();
+
+    const idx = await readIndex(ws.searchDb);
+    for (const f of [now, legacy]) {
+      expect(sha256Of(f as string)).not.toBe(before[f as string]);
+      expect(idx.locations[f as string]?.content_hash).toBe(before[f as string]);
+      expect(readSidecarJson(root, before[f as string] as string).aliases).toContain(sha256Of(f as string));
+    }
+    const fresh = sha256Of(repainted as string);
+    expect(idx.locations[repainted as string]?.content_hash).toBe(fresh);
+    expect(readSidecarJson(root, fresh).derived_from).toBe(before[repainted as string]);
+    expect(summary.modified).toBe(3);
   });
 });
 

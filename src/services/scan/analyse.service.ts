@@ -47,11 +47,15 @@ export interface AnalyserParts {
       width: number;
       height: number;
       hashes: PerceptualHashes;
+      /** See Analysis.imageHash; without one (GIF, TIFF, …) the part gives `pixelHash` instead. */
+      imageHash?: string;
       pixelHash?: string;
       /** The format found in the bytes (sharp's name), to tell a renamed file from its extension. */
       format?: string;
     }>
   >;
+  /** SHA-256 of the decoded pixels (see Analyser.pixelHash). */
+  pixels?: (file: string) => Promise<string | undefined>;
   video?: (
     file: string,
   ) => Promise<
@@ -100,6 +104,16 @@ export class ContentAnalyser implements Analyser {
     opts: Partial<AnalyserOptions> = {},
   ) {
     this.decodes = new Limiter(opts.decodeConcurrency ?? 2);
+  }
+
+  async pixelHash(file: string): Promise<string | undefined> {
+    const part = this.parts.pixels;
+    if (part === undefined) return undefined;
+    try {
+      return await this.decodes.run(() => part(file));
+    } catch {
+      return undefined;
+    }
   }
 
   async analyse(file: string, media: MediaInfo): Promise<Analysis> {
@@ -154,6 +168,7 @@ export class ContentAnalyser implements Analyser {
       a.warnings.push(mismatch);
       a.damage = mismatch;
     }
+    if ('imageHash' in r && typeof r.imageHash === 'string') a.imageHash = r.imageHash;
     if ('pixelHash' in r && typeof r.pixelHash === 'string') a.pixelHash = r.pixelHash;
     if ('duration' in r && typeof r.duration === 'number') a.media.duration = r.duration;
     a.perceptual = r.hashes;

@@ -39,6 +39,7 @@ export function sidecarFromAnalysis(input: NewAssetInput): Sidecar {
     sidecar.embedded_metadata = analysis.embeddedMetadata;
   if (analysis.warnings.length > 0) sidecar.warnings = analysis.warnings;
   if (analysis.damage !== undefined) sidecar.damage = analysis.damage;
+  if (analysis.imageHash !== undefined) sidecar.image_hash = analysis.imageHash;
   if (analysis.pixelHash !== undefined) sidecar.pixel_hash = analysis.pixelHash;
   if (analysis.generatedAt !== undefined) sidecar.generated_at = analysis.generatedAt;
   if (input.mtimeMs !== undefined && Number.isFinite(input.mtimeMs) && input.mtimeMs > 0)

@@ -10,7 +10,12 @@ import { isInside } from '../../config/paths.js';
 import { ErrorCode, isAliceError } from '../../domain/errors.js';
 import { isMismatchDamage, MediaType, mediaInfoFor } from '../../domain/media.js';
 import type { Sidecar } from '../../domain/sidecar.js';
-import { keepIdentityAfterEdit, mergeOutsideEdit, sameAssetAfterEdit } from '../../domain/outside-edit.js';
+import {
+  keepIdentityAfterEdit,
+  mergeOutsideEdit,
+  needsPixelHash,
+  sameAssetAfterEdit,
+} from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
@@ -491,12 +496,18 @@ export class ScanService {
    * decoded pixels): its new bytes become an alias of that asset, which keeps its tags, history
    * and project selections. Returns false when the edit made new content.
    */
-  private async keepIdentity(pass: Pass, fresh: Sidecar, files: SeenFile[]): Promise<boolean> {
+  private async keepIdentity(pass: Pass, analysed: Sidecar, files: SeenFile[]): Promise<boolean> {
+    let fresh = analysed;
     const edited = files.find((f) => f.prev !== undefined && f.movedFrom === undefined);
     const prev = edited?.prev;
     if (edited === undefined || prev === undefined || prev.content_hash === fresh.content_hash) return false;
     const old = await pass.cache.get(prev.root, prev.content_hash);
-    if (old === null || !sameAssetAfterEdit(fresh, old)) return false;
+    if (old === null) return false;
+    if (!sameAssetAfterEdit(fresh, old) && needsPixelHash(fresh, old)) {
+      const pixels = await this.deps.analyser.pixelHash?.(edited.path);
+      if (pixels !== undefined) fresh = { ...fresh, pixel_hash: pixels };
+    }
+    if (!sameAssetAfterEdit(fresh, old)) return false;
     const asset = old.content_hash;
     const sidecar = keepIdentityAfterEdit(fresh, old, edited.byteHash as string);
     pass.summary.modified++;
