@@ -102,6 +102,23 @@ export async function writeFilesAtomic(
 }
 
 /** The whole file when it holds at most `max` bytes (one open), else undefined. */
+/**
+ * Reads a file whole when `admit(size)` says yes once its size is known (undefined otherwise, and
+ * for an empty file): lets a caller reserve memory for the bytes before they are read.
+ */
+export async function readFileIfAdmitted(
+  file: string,
+  admit: (size: number) => boolean,
+): Promise<Buffer | undefined> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size > 0 && admit(size) ? await handle.readFile() : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function readSmallFile(file: string, max: number): Promise<Buffer | undefined> {
   const handle = await fs.open(file, 'r');
   try {

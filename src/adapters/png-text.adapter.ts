@@ -31,6 +31,7 @@ class BlockReader {
   /** Up to `length` bytes at `position` (fewer at end of file). */
   async read(position: number, length: number): Promise<Uint8Array> {
     const end = Math.min(position + length, this.size);
+    if (this.handle.view !== undefined) return this.handle.view(position, end - position);
     if (position >= this.blockStart && end <= this.blockStart + this.block.length) {
       return this.block.subarray(position - this.blockStart, end - this.blockStart);
     }

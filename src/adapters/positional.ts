@@ -4,11 +4,15 @@
 export interface Positional {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   stat(): Promise<{ size: number }>;
+  /** Bytes in memory: up to `length` bytes at `position` as a view, nothing copied. */
+  view?(position: number, length: number): Uint8Array;
 }
 
-/** The same reads over a file already in memory. */
+/** The same reads over a file already in memory (and views of it, which `readAt` prefers). */
 export function bytesPositional(data: Uint8Array): Positional {
   return {
+    view: (position, length) =>
+      data.subarray(Math.min(position, data.length), Math.min(position + Math.max(0, length), data.length)),
     read: (buffer, offset, length, position) => {
       const part = data.subarray(position, Math.min(position + length, data.length));
       buffer.set(part, offset);
@@ -18,8 +22,12 @@ export function bytesPositional(data: Uint8Array): Positional {
   };
 }
 
-/** Up to `length` bytes at `position` (fewer at the end of the file), read until filled. */
+/**
+ * Up to `length` bytes at `position` (fewer at the end of the file), read until filled; a view,
+ * not a copy, of bytes in memory (callers must not write into it).
+ */
 export async function readAt(handle: Positional, position: number, length: number): Promise<Uint8Array> {
+  if (handle.view !== undefined) return handle.view(position, length);
   const buffer = new Uint8Array(Math.max(0, length));
   let filled = 0;
   while (filled < buffer.length) {

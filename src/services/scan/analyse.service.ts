@@ -35,8 +35,18 @@ export interface EmbeddedInfo {
  */
 export type FileBytes = () => Promise<Buffer | undefined>;
 
-/** Files up to this size are read once per analysis instead of once per part (header scan, text chunks, decode). */
-export const SHARED_READ_MAX_BYTES = 1024 * 1024;
+/**
+ * Files up to this size are read once per analysis instead of once per part (header scan, text
+ * chunks, image hash, decode): a part that walks a file's structure with positional reads waits
+ * behind the decodes for the thread pool at each read.
+ */
+export const SHARED_READ_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * At most this many bytes of shared reads are held by the analyses in flight together; a file that
+ * would go over it is read by each part from its path instead (it never waits).
+ */
+export const SHARED_READ_BUDGET_BYTES = 128 * 1024 * 1024;
 
 export interface AnalyserParts {
   image?: (
@@ -66,8 +76,11 @@ export interface AnalyserParts {
     file: string,
     bytes?: FileBytes,
   ) => Promise<{ chunks: Record<string, string>; warnings: string[]; time?: string | undefined }>;
-  /** Reads a small file whole (see FileBytes); without it every part reads from the path. */
-  readSmall?: (file: string, max: number) => Promise<Buffer | undefined>;
+  /**
+   * Reads a file whole when `admit(size)` agrees (see FileBytes); without it every part reads
+   * from the path.
+   */
+  readSmall?: (file: string, admit: (size: number) => boolean) => Promise<Buffer | undefined>;
   /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
   stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
   generation?: (input: GenerationInput) => {
@@ -94,16 +107,22 @@ export interface AnalyserOptions {
    * the CPU-bound part; this bounds the CPU and the memory held by decoded pixels. Default 2.
    */
   decodeConcurrency: number;
+  /** See SHARED_READ_BUDGET_BYTES (the default). */
+  sharedReadBudget: number;
 }
 
 export class ContentAnalyser implements Analyser {
   private readonly decodes: Limiter;
+  /** Bytes of shared reads held by the analyses in flight (see SHARED_READ_BUDGET_BYTES). */
+  private held = 0;
+  private readonly budget: number;
 
   constructor(
     private readonly parts: AnalyserParts,
     opts: Partial<AnalyserOptions> = {},
   ) {
     this.decodes = new Limiter(opts.decodeConcurrency ?? 2);
+    this.budget = opts.sharedReadBudget ?? SHARED_READ_BUDGET_BYTES;
   }
 
   async pixelHash(file: string): Promise<string | undefined> {
@@ -117,9 +136,17 @@ export class ContentAnalyser implements Analyser {
   }
 
   async analyse(file: string, media: MediaInfo): Promise<Analysis> {
+    const shared = this.bytesOf(file);
+    try {
+      return await this.analyseWith(file, media, shared?.bytes);
+    } finally {
+      this.held -= shared?.held() ?? 0;
+    }
+  }
+
+  private async analyseWith(file: string, media: MediaInfo, bytes: FileBytes | undefined): Promise<Analysis> {
     const a = emptyAnalysis(media);
     const w = a.warnings;
-    const bytes = this.bytesOf(file);
     await this.visual(file, media, a, bytes);
     const embedded =
       this.parts.embedded === undefined
@@ -140,14 +167,24 @@ export class ContentAnalyser implements Analyser {
   }
 
   /**
-   * One read of a small file for every part of this analysis (a failed read gives undefined: the
-   * parts then read the path themselves and report the problem as they did).
+   * One read of a file for every part of this analysis, when it is small enough and the budget
+   * has room (a failed read gives undefined: the parts then read the path themselves and report
+   * the problem as they did). `held` is what this analysis holds, released when it ends.
    */
-  private bytesOf(file: string): FileBytes | undefined {
+  private bytesOf(file: string): { bytes: FileBytes; held: () => number } | undefined {
     const read = this.parts.readSmall;
     if (read === undefined) return undefined;
     let once: Promise<Buffer | undefined> | undefined;
-    return () => (once ??= read(file, SHARED_READ_MAX_BYTES).catch(() => undefined));
+    let mine = 0;
+    // The bytes are reserved once the size is known, before they are read.
+    const admit = (size: number): boolean => {
+      if (size > SHARED_READ_MAX_BYTES || this.held + size > this.budget) return false;
+      mine = size;
+      this.held += size;
+      return true;
+    };
+    const bytes: FileBytes = () => (once ??= read(file, admit).catch(() => undefined));
+    return { bytes, held: () => mine };
   }
 
   private async visual(file: string, media: MediaInfo, a: Analysis, bytes?: FileBytes): Promise<void> {
