@@ -47,6 +47,11 @@ export interface EventBusOptions {
 
 const BATCH = 500;
 const RETRY_MS = 1000;
+/**
+ * A new event waits this long for others before the loop persists them: a scan that emits one
+ * event per file then writes the clock and the log once per few dozen events, not once per event.
+ */
+const COALESCE_MS = 25;
 const DAY_MS = 86_400_000;
 
 /**
@@ -111,6 +116,7 @@ class QueuedEventBus implements EventBus {
   private loop: Promise<void> | undefined;
   private again = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   private lastError: unknown;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -167,7 +173,7 @@ class QueuedEventBus implements EventBus {
       if (this.closed) throw new Error(`event bus closed with ${this.queue.length} events not persisted`);
       if (this.retryTimer !== undefined)
         throw new Error(`events not persisted: ${errorMessage(this.lastError)}`);
-      this.kick();
+      this.kick(true);
       await this.loop;
     }
     await this.loop;
@@ -182,6 +188,7 @@ class QueuedEventBus implements EventBus {
     }
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.startTimer);
     clearTimeout(this.retryTimer);
     await this.loop;
     await this.deps.sink.close();
@@ -191,19 +198,31 @@ class QueuedEventBus implements EventBus {
     return this.queue.length + this.deps.sink.backlog();
   }
 
-  /** Starts the loop unless it runs or waits for a retry; a running loop picks up new work. */
-  private kick(): void {
+  /**
+   * Starts the loop unless it runs or waits for a retry; a running loop picks up new work. Unless
+   * `now`, a few events are given COALESCE_MS to be joined by others first.
+   */
+  private kick(now = false): void {
     if (this.closed || this.retryTimer !== undefined) return;
     if (this.loop !== undefined) {
       this.again = true;
       return;
     }
+    if (!now && this.queue.length < BATCH) {
+      this.startTimer ??= setTimeout(() => {
+        this.startTimer = undefined;
+        this.kick(true);
+      }, COALESCE_MS);
+      return;
+    }
+    clearTimeout(this.startTimer);
+    this.startTimer = undefined;
     this.again = false;
     this.loop = this.run()
       .catch((err: unknown) => this.deps.logger('error', `event loop: ${errorMessage(err)}`))
       .finally(() => {
         this.loop = undefined;
-        if (this.again || this.queue.length > 0) this.kick();
+        if (this.again || this.queue.length > 0) this.kick(true);
       });
   }
 

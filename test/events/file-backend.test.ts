@@ -32,6 +32,32 @@ async function setup(
 }
 
 describe('file backend', () => {
+  it('persists events emitted one by one without a flush, within moments of the last', async () => {
+    const { opts, source } = await setup();
+    const bus = await createEventBus(opts);
+    try {
+      for (let i = 0; i < 30; i++) {
+        bus.emit('asset.discovered', {
+          content_hash: HASH,
+          path: `/lib/${i}.png`,
+          root: '/lib',
+          media_type: 'image',
+          size: i + 1,
+        });
+        await sleep(2);
+      }
+      let seen = 0;
+      for (let waited = 0; waited < 2000 && seen < 30; waited += 50) {
+        await sleep(50);
+        seen = (await collect(readEvents(source))).length;
+      }
+      expect(seen).toBe(30);
+      expect(bus.backlog()).toBe(0);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('writes events in order to the daily file with the documented payloads', async () => {
     const { opts, source } = await setup();
     const bus = await createEventBus(opts);
