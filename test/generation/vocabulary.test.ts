@@ -10,6 +10,7 @@ import {
   mergeVocabularies,
   parseVocabulary,
   tagsFromPrompt,
+  tagsFromPromptByEveryMatcher,
   type Vocabulary,
 } from '../../src/domain/vocabulary.js';
 import { formatTag } from '../../src/domain/tags.js';
@@ -19,6 +20,59 @@ const tags = (prompt: string, vocab: Vocabulary = DEFAULT_VOCABULARY): string[] 
   tagsFromPrompt(prompt, vocab).map(formatTag);
 
 describe('tagsFromPrompt', () => {
+  it('tries only the matchers a prompt can meet, with the answer of trying every one', () => {
+    const vocab = mergeVocabularies(
+      DEFAULT_VOCABULARY,
+      parseVocabulary({
+        odd: {
+          'r&b': null,
+          '#hashtag': null,
+          ':)': null,
+          'ab.cd': null,
+          straße: ['σοφία'],
+          kelvin: ['Kitten'],
+          sun: null,
+          σigma: null,
+        },
+      }),
+    );
+    const words = [
+      ...Object.values(vocab).flatMap((w) => Object.entries(w).flatMap(([c, s]) => [c, ...s])),
+      'R&B',
+      '#HashTag',
+      ':)',
+      'AB.CD',
+      'STRAẞE',
+      'ΣΟΦΊΑ',
+      'σοφίας',
+      '\u212Aitten',
+      'ſun',
+      'ςigma',
+      'x',
+      '12',
+    ];
+    const seps = [' ', ', ', '_', '-', '(', ')', ':1.2', '', '.', '  '];
+    let state = 7;
+    const next = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state % n;
+    };
+    let checked = 0;
+    for (let i = 0; i < 400; i++) {
+      const parts: string[] = [];
+      for (let k = 0, n = 1 + next(12); k < n; k++) {
+        let w = words[next(words.length)] as string;
+        if (next(3) === 0) w = w.toUpperCase();
+        parts.push(w, seps[next(seps.length)] as string);
+      }
+      const prompt = parts.join('');
+      const want = tagsFromPromptByEveryMatcher(prompt, vocab);
+      expect(tagsFromPrompt(prompt, vocab), prompt).toEqual(want);
+      checked += want.length;
+    }
+    expect(checked).toBeGreaterThan(400); // the prompts did hit the vocabulary
+  });
+
   it('tags a typical prompt with the default vocabulary', () => {
     expect(
       tags(
