@@ -2,9 +2,11 @@
  * The only file that imports DuckDB. Exposes a small `Db` port (run, all, transaction, close) and
  * turns DuckDB's raw lock/corruption errors into AliceErrors with a hint.
  *
- * Two connections on one instance: writes (and reads inside a transaction) use the write
- * connection, one transaction at a time; reads outside a transaction use their own read
- * connection, so they see only committed data and are never blocked by a long write.
+ * Connections on one instance: writes (and reads inside a transaction) use the write connection,
+ * one transaction at a time; reads outside a transaction use read connections of their own, so
+ * they see only committed data and are never blocked by a long write. There are two read
+ * connections and a read takes the one with fewer reads in flight, so two reads started together
+ * (a page's rows and its locations) run at the same time.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
@@ -98,7 +100,7 @@ class DuckDb implements Db {
   readonly readOnly: boolean;
   private readonly instance: DuckDBInstance;
   private readonly conn: DuckDBConnection;
-  private readonly readConn: DuckDBConnection;
+  private readonly readConns: readonly { conn: DuckDBConnection; busy: number }[];
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inside = new AsyncLocalStorage<boolean>();
   private closed = false;
@@ -111,13 +113,13 @@ class DuckDb implements Db {
     readOnly: boolean,
     instance: DuckDBInstance,
     conn: DuckDBConnection,
-    readConn: DuckDBConnection,
+    readConns: readonly DuckDBConnection[],
   ) {
     this.file = file;
     this.readOnly = readOnly;
     this.instance = instance;
     this.conn = conn;
-    this.readConn = readConn;
+    this.readConns = readConns.map((c) => ({ conn: c, busy: 0 }));
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
@@ -161,17 +163,27 @@ class DuckDb implements Db {
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     // Inside a transaction a read must see its own writes; outside, only committed data.
-    const conn = this.inside.getStore() === true ? this.conn : this.readConn;
+    const read = this.inside.getStore() === true ? undefined : this.idleReadConn();
+    const conn = read?.conn ?? this.conn;
     this.reading++;
+    if (read !== undefined) read.busy++;
     try {
       const reader = await conn.runAndReadAll(sql, params.map(toValue));
       return reader.getRowObjectsJS() as T[];
     } catch (err) {
       throw mapRunError(this.file, err);
     } finally {
+      if (read !== undefined) read.busy--;
       this.reading--;
       if (this.closed && this.reading === 0) this.closeNow();
     }
+  }
+
+  /** The read connection with the fewest reads in flight (the first of equals). */
+  private idleReadConn(): { conn: DuckDBConnection; busy: number } | undefined {
+    let best: { conn: DuckDBConnection; busy: number } | undefined;
+    for (const r of this.readConns) if (best === undefined || r.busy < best.busy) best = r;
+    return best;
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,7 +217,7 @@ class DuckDb implements Db {
     if (this.released) return;
     this.released = true;
     try {
-      this.readConn.closeSync();
+      for (const r of this.readConns) r.conn.closeSync();
       this.conn.closeSync();
     } finally {
       this.instance.closeSync();
@@ -252,8 +264,8 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     // Owner-only: the index holds prompts, paths and tags (DuckDB creates it 0644).
     if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
-    const readConn = await instance.connect();
-    return new DuckDb(file, readOnly, instance, conn, readConn);
+    const readConns = [await instance.connect(), await instance.connect()];
+    return new DuckDb(file, readOnly, instance, conn, readConns);
   } catch (err) {
     instance.closeSync();
     throw mapOpenError(file, err);

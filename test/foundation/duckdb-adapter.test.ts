@@ -107,6 +107,22 @@ describe('Db reads are isolated from a running transaction', () => {
   });
 });
 
+describe('Db reads started together', () => {
+  it('run on two read connections (one after the other share one); inside a transaction, on the write connection', async () => {
+    const d = await fresh();
+    const conn = async (): Promise<bigint> =>
+      (await d.all<{ c: bigint }>('SELECT current_connection_id() AS c'))[0]?.c ?? -1n;
+    const together = await Promise.all([conn(), conn()]);
+    expect(new Set(together).size).toBe(2);
+    const alone = [await conn(), await conn()];
+    expect(alone[0]).toBe(alone[1]);
+    expect(together).toContain(alone[0]);
+    const inside = await d.transaction(() => Promise.all([conn(), conn()]));
+    expect(inside[0]).toBe(inside[1]);
+    expect(together).not.toContain(inside[0]);
+  });
+});
+
 describe('openDb memory settings', () => {
   it('hands freed memory back: allocator flush at 4 MB with background purge threads, and the given limit', async () => {
     db = await openDb(':memory:', { memoryLimit: '64MB' });
