@@ -216,7 +216,8 @@ export class AssetRepository {
 
   private async insertChildren(part: readonly AssetEntry[], idOf: (hash: string) => number): Promise<void> {
     // Postings copy their asset's sort time, presence and document length (schema version 6):
-    // read from the rows just written, by asset_id (an index lookup of this chunk's ids).
+    // read from the rows just written, by asset_id (an index lookup of this chunk's ids). One tag
+    // posting per asset and key (version 7): a sidecar listing `Cat` and `cat` gives one row.
     const chunkIds = part.map((e) => idOf(e.asset.content_hash));
     const copy = `(SELECT a.asset_id, ${POSTING_COPY_SQL}, a.doc_len FROM assets a
       WHERE a.asset_id IN (${placeholders(chunkIds.length)})) c`;
@@ -231,7 +232,8 @@ export class AssetRepository {
          FROM (SELECT unnest(?::JSON::BIGINT[]) AS asset_id, unnest(?::JSON::VARCHAR[]) AS category,
            unnest(?::JSON::VARCHAR[]) AS value, unnest(?::JSON::VARCHAR[]) AS value_norm,
            unnest(?::JSON::VARCHAR[]) AS source) v
-         JOIN ${copy} ON c.asset_id = v.asset_id`,
+         JOIN ${copy} ON c.asset_id = v.asset_id
+         QUALIFY row_number() OVER (PARTITION BY v.asset_id, v.category, v.value_norm ORDER BY v.value, v.source) = 1`,
         [list('asset_id'), list('category'), list('value'), list('value_norm'), list('source'), ...chunkIds],
       );
       await this.db.run(

@@ -267,8 +267,17 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
   ],
   // 7 (issue 17): locations carry their asset's integer id (see LOCATIONS_COLUMNS), indexed.
-  // DuckDB cannot add a column to a table with a primary key: the table is copied.
+  // DuckDB cannot add a column to a table with a primary key: the table is copied. And one tag
+  // posting per asset and tag_key (the smallest value of the ones that normalise alike), so the
+  // postings of a tag are its assets without a DISTINCT.
   [
+    `CREATE TABLE asset_tags_v7 ${ASSET_TAGS_COLUMNS}`,
+    `INSERT INTO asset_tags_v7
+     SELECT * FROM asset_tags
+     QUALIFY row_number() OVER (PARTITION BY asset_id, tag_key ORDER BY value, source) = 1
+     ORDER BY tag_key, asset_id`,
+    `DROP TABLE asset_tags`,
+    `ALTER TABLE asset_tags_v7 RENAME TO asset_tags`,
     `CREATE TABLE locations_v7 ${LOCATIONS_COLUMNS}`,
     `INSERT INTO locations_v7
      SELECT l.*, a.asset_id FROM locations l LEFT JOIN assets a ON a.content_hash = l.content_hash ORDER BY l.path`,

@@ -340,7 +340,8 @@ export class SearchRepository {
    * Newest or oldest first (also relevance without prompt terms or words). With a `category:value`
    * tag among the filters, the matches are that tag's postings: their `sort_at` and `present` are
    * copies of the asset's, so the page and the total read only those postings, joining `assets`
-   * only for the other filters there are.
+   * only for the other filters there are. An asset has one posting per tag key (schema version 7),
+   * so they need no DISTINCT (which took half of the statement's time at a million assets).
    */
   private sortedPage(q: ResolvedSearch): PageHead {
     const driver = q.sort === 'newest' || q.sort === 'oldest' || q.sort === 'relevance' ? tagDriver(q) : null;
@@ -352,7 +353,7 @@ export class SearchRepository {
       const rest = w.parts.length === 0 ? '' : `AND ${w.sql}`;
       const join = w.parts.length === 0 ? '' : 'JOIN assets a ON a.asset_id = p.asset_id';
       return {
-        ctes: `WITH m AS MATERIALIZED (SELECT DISTINCT p.asset_id, p.sort_at AS k0 FROM asset_tags p ${join}
+        ctes: `WITH m AS MATERIALIZED (SELECT p.asset_id, p.sort_at AS k0 FROM asset_tags p ${join}
           WHERE p.tag_key = ?::BIGINT ${present} ${rest})`,
         params,
         spec,
