@@ -609,6 +609,10 @@ describe('answers equal a full scan', () => {
           const page = await service.search(parseSearchFilters({ ...filters, limit: 5, offset: 3 }));
           expect(page.total).toBe(expected.length);
           expect(page.results.map((r) => r.content_hash)).toEqual(expected.slice(3, 8));
+          // Pages start and end inside runs of equal dates: the locations follow the rows.
+          expect(page.results.map((r) => r.locations)).toEqual(
+            expected.slice(3, 8).map((h) => pathsOf(h, false)),
+          );
         }
         // With missing assets: every known copy, present or not.
         const all = await service.search(
