@@ -79,7 +79,7 @@ const GENERATE = [
   `INSERT INTO search_terms SELECT term_key, any_value(term) FROM prompt_terms GROUP BY term_key`,
   `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
   `INSERT INTO locations SELECT file_path, content_hash, content_hash, '/lib', substr(file_path, 6), file_size, 0, 0,
-     true, first_seen, first_seen, NULL FROM assets`,
+     true, first_seen, first_seen, NULL, asset_id FROM assets`,
   `INSERT INTO perceptual_hashes (content_hash, phash, phash_u64, dhash_u64, ahash_u64)
      SELECT h, lpad(lower(to_hex(p)), 16, '0'), p, hash(h || 'd'), hash(h || 'a') FROM (
        SELECT h, CASE WHEN i % 10 = 0

@@ -2,14 +2,25 @@
  * The only file that imports DuckDB. Exposes a small `Db` port (run, all, transaction, close) and
  * turns DuckDB's raw lock/corruption errors into AliceErrors with a hint.
  *
- * Two connections on one instance: writes (and reads inside a transaction) use the write
- * connection, one transaction at a time; reads outside a transaction use their own read
- * connection, so they see only committed data and are never blocked by a long write.
+ * Connections on one instance: writes (and reads inside a transaction) use the write connection,
+ * one transaction at a time; reads outside a transaction use read connections of their own, so
+ * they see only committed data and are never blocked by a long write. There are two read
+ * connections and a read takes the one with fewer reads in flight, so two reads started together
+ * (a page's rows and its locations) run at the same time. A read connection keeps the statements
+ * it ran with parameters prepared (the last {@link PREPARED_MAX}): running one again binds the new
+ * values without parsing and planning it again (DuckDB replans it by itself when a table it reads
+ * was replaced).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  type DuckDBResultReader,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { AliceError, ErrorCode, errorMessage } from '../domain/errors.js';
 
 export type SqlParam = string | number | bigint | boolean | null;
@@ -93,17 +104,68 @@ function toValue(p: SqlParam): DuckDBValue {
   return p;
 }
 
+/** Prepared statements a read connection keeps, the least recently run dropped first. */
+const PREPARED_MAX = 32;
+
+/** A read connection, its reads in flight and the statements it keeps prepared, by SQL text. */
+class ReadConn {
+  busy = 0;
+  private readonly prepared = new Map<string, { ps: DuckDBPreparedStatement; running: boolean }>();
+
+  constructor(readonly conn: DuckDBConnection) {}
+
+  async read(sql: string, values: DuckDBValue[]): Promise<DuckDBResultReader> {
+    if (values.length === 0) return this.conn.runAndReadAll(sql);
+    let kept = this.prepared.get(sql);
+    // Already running for another read of this connection (DuckDB runs them one after the other):
+    // this one is prepared on its own.
+    if (kept?.running === true) return this.conn.runAndReadAll(sql, values);
+    if (kept === undefined) {
+      let ps: DuckDBPreparedStatement;
+      try {
+        ps = await this.conn.prepare(sql);
+      } catch {
+        // Not one preparable statement: run it as given (a SQL error is then thrown from there).
+        return this.conn.runAndReadAll(sql, values);
+      }
+      kept = this.prepared.get(sql) ?? { ps, running: false };
+      if (kept.ps !== ps) ps.destroySync();
+    }
+    if (kept.running) return this.conn.runAndReadAll(sql, values);
+    this.keep(sql, kept);
+    kept.running = true;
+    try {
+      kept.ps.bind(values);
+      return await kept.ps.runAndReadAll();
+    } finally {
+      kept.running = false;
+    }
+  }
+
+  /** Marks `sql` most recently used; drops the least recently used beyond PREPARED_MAX. */
+  private keep(sql: string, kept: { ps: DuckDBPreparedStatement; running: boolean }): void {
+    this.prepared.delete(sql);
+    this.prepared.set(sql, kept);
+    for (const [old, entry] of this.prepared) {
+      if (this.prepared.size <= PREPARED_MAX) break;
+      if (entry.running) continue;
+      this.prepared.delete(old);
+      entry.ps.destroySync();
+    }
+  }
+}
+
 class DuckDb implements Db {
   readonly file: string;
   readonly readOnly: boolean;
   private readonly instance: DuckDBInstance;
   private readonly conn: DuckDBConnection;
-  private readonly readConn: DuckDBConnection;
+  private readonly readConns: readonly ReadConn[];
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inside = new AsyncLocalStorage<boolean>();
   private closed = false;
   private released = false;
-  /** Reads in flight on the read connection (close waits for them). */
+  /** Reads in flight on the read connections (close waits for them). */
   private reading = 0;
 
   constructor(
@@ -111,13 +173,13 @@ class DuckDb implements Db {
     readOnly: boolean,
     instance: DuckDBInstance,
     conn: DuckDBConnection,
-    readConn: DuckDBConnection,
+    readConns: readonly DuckDBConnection[],
   ) {
     this.file = file;
     this.readOnly = readOnly;
     this.instance = instance;
     this.conn = conn;
-    this.readConn = readConn;
+    this.readConns = readConns.map((c) => new ReadConn(c));
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
@@ -161,17 +223,29 @@ class DuckDb implements Db {
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     // Inside a transaction a read must see its own writes; outside, only committed data.
-    const conn = this.inside.getStore() === true ? this.conn : this.readConn;
+    const read = this.inside.getStore() === true ? undefined : this.idleReadConn();
     this.reading++;
+    if (read !== undefined) read.busy++;
     try {
-      const reader = await conn.runAndReadAll(sql, params.map(toValue));
+      const values = params.map(toValue);
+      const reader = await (read === undefined
+        ? this.conn.runAndReadAll(sql, values)
+        : read.read(sql, values));
       return reader.getRowObjectsJS() as T[];
     } catch (err) {
       throw mapRunError(this.file, err);
     } finally {
+      if (read !== undefined) read.busy--;
       this.reading--;
       if (this.closed && this.reading === 0) this.closeNow();
     }
+  }
+
+  /** The read connection with the fewest reads in flight (the first of equals). */
+  private idleReadConn(): ReadConn | undefined {
+    let best: ReadConn | undefined;
+    for (const r of this.readConns) if (best === undefined || r.busy < best.busy) best = r;
+    return best;
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,7 +279,7 @@ class DuckDb implements Db {
     if (this.released) return;
     this.released = true;
     try {
-      this.readConn.closeSync();
+      for (const r of this.readConns) r.conn.closeSync();
       this.conn.closeSync();
     } finally {
       this.instance.closeSync();
@@ -252,8 +326,8 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     // Owner-only: the index holds prompts, paths and tags (DuckDB creates it 0644).
     if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
-    const readConn = await instance.connect();
-    return new DuckDb(file, readOnly, instance, conn, readConn);
+    const readConns = [await instance.connect(), await instance.connect()];
+    return new DuckDb(file, readOnly, instance, conn, readConns);
   } catch (err) {
     instance.closeSync();
     throw mapOpenError(file, err);

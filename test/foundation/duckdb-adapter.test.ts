@@ -107,6 +107,57 @@ describe('Db reads are isolated from a running transaction', () => {
   });
 });
 
+describe('Db reads started together', () => {
+  it('run on two read connections (one after the other share one); inside a transaction, on the write connection', async () => {
+    const d = await fresh();
+    const conn = async (): Promise<bigint> =>
+      (await d.all<{ c: bigint }>('SELECT current_connection_id() AS c'))[0]?.c ?? -1n;
+    const together = await Promise.all([conn(), conn()]);
+    expect(new Set(together).size).toBe(2);
+    const alone = [await conn(), await conn()];
+    expect(alone[0]).toBe(alone[1]);
+    expect(together).toContain(alone[0]);
+    const inside = await d.transaction(() => Promise.all([conn(), conn()]));
+    expect(inside[0]).toBe(inside[1]);
+    expect(together).not.toContain(inside[0]);
+  });
+});
+
+describe('Db reads keep their statements prepared', () => {
+  it('a read run again after its table was replaced (as sorting the search tables does) reads the new table', async () => {
+    const d = await fresh();
+    await d.run('INSERT INTO t VALUES (1), (2), (3)');
+    const atLeast = async (v: number): Promise<number[]> =>
+      (await d.all<{ v: number }>('SELECT v FROM t WHERE v >= ? ORDER BY v', [v])).map((r) => Number(r.v));
+    expect(await atLeast(2)).toEqual([2, 3]);
+    await d.transaction(async () => {
+      await d.run('CREATE TABLE t_sorted (v INTEGER, extra VARCHAR)');
+      await d.run(`INSERT INTO t_sorted SELECT v * 10, 'x' FROM t ORDER BY v DESC`);
+      await d.run('DROP TABLE t');
+      await d.run('ALTER TABLE t_sorted RENAME TO t');
+    });
+    expect(await atLeast(2)).toEqual([10, 20, 30]);
+    await d.run('DROP TABLE t');
+    await expect(atLeast(2)).rejects.toThrow(/t does not exist/);
+    await d.run('CREATE TABLE t (v BIGINT)');
+    await d.run('INSERT INTO t VALUES (7)');
+    expect(await atLeast(2)).toEqual([7]);
+  });
+
+  it('the same read started several times at once, and more reads than are kept, each give their own answer', async () => {
+    const d = await fresh();
+    await d.run('INSERT INTO t SELECT range FROM range(100)');
+    const one = async (v: number): Promise<number> =>
+      Number((await d.all<{ v: number }>('SELECT v FROM t WHERE v = ?', [v]))[0]?.v);
+    expect(await Promise.all([1, 2, 3, 4, 5, 6].map(one))).toEqual([1, 2, 3, 4, 5, 6]);
+    for (let k = 0; k < 80; k++) {
+      const rows = await d.all<{ n: bigint }>(`SELECT count(*) AS n FROM t WHERE v < ? AND ${k} >= 0`, [k]);
+      expect(rows[0]?.n).toBe(BigInt(k));
+    }
+    expect(await Promise.all([7, 8].map(one))).toEqual([7, 8]);
+  });
+});
+
 describe('openDb memory settings', () => {
   it('hands freed memory back: allocator flush at 4 MB with background purge threads, and the given limit', async () => {
     db = await openDb(':memory:', { memoryLimit: '64MB' });

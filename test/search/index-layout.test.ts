@@ -66,6 +66,8 @@ function specs(n: number): Spec[] {
       `style:${['Cyberpunk', 'noir', 'Ukiyo-e'][i % 3]}`,
       `mood:${i % 4 === 0 ? 'calm' : 'tense'}`,
       `subject:s${i % 5}`,
+      // A hand-edited sidecar may list a tag twice, in two spellings that normalise alike.
+      ...(i % 11 === 0 ? [`style:${['Cyberpunk', 'noir', 'Ukiyo-e'][i % 3]?.toUpperCase()}`] : []),
     ],
     prompt:
       i % 6 === 5
@@ -218,14 +220,31 @@ async function writeV1(db: Db, n: number): Promise<void> {
   }
 }
 
-/** Writes the same library through today's write path. */
-async function writeCurrent(db: Db, n: number): Promise<AssetRepository> {
+/**
+ * Writes the same library through today's write path: assets then their locations, or (as a scan
+ * writes new content) the locations first.
+ */
+async function writeCurrent(
+  db: Db,
+  n: number,
+  order: 'assets first' | 'locations first' = 'assets first',
+): Promise<AssetRepository> {
   await migrate(db);
   const repo = new AssetRepository(db);
   const built = specs(n).map((s, i) => entryOf(i, s));
+  if (order === 'locations first') await repo.upsertLocations(built.map((b) => b.location));
   await repo.upsertAssets(built.map((b) => b.entry));
-  await repo.upsertLocations(built.map((b) => b.location));
+  if (order === 'assets first') await repo.upsertLocations(built.map((b) => b.location));
   return repo;
+}
+
+/** Locations whose `asset_id` (version 7) is not their content's asset id (none when all are linked). */
+async function unlinkedLocations(db: Db): Promise<unknown[]> {
+  const rows = await db.all<{ path: string }>(
+    `SELECT l.path FROM locations l LEFT JOIN assets a ON a.content_hash = l.content_hash
+     WHERE l.asset_id IS DISTINCT FROM a.asset_id ORDER BY l.path`,
+  );
+  return rows.map((r) => r.path);
 }
 
 function serviceOf(db: Db): SearchService {
@@ -343,6 +362,18 @@ describe('migration from schema version 1', () => {
         );
         expect(missing[0]?.n).toBe(0n);
       }
+      // Version 7: every location carries its asset's id, and an asset has one tag posting per
+      // key (the sidecars list some tags twice), in the upgraded and in a fresh index.
+      for (const db of [upgraded, fresh]) {
+        expect(await unlinkedLocations(db)).toEqual([]);
+        const twice = await db.all<{ n: bigint }>(
+          `SELECT count(*) AS n FROM (SELECT asset_id, tag_key FROM asset_tags GROUP BY ALL HAVING count(*) > 1)`,
+        );
+        expect(twice[0]?.n).toBe(0n);
+      }
+      expect(
+        (await upgraded.all(`SELECT count(*) AS n FROM asset_tags WHERE value = 'CYBERPUNK'`))[0],
+      ).toEqual({ n: BigInt(specs(n).filter((_, i) => i % 33 === 0).length) });
       // Version 6: every posting carries its asset's sort time, presence and document length.
       for (const table of ['asset_tags', 'prompt_terms']) {
         const off = await upgraded.all<{ n: bigint }>(
@@ -392,6 +423,34 @@ describe('tags and terms sorted by key', () => {
       expect((await serviceOf(db).search(parseSearchFilters({ tags: ['subject:s0'] }))).total).toBe(
         specs(31).filter((s) => s.status === 'present' && s.tags.includes('subject:s0')).length,
       );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('locations carry their asset id', () => {
+  it("locations carried over from a previous index take this index's asset ids", async () => {
+    const prevFile = path.join(dir, 'prev.duckdb');
+    const prev = await openDb(prevFile);
+    await writeCurrent(prev, 12);
+    prev.close();
+    const db = await openDb(path.join(dir, 'carry.duckdb'));
+    try {
+      await migrate(db);
+      const repo = new AssetRepository(db);
+      // Other content first, so the carried assets get other ids than they had.
+      const other = entryOf(500, specs(1)[0]!);
+      await repo.upsertLocations([{ ...other.location, root: '/other', path: '/other/x.png' }]);
+      await repo.upsertAssets([
+        { ...other.entry, asset: { ...other.entry.asset, file_path: '/other/x.png' } },
+      ]);
+      const carried = await repo.carryOverRoots(prevFile, [ROOT], SCHEMA_VERSION);
+      expect(carried).toEqual({ assets: 12, locations: 12 });
+      expect(await unlinkedLocations(db)).toEqual([]);
+      const res = await serviceOf(db).search(parseSearchFilters({ include_missing: true, limit: 100 }));
+      expect(res.results).toHaveLength(13);
+      for (const r of res.results) expect(r.locations).toEqual([r.path]);
     } finally {
       db.close();
     }
@@ -462,13 +521,28 @@ describe('column tables', () => {
 });
 
 describe('answers equal a full scan', () => {
-  it('tag, prompt word and search box queries: the same assets, order and totals as scanning every row', async () => {
+  it('tag, prompt word and search box queries: the same assets, order, totals and locations as scanning every row', async () => {
     const n = 120;
     const db = await openDb(path.join(dir, 'scan.duckdb'));
     try {
-      const repo = await writeCurrent(db, n);
+      // Written as a scan writes new content (locations before their assets); then a second copy
+      // of every tenth asset, written after its asset (each way must give a location its asset id).
+      const repo = await writeCurrent(db, n, 'locations first');
+      const locations = specs(n).map((s, i) => entryOf(i, s).location);
+      const copies = locations
+        .filter((_, i) => i % 10 === 1)
+        .map((l) => ({ ...l, path: `${ROOT}/copies/${path.basename(l.path)}`, inode: l.inode + 1000 }));
+      await repo.upsertLocations(copies);
+      locations.push(...copies);
+      expect(await unlinkedLocations(db)).toEqual([]);
       const service = serviceOf(db);
       const rows = specs(n).map((s, i) => ({ s, e: entryOf(i, s).entry.asset }));
+      // Every present copy's path (every known one with include_missing), sorted: what a result lists.
+      const pathsOf = (hash: string, includeMissing: boolean): string[] =>
+        locations
+          .filter((l) => l.content_hash === hash && (includeMissing || l.present))
+          .map((l) => l.path)
+          .sort();
       let present = rows.filter((r) => r.s.status === 'present');
       const when = (a: AssetRow): string => a.created_at ?? a.first_seen ?? '';
       // newest first, then content hash: the order search gives without a relevance score
@@ -528,10 +602,26 @@ describe('answers equal a full scan', () => {
             res.results.map((r) => r.content_hash),
             JSON.stringify(filters),
           ).toEqual(expected);
+          expect(
+            res.results.map((r) => r.locations),
+            JSON.stringify(filters),
+          ).toEqual(expected.map((h) => pathsOf(h, false)));
           const page = await service.search(parseSearchFilters({ ...filters, limit: 5, offset: 3 }));
           expect(page.total).toBe(expected.length);
           expect(page.results.map((r) => r.content_hash)).toEqual(expected.slice(3, 8));
+          // Pages start and end inside runs of equal dates: the locations follow the rows.
+          expect(page.results.map((r) => r.locations)).toEqual(
+            expected.slice(3, 8).map((h) => pathsOf(h, false)),
+          );
         }
+        // With missing assets: every known copy, present or not.
+        const all = await service.search(
+          parseSearchFilters({ tags: ['style:noir'], include_missing: true, limit: 1000 }),
+        );
+        expect(all.results.some((r) => r.status === 'missing')).toBe(true);
+        expect(all.results.some((r) => r.locations.length > 1)).toBe(true);
+        for (const r of all.results)
+          expect(r.locations, r.content_hash).toEqual(pathsOf(r.content_hash, true));
       };
       await check();
 
@@ -542,9 +632,12 @@ describe('answers equal a full scan', () => {
         gone.map((r) => r.e.file_path ?? ''),
         '2024-03-01T00:00:00.000Z',
       );
-      await repo.upsertLocations(
-        back.map((r) => ({ ...entryOf(rows.indexOf(r), r.s).location, present: true })),
-      );
+      const returned = back.map((r) => ({ ...entryOf(rows.indexOf(r), r.s).location, present: true }));
+      await repo.upsertLocations(returned);
+      for (const l of locations) {
+        if (gone.some((r) => r.e.file_path === l.path)) l.present = false;
+        if (returned.some((r) => r.path === l.path)) l.present = true;
+      }
       await repo.refreshStatus([...gone, ...back].map((r) => r.e.content_hash));
       present = rows.filter((r) => !gone.includes(r) && (r.s.status === 'present' || back.includes(r)));
       expect(gone.length).toBeGreaterThan(0);

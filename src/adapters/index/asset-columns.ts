@@ -86,19 +86,31 @@ export const ALIAS_COLUMNS: readonly Column<AliasInsert>[] = [
   col<AliasInsert>('content_hash'),
 ];
 
-export const LOCATION_COLUMNS: readonly Column<LocationRow>[] = [
-  col<LocationRow>('path'),
-  col<LocationRow>('content_hash'),
-  col<LocationRow>('byte_hash'),
-  col<LocationRow>('root'),
-  col<LocationRow>('rel_path'),
-  col<LocationRow>('size'),
-  col<LocationRow>('mtime_ms'),
-  col<LocationRow>('inode'),
-  col<LocationRow>('present'),
-  col<LocationRow>('first_seen', TS),
-  col<LocationRow>('last_seen', TS),
-  col<LocationRow>('missing_since', TS),
+/** A location row with the `asset_id` of its content (null while the content has no asset row). */
+export interface LocationInsert {
+  id: number | null;
+  location: LocationRow;
+}
+
+const location = (name: ParamKeys<LocationRow>, sql?: string): Column<LocationInsert> => {
+  const c = col<LocationRow>(name, sql);
+  return { ...c, value: (r) => c.value(r.location) };
+};
+
+export const LOCATION_COLUMNS: readonly Column<LocationInsert>[] = [
+  location('path'),
+  location('content_hash'),
+  location('byte_hash'),
+  location('root'),
+  location('rel_path'),
+  location('size'),
+  location('mtime_ms'),
+  location('inode'),
+  location('present'),
+  location('first_seen', TS),
+  location('last_seen', TS),
+  location('missing_since', TS),
+  { name: 'asset_id', value: (r) => r.id },
 ];
 
 export const FILE_ERROR_COLUMNS: readonly Column<FileErrorRow>[] = [

@@ -9,7 +9,7 @@ import type { Db } from '../duckdb.adapter.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { indexKeySql, stemSql, tagKeyTextSql } from './rows.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * `assets.doc_len`: prompt + description length in characters, NULL when the asset has neither
@@ -85,6 +85,29 @@ export function sortSearchTablesSql(): string[] {
     `ALTER TABLE ${table}_sorted RENAME TO ${table}`,
   ]);
 }
+
+/**
+ * `locations` since version 7: `asset_id` is the `assets.asset_id` of the location's content (NULL
+ * while the content has no asset row), so a page of search results reads its locations by the same
+ * integer ids as its rows, in parallel with them. Written by every write path (asset.repository.ts:
+ * a location inserted after its asset takes the id then, an asset inserted after its locations
+ * gives them its id). Index `locations_asset_id`.
+ */
+const LOCATIONS_COLUMNS = `(
+  path VARCHAR PRIMARY KEY,
+  content_hash VARCHAR NOT NULL,
+  byte_hash VARCHAR NOT NULL,
+  root VARCHAR NOT NULL,
+  rel_path VARCHAR NOT NULL,
+  size BIGINT,
+  mtime_ms DOUBLE,
+  inode DOUBLE,
+  present BOOLEAN NOT NULL,
+  first_seen TIMESTAMP,
+  last_seen TIMESTAMP,
+  missing_since TIMESTAMP,
+  asset_id BIGINT
+)`;
 
 const MIGRATIONS: readonly (readonly string[])[] = [
   // 1: initial schema
@@ -242,6 +265,26 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `INSERT INTO search_terms SELECT term_key, any_value(term) FROM prompt_terms GROUP BY term_key`,
     `CREATE TABLE search_tags (tag_key BIGINT PRIMARY KEY, category VARCHAR NOT NULL, value_norm VARCHAR NOT NULL)`,
     `INSERT INTO search_tags SELECT tag_key, any_value(category), any_value(value_norm) FROM asset_tags GROUP BY tag_key`,
+  ],
+  // 7 (issue 17): locations carry their asset's integer id (see LOCATIONS_COLUMNS), indexed.
+  // DuckDB cannot add a column to a table with a primary key: the table is copied. And one tag
+  // posting per asset and tag_key (the smallest value of the ones that normalise alike), so the
+  // postings of a tag are its assets without a DISTINCT.
+  [
+    `CREATE TABLE asset_tags_v7 ${ASSET_TAGS_COLUMNS}`,
+    `INSERT INTO asset_tags_v7
+     SELECT * FROM asset_tags
+     QUALIFY row_number() OVER (PARTITION BY asset_id, tag_key ORDER BY value, source) = 1
+     ORDER BY tag_key, asset_id`,
+    `DROP TABLE asset_tags`,
+    `ALTER TABLE asset_tags_v7 RENAME TO asset_tags`,
+    `CREATE TABLE locations_v7 ${LOCATIONS_COLUMNS}`,
+    `INSERT INTO locations_v7
+     SELECT l.*, a.asset_id FROM locations l LEFT JOIN assets a ON a.content_hash = l.content_hash ORDER BY l.path`,
+    `DROP TABLE locations`,
+    `ALTER TABLE locations_v7 RENAME TO locations`,
+    `CREATE INDEX locations_content_hash ON locations (content_hash)`,
+    `CREATE INDEX locations_asset_id ON locations (asset_id)`,
   ],
 ];
 

@@ -20,6 +20,8 @@ import {
 
 /** One asset row as search returns it (before locations are attached). */
 export interface SearchRow {
+  /** The integer id its tags, terms and locations refer to. */
+  asset_id: bigint;
   content_hash: string;
   file_path: string | null;
   file_name: string;
@@ -68,7 +70,7 @@ export interface CopyRow {
 }
 
 const ISO = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
-const ROW_COLUMNS = `a.content_hash, a.file_path, a.file_name, a.file_size, a.media_type, a.format,
+const ROW_COLUMNS = `a.asset_id, a.content_hash, a.file_path, a.file_name, a.file_size, a.media_type, a.format,
   a.width, a.height, a.duration, a.tags, a.prompt, a.description, a.source, a.model,
   ${ISO('a.created_at')} AS created_at, ${ISO('a.first_seen')} AS first_seen, a.status, a.damage`;
 /** A sort order: expressions over `assets a` and their directions; ties go by content hash. */
@@ -110,8 +112,8 @@ function pageSql(spec: SortSpec, score: string): string {
     page AS MATERIALIZED (
       SELECT cand.*, hashes.h FROM cand JOIN hashes ON hashes.asset_id = cand.asset_id
       ORDER BY ${orderOf(spec, 'cand')}, hashes.h LIMIT ? OFFSET ?),
-    rows AS (SELECT a.asset_id, ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM page))
-    SELECT rows.* EXCLUDE (asset_id), ${score.replace('k0', 'page.k0')} AS score, (SELECT count(*) FROM m) AS total
+    rows AS (SELECT ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (SELECT asset_id FROM page))
+    SELECT rows.*, ${score.replace('k0', 'page.k0')} AS score, (SELECT count(*) FROM m) AS total
     FROM page JOIN rows ON rows.asset_id = page.asset_id
     ORDER BY ${orderOf(spec, 'page')}, page.h`;
 }
@@ -202,6 +204,21 @@ interface PageKey {
 export interface SearchPage {
   rows: SearchRow[];
   total: number | null;
+  /** The locations of the rows by content hash, as {@link SearchRepository.locationsOf} gives them. */
+  locations?: Map<string, string[]>;
+}
+
+/** Paths by asset id as paths by the content hash of each row. */
+function byHash(
+  rows: readonly { asset_id: bigint; content_hash: string }[],
+  paths: ReadonlyMap<bigint, string[]>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = paths.get(r.asset_id);
+    if (list !== undefined) out.set(r.content_hash, list);
+  }
+  return out;
 }
 
 function str(v: unknown): string {
@@ -210,6 +227,7 @@ function str(v: unknown): string {
 
 function toRow(r: Record<string, unknown>): SearchRow {
   return {
+    asset_id: typeof r['asset_id'] === 'bigint' ? r['asset_id'] : BigInt(toNum(r['asset_id']) ?? 0),
     content_hash: String(r['content_hash']),
     file_path: (r['file_path'] as string | null) ?? null,
     file_name: str(r['file_name']),
@@ -266,7 +284,8 @@ export class SearchRepository {
         q.limit,
         q.offset,
       ]);
-      return { rows: found.map(toRow), total };
+      const rows = found.map(toRow);
+      return { rows, total, locations: await this.locationsOf(rows, q.includeMissing) };
     }
     // Few candidates (the page, and rows tied with it): ordered here by rank and content hash.
     const byId = new Map(cand.map((c) => [c.asset_id, c]));
@@ -281,14 +300,20 @@ export class SearchRepository {
         .map((r) => r.asset_id);
       if (ids.length === 0) return { rows: [], total };
     }
-    const rows = await this.db.all<Record<string, unknown> & { asset_id: bigint; content_hash: string }>(
-      `SELECT a.asset_id, ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (${placeholders(ids.length)})`,
-      ids,
-    );
+    // The rows and their locations are both looked up by asset_id: two statements at once (the
+    // database reads them on two connections).
+    const [rows, paths] = await Promise.all([
+      this.db.all<Record<string, unknown> & { asset_id: bigint; content_hash: string }>(
+        `SELECT ${ROW_COLUMNS} FROM assets a WHERE a.asset_id IN (${placeholders(ids.length)})`,
+        ids,
+      ),
+      this.pathsOf(ids, q.includeMissing),
+    ]);
     const page = cand.length > q.limit ? this.ordered(rows, byId) : this.ordered(rows, byId).slice(q.offset);
     return {
       rows: page.map((r) => toRow({ ...r, score: byId.get(r.asset_id)?.score ?? null })),
       total,
+      locations: byHash(page, paths),
     };
   }
 
@@ -315,7 +340,8 @@ export class SearchRepository {
    * Newest or oldest first (also relevance without prompt terms or words). With a `category:value`
    * tag among the filters, the matches are that tag's postings: their `sort_at` and `present` are
    * copies of the asset's, so the page and the total read only those postings, joining `assets`
-   * only for the other filters there are.
+   * only for the other filters there are. An asset has one posting per tag key (schema version 7),
+   * so they need no DISTINCT (which took half of the statement's time at a million assets).
    */
   private sortedPage(q: ResolvedSearch): PageHead {
     const driver = q.sort === 'newest' || q.sort === 'oldest' || q.sort === 'relevance' ? tagDriver(q) : null;
@@ -327,7 +353,7 @@ export class SearchRepository {
       const rest = w.parts.length === 0 ? '' : `AND ${w.sql}`;
       const join = w.parts.length === 0 ? '' : 'JOIN assets a ON a.asset_id = p.asset_id';
       return {
-        ctes: `WITH m AS MATERIALIZED (SELECT DISTINCT p.asset_id, p.sort_at AS k0 FROM asset_tags p ${join}
+        ctes: `WITH m AS MATERIALIZED (SELECT p.asset_id, p.sort_at AS k0 FROM asset_tags p ${join}
           WHERE p.tag_key = ?::BIGINT ${present} ${rest})`,
         params,
         spec,
@@ -476,22 +502,39 @@ export class SearchRepository {
   }
 
   /**
-   * Present (or all) locations of these assets, by asset, paths sorted. The only condition is on
-   * `content_hash`, so DuckDB looks the rows up in its index; `present` is checked here (with it
-   * in the WHERE clause DuckDB scans the whole table instead).
+   * Present (or all) locations of these assets, by content hash, paths sorted (read by the rows'
+   * `asset_id`, see {@link pathsOf}).
    */
-  async locationsOf(hashes: readonly string[], includeMissing: boolean): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    if (hashes.length === 0) return out;
-    const rows = await this.db.all<{ h: string; p: string; present: boolean }>(
-      `SELECT content_hash AS h, path AS p, present FROM locations
-       WHERE content_hash IN (${placeholders(hashes.length)}) ORDER BY path`,
-      hashes,
+  async locationsOf(
+    rows: readonly { asset_id: bigint; content_hash: string }[],
+    includeMissing: boolean,
+  ): Promise<Map<string, string[]>> {
+    return byHash(
+      rows,
+      await this.pathsOf(
+        rows.map((r) => r.asset_id),
+        includeMissing,
+      ),
+    );
+  }
+
+  /**
+   * Present (or all) locations of these assets by `asset_id`, paths sorted. The only condition is
+   * on `asset_id`, so DuckDB looks the rows up in its index; `present` is checked here (with it in
+   * the WHERE clause DuckDB scans the whole table instead).
+   */
+  private async pathsOf(ids: readonly bigint[], includeMissing: boolean): Promise<Map<bigint, string[]>> {
+    const out = new Map<bigint, string[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.all<{ id: bigint; p: string; present: boolean }>(
+      `SELECT asset_id AS id, path AS p, present FROM locations
+       WHERE asset_id IN (${placeholders(ids.length)}) ORDER BY path`,
+      ids,
     );
     for (const r of rows) {
       if (!includeMissing && r.present !== true) continue;
-      const list = out.get(r.h);
-      if (list === undefined) out.set(r.h, [r.p]);
+      const list = out.get(r.id);
+      if (list === undefined) out.set(r.id, [r.p]);
       else list.push(r.p);
     }
     return out;

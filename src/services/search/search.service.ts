@@ -156,10 +156,7 @@ export class SearchService {
       (rows.length < q.limit && (rows.length > 0 || q.offset === 0)
         ? q.offset + rows.length
         : await repo.count(q));
-    const locations = await repo.locationsOf(
-      rows.map((r) => r.content_hash),
-      q.includeMissing,
-    );
+    const locations = page.locations ?? (await repo.locationsOf(rows, q.includeMissing));
     const results = rows.map((r) => {
       const res = resultOf(r, locations);
       if (q.sort === 'relevance' && r.score !== null) res.score = Math.round(r.score * 1e4) / 1e4;
@@ -184,10 +181,7 @@ export class SearchService {
       exclude: target.content_hash,
       includeMissing: query.include_missing,
     });
-    const locations = await repo.locationsOf(
-      rows.map((r) => r.content_hash),
-      query.include_missing,
-    );
+    const locations = await repo.locationsOf(rows, query.include_missing);
     return {
       query: { ...target, hash: query.hash, threshold: query.threshold },
       results: rows.map((r) => ({ ...resultOf(r, locations), distance: r.score ?? 0 })),
