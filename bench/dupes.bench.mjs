@@ -4,7 +4,10 @@
  * false positives of both on the known variants.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 import { alice, log, median, run, which } from './lib.mjs';
 
 /** Groups of the truth: each family (a base, its copies, its variants) keyed by base path. */
@@ -163,8 +166,35 @@ function nearScore(groups, t, manifest, root) {
   };
 }
 
+/**
+ * The decode floor: every image decoded by sharp as alice's hash pipeline decodes it, 2 at a time
+ * (bench/decode-worker.mjs, its time measured inside so Node's start-up is left out), against
+ * findimagedupes' time from the same run. What a first index cannot beat on this machine.
+ */
+async function decodeFloor(imageFiles, p, files, rebuildSeconds) {
+  const list = path.join(os.tmpdir(), `alice-bench-decode-${process.pid}`);
+  fs.writeFileSync(list, imageFiles.join('\0'));
+  try {
+    const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'decode-worker.mjs');
+    const r = await run(process.execPath, [worker, list, '2']);
+    const { seconds } = JSON.parse(r.stdout);
+    return {
+      section: 'dupes',
+      metric: 'decode floor: every image shrink-decoded by sharp, 2 at a time (vs findimagedupes -R)',
+      value: imageFiles.length / seconds,
+      unit: 'files/s',
+      peer: 'findimagedupes',
+      peer_value: files / p.seconds,
+      ratio: p.seconds / seconds,
+      detail: `${seconds.toFixed(2)} s for ${imageFiles.length} images${rebuildSeconds === undefined ? '' : `; the rebuild took ${(rebuildSeconds / seconds).toFixed(2)}× this`}`,
+    };
+  } finally {
+    fs.rmSync(list, { force: true });
+  }
+}
+
 /** Near duplicates: `alice dupes --near` vs `findimagedupes` (default threshold 90%). */
-export async function nearDupesBench({ home, root, manifest, runs, rebuildSeconds, files }) {
+export async function nearDupesBench({ home, root, manifest, runs, rebuildSeconds, files, imageFiles }) {
   const t = truth(manifest, root);
   fs.rmSync(path.join(root, '.metadata'), { recursive: true, force: true });
   const a = await timed(runs, () => alice(home, ['dupes', '--near']));
@@ -218,6 +248,7 @@ export async function nearDupesBench({ home, root, manifest, runs, rebuildSecond
       pass: p.seconds / rebuildSeconds >= 1.5,
     });
   }
+  if (p && imageFiles !== undefined) rows.push(await decodeFloor(imageFiles, p, files, rebuildSeconds));
   rows.push({
     section: 'dupes',
     metric: 'near dupes recall: resize/JPEG q70/brightness',

@@ -216,7 +216,15 @@ async function corpusBenches(corpus, files, bytes) {
         exactDupesBench({ home, root, manifest, runs: opts.runs, rebuildSeconds }),
       );
       await section('near', () =>
-        nearDupesBench({ home, root, manifest, runs: opts.runs, rebuildSeconds, files: files.length }),
+        nearDupesBench({
+          home,
+          root,
+          manifest,
+          runs: opts.runs,
+          rebuildSeconds,
+          files: files.length,
+          imageFiles: files.filter((f) => /\.(png|jpe?g|webp)$/i.test(f)),
+        }),
       );
     }
   } finally {
