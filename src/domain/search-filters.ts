@@ -239,6 +239,28 @@ function projectPrefixes(name: string, roots: readonly string[]): string[] {
   return roots.map((r) => `${r.replace(/\/+$/, '')}/${name}/`);
 }
 
+/**
+ * A test of one location against the query's location filters (`path`, `project`), or undefined
+ * when it has none. The index keeps an asset that has some location matching each filter; its
+ * result then names such a location as its `path` rather than its primary one, so
+ * `alice search --path DIR --paths` prints only paths under DIR.
+ */
+export function locationTest(q: ResolvedSearch): ((location: string) => boolean) | undefined {
+  const tests: ((location: string) => boolean)[] = [];
+  if (q.pathRegex !== null) {
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(`^(?:${q.pathRegex})$`, 'u');
+    } catch {
+      re = undefined; // a class RE2 reads differently: keep the primary path
+    }
+    if (re !== undefined) tests.push((p) => re.test(p));
+  }
+  const prefixes = q.projectPrefixes;
+  if (prefixes !== null) tests.push((p) => prefixes.some((x) => p.startsWith(x)));
+  return tests.length === 0 ? undefined : (p) => tests.every((t) => t(p));
+}
+
 function defaultSort(q: SearchQuery, prompt: PromptQuery | null, words: readonly WordMatch[]): SortKey {
   if (q.sort !== undefined) return q.sort;
   return words.length > 0 || (prompt !== null && prompt.terms.length > 0) ? 'relevance' : 'newest';

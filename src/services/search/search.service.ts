@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { Facets, SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import {
+  locationTest,
   resolveSearch,
   type DupesQuery,
   type PerceptualKind,
@@ -25,7 +26,10 @@ export type { DupesResponse, ExactGroup, NearGroup, NearMember } from './dupes.s
 /** One asset in search results. */
 export interface SearchResult {
   content_hash: string;
-  /** Primary path (a present copy; the last known one for a missing asset). */
+  /**
+   * Primary path (a present copy; the last known one for a missing asset). With a `path` or
+   * `project` filter, a location that matches it.
+   */
   path: string | null;
   /** Every present copy (every known copy with `include_missing`). */
   locations: string[];
@@ -157,8 +161,11 @@ export class SearchService {
         ? q.offset + rows.length
         : await repo.count(q));
     const locations = page.locations ?? (await repo.locationsOf(rows, q.includeMissing));
+    const within = locationTest(q);
     const results = rows.map((r) => {
       const res = resultOf(r, locations);
+      if (within !== undefined && (res.path === null || !within(res.path)))
+        res.path = res.locations.find(within) ?? res.path;
       if (q.sort === 'relevance' && r.score !== null) res.score = Math.round(r.score * 1e4) / 1e4;
       return res;
     });
