@@ -420,11 +420,12 @@ class Agent {
 
   /**
    * Duplicate groups as the index has them now (the read connection: never waits for a scan), so
-   * `alice status` agrees with `alice dupes`.
+   * `alice status` agrees with `alice dupes`: copies in project folders are not duplicates.
    */
   private async refreshCounts(): Promise<void> {
     try {
-      const counts = await (await this.container.repo()).counts();
+      const projectRoots = this.container.config.roots.filter((r) => r.kind === 'project').map((r) => r.path);
+      const counts = await (await this.container.repo()).counts(projectRoots);
       this.status.doc.counters.duplicates = counts.duplicates;
     } catch (err) {
       this.logger.debug('could not count duplicates for the status', { error: errorMessage(err) });
