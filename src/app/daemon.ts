@@ -449,8 +449,13 @@ class Agent {
     await this.socket?.close();
     this.container.events.emit('agent.stopped', { reason, drained });
     this.status.setState('stopped');
-    await this.status.stop();
-    await this.container.close();
+    // Closing the container persists the events (agent.stopped included) and the index; the last
+    // status written after it counts only what is really left undelivered (a Redis outbox).
+    try {
+      await this.container.close();
+    } finally {
+      await this.status.stop();
+    }
     this.resolveStopped(0);
   }
 }

@@ -1,11 +1,19 @@
 /**
  * What `alice status` says agrees with the commands it points to, through a real agent: the
- * duplicate-group count is `alice dupes`'s (project copies are not duplicates).
+ * duplicate-group count is `alice dupes`'s (project copies are not duplicates), and after a clean
+ * stop no event is reported as waiting for delivery once the log holds it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_AGENT_SETTINGS, killAllAgents, mergeSettings, startAgent, waitFor } from '../helpers/agent.js';
+import {
+  FAST_AGENT_SETTINGS,
+  killAllAgents,
+  mergeSettings,
+  readStatusFile,
+  startAgent,
+  waitFor,
+} from '../helpers/agent.js';
 import { runAlice } from '../helpers/cli.js';
 import { makeWorkspace, writeImage, type Workspace } from '../helpers/fixtures.js';
 
@@ -53,4 +61,27 @@ describe('alice status agrees with alice dupes and the event log', () => {
 
     await agent.stop('SIGTERM');
   }, 120_000);
+
+  it('after SIGTERM the status file says stopped with no event waiting: agent.stopped is in the log', async () => {
+    const ws = makeWorkspace({ settings: FAST_AGENT_SETTINGS });
+    workspaces.push(ws);
+    await writeImage(path.join(ws.roots[0] ?? '', 'a.png'), { seed: 33, size: 32 });
+    const agent = await startAgent(ws);
+    const exit = await agent.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    const doc = readStatusFile(ws);
+    expect(doc?.state).toBe('stopped');
+    const log = fs.readdirSync(path.join(ws.home, 'events')).filter((f) => f.endsWith('.jsonl'));
+    const lines = log.flatMap((f) =>
+      fs
+        .readFileSync(path.join(ws.home, 'events', f), 'utf8')
+        .trim()
+        .split('\n'),
+    );
+    expect(lines.at(-1)).toContain('"agent.stopped"');
+    expect(doc?.events_backlog).toBe(0);
+    const text = await runAlice(['status'], { env: ws.env });
+    expect(text.code).toBe(3);
+    expect(text.stdout).not.toContain('events waiting for delivery');
+  }, 60_000);
 });
