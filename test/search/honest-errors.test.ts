@@ -63,6 +63,22 @@ describe('values that can never match are errors with a hint', () => {
   });
 });
 
+describe('<file|hash> references', () => {
+  it('a hash prefix no asset has says so, and the hint names prefixes (exit 2)', async () => {
+    const r = await alice(['show', 'deadbeefdeadbeef', '--json']);
+    expect(r.code).toBe(2);
+    const e = r.json<ErrorJson>().error;
+    expect(e.code).toBe('NOT_FOUND');
+    expect(e.message).toContain("no asset's content hash starts with deadbeefdeadbeef");
+    expect(e.hint).toContain('unique prefix of at least 8 hex digits');
+    const prefix = index.hashOf('portrait').slice(0, 10);
+    const ok = await alice(['show', prefix, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const file = await alice(['show', 'no-such-file.png', '--json']);
+    expect(file.json<ErrorJson>().error.message).toContain('no such file, and not a content hash');
+  });
+});
+
 describe('--path', () => {
   it('a folder means that folder and everything under it, relative to the working directory', async () => {
     const byRel = (await alice(['search', '--path', 'cyber', '--json'], lib)).json<SearchResponse>();
