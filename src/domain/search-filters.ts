@@ -266,6 +266,21 @@ function defaultSort(q: SearchQuery, prompt: PromptQuery | null, words: readonly
   return words.length > 0 || (prompt !== null && prompt.terms.length > 0) ? 'relevance' : 'newest';
 }
 
+/** `text` holds no word (letters or digits, at most the indexed length) that could match. */
+function nothingToSearch(what: 'words' | 'prompt', text: string): AliceError {
+  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  return new AliceError(
+    ErrorCode.INVALID_INPUT,
+    `${what === 'words' ? 'search words' : 'prompt'} ${shown}: no word to search for (words are runs of letters and digits)`,
+    {
+      hint:
+        what === 'words'
+          ? "to find other characters in file names use a path glob, e.g. --path '*#1*'"
+          : 'give at least one word, or a "quoted phrase" of words',
+    },
+  );
+}
+
 /** Turns validated filters into a query plan. Throws INVALID_INPUT for values that do not parse. */
 export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
   if (q.seed !== undefined && q.sort !== 'random') {
@@ -279,6 +294,16 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
   }
   const prompt = q.prompt === undefined ? null : parsePromptQuery(q.prompt);
   const words = q.query === undefined ? [] : parseWords(q.query);
+  // Text with nothing to search for would otherwise filter nothing and list the whole library.
+  if (q.query !== undefined && q.query.trim() !== '' && words.length === 0)
+    throw nothingToSearch('words', q.query);
+  if (
+    q.prompt !== undefined &&
+    q.prompt.trim() !== '' &&
+    prompt?.terms.length === 0 &&
+    prompt.phrases.length === 0
+  )
+    throw nothingToSearch('prompt', q.prompt);
   return {
     words,
     allTags: (q.tags ?? []).map(parseTagMatch),

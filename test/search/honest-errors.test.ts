@@ -63,6 +63,26 @@ describe('values that can never match are errors with a hint', () => {
   });
 });
 
+describe('text with no word in it', () => {
+  it('search words or a prompt of only symbols or emoji are an error, not the whole library (exit 2)', async () => {
+    for (const args of [['🐱'], ['%'], ['--prompt', '!!!'], ['--prompt', '"" ?']]) {
+      const r = await alice(['search', ...args, '--json']);
+      expect(r.code, args.join(' ')).toBe(2);
+      const e = r.json<ErrorJson>().error;
+      expect(e.code).toBe('INVALID_INPUT');
+      expect(e.message).toContain('no word to search for');
+    }
+    expect((await alice(['search', '🐱', '--json'])).json<ErrorJson>().error.hint).toContain('--path');
+    // Blank text is no filter; a word beside a symbol still searches.
+    const all = await alice(['search', '', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.json<SearchResponse>().total).toBe(LIBRARY.filter((a) => a.missing !== true).length);
+    const cyber = await alice(['search', 'cyberpunk', '🐱', '--json']);
+    expect(cyber.code).toBe(0);
+    expect(keys(cyber.json<SearchResponse>())).toContain('portrait');
+  });
+});
+
 describe('<file|hash> references', () => {
   it('a hash prefix no asset has says so, and the hint names prefixes (exit 2)', async () => {
     const r = await alice(['show', 'deadbeefdeadbeef', '--json']);
