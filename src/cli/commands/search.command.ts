@@ -206,9 +206,11 @@ function dupesText(res: DupesResponse): string[] {
   const lines: string[] = [];
   lines.push(`${plural(res.exact.length, 'group')} of identical files`);
   for (const g of res.exact) {
-    lines.push(`  ${shortHash(g.content_hash)}  ${g.paths.length} copies, ${g.file_size} bytes each`);
+    const copies = g.paths.length === 1 ? '1 copy' : `${g.paths.length} identical copies`;
+    lines.push(`  ${shortHash(g.content_hash)}  ${copies}, ${g.file_size} bytes each`);
     lines.push(`    keep ${g.keeper}  (${g.reason})`);
     for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
+    for (const p of g.metadata_differs ?? []) lines.push(`    same picture, other metadata (keep) ${p}`);
     for (const p of g.project_copies ?? []) lines.push(`    project copy (keep) ${p}`);
   }
   if (res.near_threshold === null) {

@@ -18,7 +18,7 @@ import { isGlob } from '../../domain/search-values.js';
 import type { PerceptualHashes } from '../../domain/sidecar.js';
 import { groupTags, parseTag, type TagsByCategory } from '../../domain/tags.js';
 import type { ResolvedRef } from './assets.service.js';
-import { findDupes, type DupesResponse } from './dupes.service.js';
+import { findDupes, type CopyBytes, type DupesResponse } from './dupes.service.js';
 import type { Clock } from '../../ports.js';
 
 export type { DupesResponse, ExactGroup, NearGroup, NearMember } from './dupes.service.js';
@@ -96,6 +96,8 @@ export interface SearchServiceDeps {
   readonly clock: Clock;
   /** Seed for `sort: random` without one; default: random. */
   readonly randomSeed?: () => string;
+  /** Byte hash and size of each copy, so `dupes` groups only identical bytes for deletion. */
+  readonly copyBytes?: CopyBytes;
 }
 
 function tagsOf(flat: readonly string[]): TagsByCategory {
@@ -238,6 +240,6 @@ export class SearchService {
 
   /** Exact duplicate groups and, when asked, near-duplicate groups. Never deletes anything. */
   async dupes(query: DupesQuery): Promise<DupesResponse> {
-    return findDupes(this.deps.repo, query, this.deps.projectRoots);
+    return findDupes(this.deps.repo, query, this.deps.projectRoots, this.deps.copyBytes);
   }
 }
