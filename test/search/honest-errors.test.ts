@@ -111,6 +111,19 @@ describe('--path', () => {
     ]);
   });
 
+  it('a glob starting with ./ or ../ is relative to the working directory', async () => {
+    const cyber = path.join(lib, 'cyber');
+    expect(keys((await alice(['search', '--path', './*', '--json'], cyber)).json<SearchResponse>())).toEqual([
+      'city',
+      'portrait',
+    ]);
+    const up = await alice(['search', '--path', '../cyber/p*', '--json'], path.join(lib, 'copies'));
+    expect(keys(up.json<SearchResponse>())).toEqual(['portrait']);
+    expect(
+      (await alice(['search', '--path', './*.png', '--json'], ws.dir)).json<SearchResponse>().total,
+    ).toBe(0);
+  });
+
   it('a folder that does not exist is an error with a hint (exit 2)', async () => {
     const r = await alice(['search', '--path', 'no-such-folder', '--json'], lib);
     expect(r.code).toBe(2);

@@ -93,8 +93,14 @@ export function filtersOf(words: readonly string[], o: SearchOptions): Record<st
   set('min_height', o.minHeight);
   set('max_height', o.maxHeight);
   set('orientation', o.orientation);
-  // A plain folder is relative to where the command runs, like any other path argument.
-  set('path', o.path === undefined || /[*?[]/.test(o.path) ? o.path : path.resolve(o.path));
+  // A plain folder is relative to where the command runs, like any other path argument, and so is
+  // a glob that says so (`./2024/*.png`, `../*.png`); other relative globs match at any depth.
+  set(
+    'path',
+    o.path === undefined || (/[*?[]/.test(o.path) && !/^\.\.?\//.test(o.path))
+      ? o.path
+      : path.resolve(o.path),
+  );
   set('project', o.project);
   set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
   set('gen_seed', o.genSeed);
