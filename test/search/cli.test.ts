@@ -103,4 +103,13 @@ describe('alice similar and dupes', () => {
     expect(res.exact.map((g) => index.keyOf(g.content_hash))).toEqual(['portrait']);
     expect(res.near.map((g) => index.keyOf(g.keeper))).toEqual(['forest']);
   });
+
+  it('dupes --near as text says what the threshold and d mean (groups are chains)', async () => {
+    const r = await alice('dupes', '--near');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '1 group of near duplicates (each within pHash distance 6 of another member; d: distance to the keeper)',
+    );
+    expect(r.stdout).toMatch(/^ {4}d=\d+ {2}/m);
+  });
 });

@@ -223,8 +223,9 @@ function dupesText(res: DupesResponse): string[] {
     lines.push('near duplicates: not checked (use --near)');
     return lines;
   }
+  // Groups are chains (A~B, B~C): a member can be further from the keeper than the threshold.
   lines.push(
-    `${plural(res.near.length, 'group')} of near duplicates (pHash distance ≤ ${res.near_threshold})`,
+    `${plural(res.near.length, 'group')} of near duplicates (each within pHash distance ${res.near_threshold} of another member; d: distance to the keeper)`,
   );
   for (const g of res.near) {
     lines.push(`  keep ${g.keeper_path ?? shortHash(g.keeper)}  (${g.reason})`);
