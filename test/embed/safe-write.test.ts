@@ -261,3 +261,54 @@ describe('names exiftool cannot be given as they are', () => {
     await expect(adapter.readEmbedded(path.join(sub, 'gone.jpg'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe("digiKam's TagsList", () => {
+  it('a file digiKam tagged gets its TagsList kept in step with the tags; other files get none', async () => {
+    const file = await makeImage(dir, 'jpeg', 'digikam.jpg');
+    await outsideWrite(
+      file,
+      '-XMP-digiKam:TagsList=Fantasy/Dragon',
+      '-XMP-digiKam:TagsList=mountains',
+      '-XMP-lr:HierarchicalSubject=Fantasy|Dragon',
+      '-XMP-dc:Subject=Fantasy',
+      '-XMP-dc:Subject=Dragon',
+      '-XMP-dc:Subject=mountains',
+    );
+    const tags = (values: [string, string][]) => ({
+      tags: values.map(([category, value]) => ({ category, value })),
+      contentHash: HASH,
+    });
+    const added = await adapter.writeEmbedded(
+      file,
+      tags([
+        ['fantasy', 'Dragon'],
+        ['keywords', 'mountains'],
+        ['style', 'cyberpunk'],
+      ]),
+      { preserveMtime: true },
+    );
+    expect(added.status).toBe('written');
+    expect(
+      asStrings((await outsideRead(file, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList']).sort(),
+    ).toEqual(['Fantasy/Dragon', 'mountains', 'style/cyberpunk']);
+    // Removing the dragon removes it from digiKam's list too (digiKam reads that list first).
+    const removed = await adapter.writeEmbedded(file, tags([['style', 'cyberpunk']]), {
+      preserveMtime: true,
+    });
+    expect(removed.status).toBe('written');
+    expect(asStrings((await outsideRead(file, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList'])).toEqual([
+      'style/cyberpunk',
+    ]);
+    expect(
+      await adapter.writeEmbedded(file, tags([['style', 'cyberpunk']]), { preserveMtime: true }),
+    ).toEqual({
+      status: 'current',
+    });
+
+    const plain = await makeImage(dir, 'jpeg', 'no-digikam.jpg');
+    expect(
+      (await adapter.writeEmbedded(plain, tags([['style', 'cyberpunk']]), { preserveMtime: true })).status,
+    ).toBe('written');
+    expect((await outsideRead(plain, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList']).toBeUndefined();
+  });
+});
