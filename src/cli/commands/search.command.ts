@@ -12,7 +12,7 @@ import type {
   SimilarResponse,
 } from '../../services/search/search.service.js';
 import { absRef, type CliContext } from '../context.js';
-import { csvLine, plural, shortHash, table, type Rendered } from '../render.js';
+import { csvLine, plural, printNotices, shortHash, table, type Rendered } from '../render.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>;
 
@@ -195,6 +195,14 @@ function searchCsv(res: SearchResponse): string {
   return [csvLine(CSV_COLUMNS), ...rows].map((l) => `${l}\r\n`).join('');
 }
 
+/** When this page holds fewer results than the matches from `offset` on: which ones, and how to get the rest. */
+function pageNote(res: SearchResponse, offset: number): string | undefined {
+  const shown = res.results.length;
+  if (offset + shown >= res.total) return undefined;
+  const range = shown === 0 ? 'none' : `${offset + 1}–${offset + shown}`;
+  return `printed ${range} of ${res.total} matches; --limit (at most 1000) and --offset ${offset + shown} give the rest`;
+}
+
 /** `--paths` (one per line) or `-0` (each followed by NUL, for `xargs -0`): each result's path. */
 function searchPaths(res: SearchResponse, nul: boolean): string {
   return res.results.flatMap((r) => (r.path === null ? [] : [`${r.path}${nul ? '\0' : '\n'}`])).join('');
@@ -298,6 +306,9 @@ function registerSearch(program: Command, run: Run): void {
         const rendered: Rendered = { data: res, text: searchText(res, o.offset ?? 0) };
         if (o.print0 === true || o.paths === true) rendered.raw = searchPaths(res, o.print0 === true);
         else if (o.csv === true) rendered.raw = searchCsv(res);
+        // Paths and CSV carry no total: say on stderr when this page is not every match.
+        const cut = pageNote(res, o.offset ?? 0);
+        if (rendered.raw !== undefined && !ctx.json && cut !== undefined) printNotices([cut], false);
         return rendered;
       }),
     );
