@@ -57,6 +57,13 @@ describe('dupes with a copy edited by another program', () => {
     expect(text.stdout).toContain('2 identical copies');
     expect(text.stdout).toContain(`same picture, other metadata (keep) ${edited}`);
     expect(text.stdout).not.toContain(`also ${edited}`);
+
+    // With the plain copy gone, the original is the one copy with its bytes.
+    fs.rmSync(copy);
+    expect((await alice(['index', 'update'])).code).toBe(0);
+    const one = await alice(['dupes']);
+    expect(one.stdout).toContain(`1 copy, ${fs.statSync(original).size} bytes\n`);
+    expect(one.stdout).toContain(`same picture, other metadata (keep) ${edited}`);
   });
 
   it('after alice embeds tags into every copy, the sizes shown are the rewritten files', async () => {

@@ -122,6 +122,15 @@ describe('alice similar and dupes', () => {
     expect(res.near.map((g) => index.keyOf(g.keeper))).toEqual(['forest']);
   });
 
+  it('dupes --threshold without --near is an error naming --near (exit 2), not silently ignored', async () => {
+    const r = await alice('dupes', '--threshold', '3', '--json');
+    expect(r.code).toBe(2);
+    const e = r.json<{ error: { code: string; message: string; hint: string } }>().error;
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.hint).toContain('alice dupes --near --threshold 3');
+    expect((await alice('dupes', '--near', '--threshold', '3')).code).toBe(0);
+  });
+
   it('dupes --near as text says what the threshold and d mean (groups are chains)', async () => {
     const r = await alice('dupes', '--near');
     expect(r.code).toBe(0);

@@ -11,6 +11,7 @@ import type {
   SearchResult,
   SimilarResponse,
 } from '../../services/search/search.service.js';
+import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { absRef, type CliContext } from '../context.js';
 import { csvLine, plural, printNotices, shortHash, table, type Rendered } from '../render.js';
 
@@ -220,8 +221,11 @@ function dupesText(res: DupesResponse): string[] {
   const lines: string[] = [];
   lines.push(`${plural(res.exact.length, 'group')} of identical files`);
   for (const g of res.exact) {
-    const copies = g.paths.length === 1 ? '1 copy' : `${g.paths.length} identical copies`;
-    lines.push(`  ${shortHash(g.content_hash)}  ${copies}, ${g.file_size} bytes each`);
+    const copies =
+      g.paths.length === 1
+        ? `1 copy, ${g.file_size} bytes`
+        : `${g.paths.length} identical copies, ${g.file_size} bytes each`;
+    lines.push(`  ${shortHash(g.content_hash)}  ${copies}`);
     lines.push(`    keep ${g.keeper}  (${g.reason})`);
     for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
     for (const p of g.metadata_differs ?? []) lines.push(`    same picture, other metadata (keep) ${p}`);
@@ -351,6 +355,14 @@ function registerDupes(program: Command, run: Run): void {
     )
     .action((o: { near?: boolean; threshold?: number; includeProjects?: boolean }) =>
       run(async (ctx) => {
+        if (o.threshold !== undefined && o.near !== true)
+          throw new AliceError(
+            ErrorCode.INVALID_INPUT,
+            '--threshold is the near-duplicate distance: alone it changes nothing',
+            {
+              hint: `add --near: alice dupes --near --threshold ${o.threshold}`,
+            },
+          );
         const params: Record<string, unknown> = {
           near: o.near === true,
           includeProjects: o.includeProjects === true,
