@@ -3,7 +3,9 @@
  * reads embedded metadata and writes tags into files through a verified temp copy.
  * See docs/embedded-metadata.md.
  */
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { ExifTool, WriteTags } from 'exiftool-vendored';
 import {
   embedSupport,
@@ -90,6 +92,29 @@ function toWriteTags(plan: EmbedPlan): WriteTags {
   return out;
 }
 
+/**
+ * exiftool-vendored sends arguments as lines and refuses any holding CR or LF, so a file named
+ * `a\nb.jpg` cannot be passed to exiftool as it is.
+ */
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * Runs `use` with a path exiftool can be given for `file`: the file itself, or, when its path
+ * holds a line break, a symlink to it in a private temporary folder (exiftool reads through it;
+ * the extension is kept). The folder is removed afterwards.
+ */
+async function withPlainPath<T>(file: string, use: (plain: string) => Promise<T>): Promise<T> {
+  if (!LINE_BREAK.test(file)) return use(file);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'alice-exiftool-'));
+  try {
+    const link = path.join(dir, `file${path.extname(file).replace(/[\r\n]/g, '')}`);
+    await symlink(path.resolve(file), link);
+    return await use(link);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 function failed(reason: string, warnings: readonly string[] = []): EmbedResult {
   return { status: 'failed', reason, warnings: [...warnings] };
 }
@@ -152,11 +177,15 @@ export class ExiftoolAdapter {
   /**
    * Reads keywords, description, dates, dimensions, the alice hash and the text fields the
    * generation parsers need. Rejects with the errno error (ENOENT…) when the file cannot be
-   * opened; exiftool's complaints about the content come back as `warnings`.
+   * opened; exiftool's complaints about the content come back as `warnings`. A path holding a
+   * line break is read through a symlink (see `withPlainPath`).
    */
   async readEmbedded(file: string): Promise<EmbeddedRead> {
     await stat(file);
-    const json = await (await this.#tool()).readRaw(file, { readArgs: [...READ_ARGS], useMWG: false });
+    const tool = await this.#tool();
+    const json = await withPlainPath(file, (plain) =>
+      tool.readRaw(plain, { readArgs: [...READ_ARGS], useMWG: false }),
+    );
     return embeddedFromExiftool(json as unknown as Record<string, unknown>);
   }
 

@@ -34,11 +34,14 @@ export async function snapshotFile(file: string): Promise<FileSnapshot> {
 /**
  * `.<name>.<random>.alice-tmp` beside the file: hidden and with a temp suffix, so alice's own
  * watcher (see `isIgnoredName`) and most sync tools skip it; same directory, so the final
- * rename stays on one file system and is atomic.
+ * rename stays on one file system and is atomic. Control characters in the name are replaced.
  */
 export function tempPathFor(file: string): string {
   const dir = path.dirname(file);
-  return path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.alice-tmp`);
+  // Control characters become `_`: exiftool, which writes into the temp copy, cannot be given a
+  // path holding a line break.
+  const name = [...path.basename(file)].map((c) => (c < ' ' || c === '\u007f' ? '_' : c)).join('');
+  return path.join(dir, `.${name}.${randomBytes(4).toString('hex')}.alice-tmp`);
 }
 
 /** Copies `file` to a new temp path (never overwriting one) and returns the temp path. */

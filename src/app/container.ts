@@ -52,13 +52,20 @@ import { decodeCheckFor, hashImageFile } from './media-probes.js';
 
 /** Search over an index, for a container and for `Search.open` (an index file without settings). */
 export function searchServiceFor(db: Db, roots: readonly RootConfig[]): SearchService {
-  const assets = new AssetsService({ repo: new AssetRepository(db), roots });
+  const assetRepo = new AssetRepository(db);
+  const assets = new AssetsService({ repo: assetRepo, roots });
   return new SearchService({
     repo: new SearchRepository(db),
     resolve: (ref, opts) => assets.resolve(ref, opts),
     hashImage: hashImageFile,
     projectRoots: roots.filter((r) => r.kind === 'project').map((r) => r.path),
     clock: SYSTEM_CLOCK,
+    copyBytes: async (hashes) => {
+      const out = new Map<string, { byteHash: string; size: number }>();
+      for (const rows of (await assetRepo.locationsOfMany(hashes)).values())
+        for (const l of rows) if (l.present) out.set(l.path, { byteHash: l.byte_hash, size: l.size });
+      return out;
+    },
   });
 }
 

@@ -420,11 +420,12 @@ class Agent {
 
   /**
    * Duplicate groups as the index has them now (the read connection: never waits for a scan), so
-   * `alice status` agrees with `alice dupes`.
+   * `alice status` agrees with `alice dupes`: copies in project folders are not duplicates.
    */
   private async refreshCounts(): Promise<void> {
     try {
-      const counts = await (await this.container.repo()).counts();
+      const projectRoots = this.container.config.roots.filter((r) => r.kind === 'project').map((r) => r.path);
+      const counts = await (await this.container.repo()).counts(projectRoots);
       this.status.doc.counters.duplicates = counts.duplicates;
     } catch (err) {
       this.logger.debug('could not count duplicates for the status', { error: errorMessage(err) });
@@ -448,8 +449,13 @@ class Agent {
     await this.socket?.close();
     this.container.events.emit('agent.stopped', { reason, drained });
     this.status.setState('stopped');
-    await this.status.stop();
-    await this.container.close();
+    // Closing the container persists the events (agent.stopped included) and the index; the last
+    // status written after it counts only what is really left undelivered (a Redis outbox).
+    try {
+      await this.container.close();
+    } finally {
+      await this.status.stop();
+    }
     this.resolveStopped(0);
   }
 }

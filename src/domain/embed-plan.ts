@@ -184,6 +184,30 @@ function hierarchicalFor(tags: readonly Tag[], existing: readonly string[], warn
   return out;
 }
 
+/**
+ * digiKam's `TagsList` for a file that has one: the hierarchical paths with `/` between levels,
+ * then the values of the default category as top-level tags. digiKam reads this list before
+ * lr:HierarchicalSubject and dc:subject, so a stale one would bring back tags alice removed. A
+ * level holding `/` cannot be written there (it would become two levels).
+ */
+function digikamTagsFor(hierarchy: readonly string[], tags: readonly Tag[], warnings: string[]): string[] {
+  const out: string[] = [];
+  const add = (levels: readonly string[]): void => {
+    if (levels.some((l) => l.includes('/'))) {
+      warnings.push(`XMP-digiKam:TagsList: "${levels.join('|')}" contains "/", left out of digiKam's list`);
+      return;
+    }
+    const path = levels.join('/');
+    if (path !== '' && !out.includes(path)) out.push(path);
+  };
+  for (const path of hierarchy) add(hierarchyLevels(path));
+  for (const tag of tags) {
+    const value = tag.value.trim();
+    if (tag.category === DEFAULT_TAG_CATEGORY && value !== '' && isEmbeddable(value)) add([value]);
+  }
+  return out;
+}
+
 function listOrNull(values: readonly string[]): PlannedValue {
   return values.length === 0 ? null : values;
 }
@@ -245,11 +269,15 @@ export function planEmbed(read: EmbeddedRead, intent: EmbedIntent, format: strin
   const warnings: string[] = [];
   const values = uniqueValues(intent.tags, warnings);
   const description = plannedDescription(intent.description, warnings);
+  const hierarchy = hierarchicalFor(intent.tags, existingHierarchy(read), warnings);
   let fields: Record<string, PlannedValue> = {
     [EmbedField.SUBJECT]: listOrNull(values),
-    [EmbedField.HIERARCHICAL]: listOrNull(hierarchicalFor(intent.tags, existingHierarchy(read), warnings)),
+    [EmbedField.HIERARCHICAL]: listOrNull(hierarchy),
     [EmbedField.CONTENT_HASH]: intent.contentHash,
   };
+  // Only a file digiKam already tagged gets its list kept in step; alice does not add one.
+  if (read.fields[EmbedField.DIGIKAM_TAGS] !== undefined)
+    fields[EmbedField.DIGIKAM_TAGS] = listOrNull(digikamTagsFor(hierarchy, intent.tags, warnings));
   if (description !== undefined) fields[EmbedField.XMP_DESCRIPTION] = description;
   if (writer.exif && description !== undefined) fields[EmbedField.EXIF_DESCRIPTION] = description;
   const extra: Record<string, string> = {};

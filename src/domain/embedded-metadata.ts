@@ -19,6 +19,8 @@ export const ALICE_XMP = {
 export const EmbedField = {
   SUBJECT: 'XMP-dc:Subject',
   HIERARCHICAL: 'XMP-lr:HierarchicalSubject',
+  /** digiKam's own tag paths (`Places/Europe/Paris`), which digiKam reads before the others. */
+  DIGIKAM_TAGS: 'XMP-digiKam:TagsList',
   IPTC_KEYWORDS: 'IPTC:Keywords',
   KEYS_KEYWORDS: 'Keys:Keywords',
   XMP_DESCRIPTION: 'XMP-dc:Description',

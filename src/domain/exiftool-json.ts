@@ -7,6 +7,7 @@ import { EmbedField, flatKeywordSources, type EmbeddedRead } from './embedded-me
 const LIST_FIELDS: ReadonlySet<string> = new Set([
   EmbedField.SUBJECT,
   EmbedField.HIERARCHICAL,
+  EmbedField.DIGIKAM_TAGS,
   EmbedField.IPTC_KEYWORDS,
 ]);
 

@@ -239,9 +239,46 @@ function projectPrefixes(name: string, roots: readonly string[]): string[] {
   return roots.map((r) => `${r.replace(/\/+$/, '')}/${name}/`);
 }
 
+/**
+ * A test of one location against the query's location filters (`path`, `project`), or undefined
+ * when it has none. The index keeps an asset that has some location matching each filter; its
+ * result then names such a location as its `path` rather than its primary one, so
+ * `alice search --path DIR --paths` prints only paths under DIR.
+ */
+export function locationTest(q: ResolvedSearch): ((location: string) => boolean) | undefined {
+  const tests: ((location: string) => boolean)[] = [];
+  if (q.pathRegex !== null) {
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(`^(?:${q.pathRegex})$`, 'u');
+    } catch {
+      re = undefined; // a class RE2 reads differently: keep the primary path
+    }
+    if (re !== undefined) tests.push((p) => re.test(p));
+  }
+  const prefixes = q.projectPrefixes;
+  if (prefixes !== null) tests.push((p) => prefixes.some((x) => p.startsWith(x)));
+  return tests.length === 0 ? undefined : (p) => tests.every((t) => t(p));
+}
+
 function defaultSort(q: SearchQuery, prompt: PromptQuery | null, words: readonly WordMatch[]): SortKey {
   if (q.sort !== undefined) return q.sort;
   return words.length > 0 || (prompt !== null && prompt.terms.length > 0) ? 'relevance' : 'newest';
+}
+
+/** `text` holds no word (letters or digits, at most the indexed length) that could match. */
+function nothingToSearch(what: 'words' | 'prompt', text: string): AliceError {
+  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  return new AliceError(
+    ErrorCode.INVALID_INPUT,
+    `${what === 'words' ? 'search words' : 'prompt'} ${shown}: no word to search for (words are runs of letters and digits)`,
+    {
+      hint:
+        what === 'words'
+          ? "to find other characters in file names use a path glob, e.g. --path '*#1*'"
+          : 'give at least one word, or a "quoted phrase" of words',
+    },
+  );
 }
 
 /** Turns validated filters into a query plan. Throws INVALID_INPUT for values that do not parse. */
@@ -257,6 +294,16 @@ export function resolveSearch(q: SearchQuery, env: ResolveEnv): ResolvedSearch {
   }
   const prompt = q.prompt === undefined ? null : parsePromptQuery(q.prompt);
   const words = q.query === undefined ? [] : parseWords(q.query);
+  // Text with nothing to search for would otherwise filter nothing and list the whole library.
+  if (q.query !== undefined && q.query.trim() !== '' && words.length === 0)
+    throw nothingToSearch('words', q.query);
+  if (
+    q.prompt !== undefined &&
+    q.prompt.trim() !== '' &&
+    prompt?.terms.length === 0 &&
+    prompt.phrases.length === 0
+  )
+    throw nothingToSearch('prompt', q.prompt);
   return {
     words,
     allTags: (q.tags ?? []).map(parseTagMatch),

@@ -167,6 +167,9 @@ export function normaliseFormats(formats: readonly string[]): string[] {
 
 const REGEX_SPECIAL = /[\\^$.|+(){}]/;
 
+/** Any character, newline included, in RE2 and in JavaScript. */
+const ANY = '[\\s\\S]';
+
 function classToRegex(glob: string, i: number): [string, number] | undefined {
   const close = glob.indexOf(']', i + 2);
   if (close < 0) return undefined;
@@ -185,7 +188,9 @@ export function isGlob(text: string): boolean {
  * (or file): it matches itself and everything under it (`misc` = `misc` and `misc/**`). `*` and `?` stay within one path
  * segment, `**` crosses folders (`**` + `/` may match no folder at all), `[abc]`/`[!abc]` are
  * classes. A glob without `/` matches file names (`*.png`); a relative one matches at any depth
- * (`2024/*.png`); an absolute one matches from the root.
+ * (`2024/*.png`); an absolute one matches from the root. "Anything" is `[\s\S]`, not `.`, so a
+ * name holding a newline still matches (RE2's and JavaScript's `.` stop at one); the pattern means
+ * the same in RE2 and in a JavaScript `RegExp` with the `u` flag.
  */
 export function globToRegex(input: string): string {
   const plain = !isGlob(input);
@@ -196,7 +201,7 @@ export function globToRegex(input: string): string {
     const c = glob[i] ?? '';
     if (c === '*' && glob[i + 1] === '*') {
       const slash = glob[i + 2] === '/';
-      re += slash ? '(?:.*/)?' : '.*';
+      re += slash ? `(?:${ANY}*/)?` : `${ANY}*`;
       i += slash ? 3 : 2;
     } else if (c === '*') {
       re += '[^/]*';
@@ -213,8 +218,8 @@ export function globToRegex(input: string): string {
       i++;
     }
   }
-  if (plain) re += glob === '/' ? '.*' : '(?:/.*)?';
-  return glob.startsWith('/') ? re : `(?:.*/)?${re}`;
+  if (plain) re += glob === '/' ? `${ANY}*` : `(?:/${ANY}*)?`;
+  return glob.startsWith('/') ? re : `(?:${ANY}*/)?${re}`;
 }
 
 /** BM25 term-frequency saturation. */

@@ -1,10 +1,11 @@
 /** The safe-write procedure, idempotency and outside changes, against the real exiftool. */
-import { chmod, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExiftoolAdapter } from '../../src/adapters/exiftool.adapter.js';
 import { tagsFromEmbedded } from '../../src/domain/embedded-metadata.js';
 import {
+  asStrings,
   copyFixture,
   fileState,
   leftovers,
@@ -14,6 +15,7 @@ import {
   outsideWrite,
   removeDir,
   sha256,
+  sharpDecodes,
 } from './helpers.js';
 
 const HASH = 'ab'.repeat(32);
@@ -219,5 +221,94 @@ describe('formats alice does not write', () => {
     const out = await outsideRead(file);
     expect(out['IPTC:Keywords']).toBeUndefined();
     expect(out['XMP-alice:ContentHash']).toBe(HASH);
+  });
+});
+
+describe('names exiftool cannot be given as they are', () => {
+  it('a file whose name holds a newline or a carriage return is read and written like any other', async () => {
+    for (const name of ['new\nline.jpg', 'carriage\rreturn.png']) {
+      const file = name.endsWith('.png')
+        ? await makeImage(dir, 'png', name)
+        : await makeImage(dir, 'jpeg', name);
+      await outsideWrite(file, '-XMP-dc:Subject=owl', '-XMP-dc:Description=an owl at night');
+      const read = await adapter.readEmbedded(file);
+      expect(read.warnings).toEqual([]);
+      expect(read.description).toBe('an owl at night');
+      expect(read.keywords).toEqual(['owl']);
+
+      const result = await adapter.writeEmbedded(file, intent, {
+        preserveMtime: true,
+        decodeCheck: sharpDecodes,
+      });
+      expect(result).toMatchObject({ status: 'written' });
+      const back = await outsideRead(file, '-XMP-dc:Subject', '-XMP-alice:ContentHash');
+      expect(asStrings(back['XMP-dc:Subject'])).toEqual(['cyberpunk', 'neon']);
+      expect(back['XMP-alice:ContentHash']).toBe(HASH);
+      expect(await adapter.writeEmbedded(file, intent, { preserveMtime: true })).toEqual({
+        status: 'current',
+      });
+    }
+    expect(await leftovers(dir)).toEqual([]);
+  });
+
+  it('a file in a folder whose name holds a newline is read', async () => {
+    const sub = path.join(dir, 'folder\nwith newline');
+    await mkdir(sub);
+    const file = await makeImage(sub, 'jpeg', 'inside.jpg');
+    await outsideWrite(file, '-XMP-dc:Subject=fox');
+    const read = await adapter.readEmbedded(file);
+    expect(read.keywords).toEqual(['fox']);
+    await expect(adapter.readEmbedded(path.join(sub, 'gone.jpg'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe("digiKam's TagsList", () => {
+  it('a file digiKam tagged gets its TagsList kept in step with the tags; other files get none', async () => {
+    const file = await makeImage(dir, 'jpeg', 'digikam.jpg');
+    await outsideWrite(
+      file,
+      '-XMP-digiKam:TagsList=Fantasy/Dragon',
+      '-XMP-digiKam:TagsList=mountains',
+      '-XMP-lr:HierarchicalSubject=Fantasy|Dragon',
+      '-XMP-dc:Subject=Fantasy',
+      '-XMP-dc:Subject=Dragon',
+      '-XMP-dc:Subject=mountains',
+    );
+    const tags = (values: [string, string][]) => ({
+      tags: values.map(([category, value]) => ({ category, value })),
+      contentHash: HASH,
+    });
+    const added = await adapter.writeEmbedded(
+      file,
+      tags([
+        ['fantasy', 'Dragon'],
+        ['keywords', 'mountains'],
+        ['style', 'cyberpunk'],
+      ]),
+      { preserveMtime: true },
+    );
+    expect(added.status).toBe('written');
+    expect(
+      asStrings((await outsideRead(file, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList']).sort(),
+    ).toEqual(['Fantasy/Dragon', 'mountains', 'style/cyberpunk']);
+    // Removing the dragon removes it from digiKam's list too (digiKam reads that list first).
+    const removed = await adapter.writeEmbedded(file, tags([['style', 'cyberpunk']]), {
+      preserveMtime: true,
+    });
+    expect(removed.status).toBe('written');
+    expect(asStrings((await outsideRead(file, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList'])).toEqual([
+      'style/cyberpunk',
+    ]);
+    expect(
+      await adapter.writeEmbedded(file, tags([['style', 'cyberpunk']]), { preserveMtime: true }),
+    ).toEqual({
+      status: 'current',
+    });
+
+    const plain = await makeImage(dir, 'jpeg', 'no-digikam.jpg');
+    expect(
+      (await adapter.writeEmbedded(plain, tags([['style', 'cyberpunk']]), { preserveMtime: true })).status,
+    ).toBe('written');
+    expect((await outsideRead(plain, '-XMP-digiKam:TagsList'))['XMP-digiKam:TagsList']).toBeUndefined();
   });
 });

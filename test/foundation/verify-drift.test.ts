@@ -208,6 +208,9 @@ describe('alice index verify', { timeout: CLI_TIMEOUT }, () => {
     expect(report.problems).toContainEqual(
       expect.objectContaining({ kind: 'sidecar_old_version', path: file }),
     );
+    expect(report.problems.filter((p) => p.content_hash === hash.jpg).map((p) => p.kind)).toEqual([
+      'sidecar_old_version',
+    ]);
     expect(code).toBe(1);
   });
 
@@ -227,6 +230,10 @@ describe('alice index verify', { timeout: CLI_TIMEOUT }, () => {
     expect(report.problems).toContainEqual(
       expect.objectContaining({ kind: 'corrupt_sidecar', path: file, detail: expect.stringMatching(/JSON/) }),
     );
+    // One problem, not also "no sidecar" for its file.
+    expect(report.problems.filter((p) => p.content_hash === hash.png).map((p) => p.kind)).toEqual([
+      'corrupt_sidecar',
+    ]);
     expect(after).toBe('{"version": "4.0", oops');
     expect(code).toBe(1);
   });

@@ -63,6 +63,24 @@ describe('alice search', () => {
     expect(r.stdout).toContain('1–1 of 1 match');
   });
 
+  it('--paths, -0 and --csv say on stderr when the page is not every match; stdout stays data', async () => {
+    const total = LIBRARY.filter((a) => a.missing !== true).length;
+    const cut = await alice('search', '--limit', '2', '--paths');
+    expect(cut.code).toBe(0);
+    expect(cut.stdout.trim().split('\n')).toHaveLength(2);
+    expect(cut.stderr).toBe(
+      `note: printed 1–2 of ${total} matches; --limit (at most 1000) and --offset 2 give the rest\n`,
+    );
+    const nul = await alice('search', '--limit', '3', '--offset', '2', '-0');
+    expect(nul.stdout.split('\0').filter((p) => p !== '')).toHaveLength(3);
+    expect(nul.stderr).toContain(`printed 3–5 of ${total} matches`);
+    expect((await alice('search', '--limit', '1', '--csv')).stderr).toContain(`printed 1–1 of ${total}`);
+    // Every match printed, or --json (which has the total): nothing on stderr.
+    expect((await alice('search', '--paths')).stderr).toBe('');
+    expect((await alice('search', '--offset', String(total - 1), '--paths')).stderr).toBe('');
+    expect((await alice('search', '--limit', '2', '--paths', '--json')).stderr).toBe('');
+  });
+
   it('bad input exits 2 with a clear error', async () => {
     const r = await alice('search', '--since', 'whenever', '--json');
     expect(r.code).toBe(2);
@@ -102,5 +120,23 @@ describe('alice similar and dupes', () => {
     const res = r.json<DupesResponse>();
     expect(res.exact.map((g) => index.keyOf(g.content_hash))).toEqual(['portrait']);
     expect(res.near.map((g) => index.keyOf(g.keeper))).toEqual(['forest']);
+  });
+
+  it('dupes --threshold without --near is an error naming --near (exit 2), not silently ignored', async () => {
+    const r = await alice('dupes', '--threshold', '3', '--json');
+    expect(r.code).toBe(2);
+    const e = r.json<{ error: { code: string; message: string; hint: string } }>().error;
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.hint).toContain('alice dupes --near --threshold 3');
+    expect((await alice('dupes', '--near', '--threshold', '3')).code).toBe(0);
+  });
+
+  it('dupes --near as text says what the threshold and d mean (groups are chains)', async () => {
+    const r = await alice('dupes', '--near');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '1 group of near duplicates (each within pHash distance 6 of another member; d: distance to the keeper)',
+    );
+    expect(r.stdout).toMatch(/^ {4}d=\d+ {2}/m);
   });
 });

@@ -63,6 +63,42 @@ describe('values that can never match are errors with a hint', () => {
   });
 });
 
+describe('text with no word in it', () => {
+  it('search words or a prompt of only symbols or emoji are an error, not the whole library (exit 2)', async () => {
+    for (const args of [['🐱'], ['%'], ['--prompt', '!!!'], ['--prompt', '"" ?']]) {
+      const r = await alice(['search', ...args, '--json']);
+      expect(r.code, args.join(' ')).toBe(2);
+      const e = r.json<ErrorJson>().error;
+      expect(e.code).toBe('INVALID_INPUT');
+      expect(e.message).toContain('no word to search for');
+    }
+    expect((await alice(['search', '🐱', '--json'])).json<ErrorJson>().error.hint).toContain('--path');
+    // Blank text is no filter; a word beside a symbol still searches.
+    const all = await alice(['search', '', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.json<SearchResponse>().total).toBe(LIBRARY.filter((a) => a.missing !== true).length);
+    const cyber = await alice(['search', 'cyberpunk', '🐱', '--json']);
+    expect(cyber.code).toBe(0);
+    expect(keys(cyber.json<SearchResponse>())).toContain('portrait');
+  });
+});
+
+describe('<file|hash> references', () => {
+  it('a hash prefix no asset has says so, and the hint names prefixes (exit 2)', async () => {
+    const r = await alice(['show', 'deadbeefdeadbeef', '--json']);
+    expect(r.code).toBe(2);
+    const e = r.json<ErrorJson>().error;
+    expect(e.code).toBe('NOT_FOUND');
+    expect(e.message).toContain("no asset's content hash starts with deadbeefdeadbeef");
+    expect(e.hint).toContain('unique prefix of at least 8 hex digits');
+    const prefix = index.hashOf('portrait').slice(0, 10);
+    const ok = await alice(['show', prefix, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const file = await alice(['show', 'no-such-file.png', '--json']);
+    expect(file.json<ErrorJson>().error.message).toContain('no such file, and not a content hash');
+  });
+});
+
 describe('--path', () => {
   it('a folder means that folder and everything under it, relative to the working directory', async () => {
     const byRel = (await alice(['search', '--path', 'cyber', '--json'], lib)).json<SearchResponse>();
@@ -73,6 +109,19 @@ describe('--path', () => {
     expect(keys((await alice(['search', '--path', '*.webp', '--json'])).json<SearchResponse>())).toEqual([
       'forest',
     ]);
+  });
+
+  it('a glob starting with ./ or ../ is relative to the working directory', async () => {
+    const cyber = path.join(lib, 'cyber');
+    expect(keys((await alice(['search', '--path', './*', '--json'], cyber)).json<SearchResponse>())).toEqual([
+      'city',
+      'portrait',
+    ]);
+    const up = await alice(['search', '--path', '../cyber/p*', '--json'], path.join(lib, 'copies'));
+    expect(keys(up.json<SearchResponse>())).toEqual(['portrait']);
+    expect(
+      (await alice(['search', '--path', './*.png', '--json'], ws.dir)).json<SearchResponse>().total,
+    ).toBe(0);
   });
 
   it('a folder that does not exist is an error with a hint (exit 2)', async () => {

@@ -12,8 +12,8 @@ import type { Container } from '../../src/app/container.js';
 import { DEFAULT_EMBEDDING_SETTINGS } from '../../src/domain/embed-plan.js';
 import { EmbedService } from '../../src/services/tagging/embed.service.js';
 import { NO_LOG, SYSTEM_CLOCK, type EventSink } from '../../src/ports.js';
-import { TagService } from '../../src/services/tagging/tag.service.js';
-import { makeWorkspace, sha256sum, writeImage, type Workspace } from '../helpers/fixtures.js';
+import { parseTags, TagService } from '../../src/services/tagging/tag.service.js';
+import { makeWorkspace, sha256sum, snapshotTree, writeImage, type Workspace } from '../helpers/fixtures.js';
 import { readSidecarJson, update, withContainer } from '../helpers/library.js';
 import { asList, outsideRead, outsideWrite } from './helpers.js';
 
@@ -127,5 +127,23 @@ describe('TagService', () => {
     await expect(
       withTags((t) => t.changeTags([path.join(lib, 'a.jpg')], 'add', ['  '], caller)),
     ).rejects.toThrow(/empty tag/);
+  });
+
+  it('refuses a category with no value (style:) instead of adding the keyword "style:"', async () => {
+    const file = path.join(lib, 'a.jpg');
+    const before = snapshotTree(lib);
+    for (const bad of ['style:', ' Style : ', 'art-style:']) {
+      await expect(withTags((t) => t.changeTags([file], 'add', ['ok', bad], caller))).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('has no value after its category') as unknown,
+      });
+    }
+    expect(snapshotTree(lib)).toEqual(before);
+    // A colon inside a value, or a leading one, is still kept exactly.
+    expect(parseTags(['note: see: here', ':x', 'a:b:'])).toEqual([
+      { category: 'note', value: 'see: here' },
+      { category: 'keywords', value: ':x' },
+      { category: 'a', value: 'b:' },
+    ]);
   });
 });

@@ -302,3 +302,49 @@ describe('alice understand (Anthropic Messages)', () => {
     expect(filesContaining(ws.dir, KEY)).toEqual([]);
   });
 });
+
+describe('alice understand and damaged files', () => {
+  let ws: Workspace;
+  let stub: VisionStub;
+  const env = { [KEY_ENV]: KEY };
+
+  beforeAll(async () => {
+    stub = await startVisionStub('openai', { kind: 'answer', text: FENCED, input: 1000, output: 200 });
+    ws = makeWorkspace();
+    ws.writeSettings(understandingSettings(stub, 'openai'));
+    const lib = ws.roots[0] as string;
+    await writeImage(path.join(lib, 'sound.png'), { seed: 41, size: 96 });
+    const whole = await writeImage(path.join(lib, 'whole.jpg'), { seed: 42, size: 96, format: 'jpeg' });
+    fs.writeFileSync(path.join(lib, 'truncated.jpg'), whole.subarray(0, Math.floor(whole.length / 2)));
+    fs.rmSync(path.join(lib, 'whole.jpg'));
+    fs.writeFileSync(path.join(lib, 'not-an-image.png'), 'plain text, not a PNG');
+    const s = await aliceJson<ScanSummary>(ws, ['index', 'update']);
+    expect(s.new).toBe(3);
+  });
+
+  afterAll(async () => {
+    await stub.close();
+    ws.cleanup();
+  });
+
+  it('--dry-run counts only what could be sent: damaged files are skipped with the reason', async () => {
+    const r = await understand(ws, env, ['--all', '--dry-run']);
+    expect(r).toMatchObject({ assets: 3, would_send: 1, skipped: 2, sent: 0 });
+    const skipped = r.items.filter((i) => i.status === 'skipped');
+    expect(skipped.map((i) => path.basename(i.path ?? '')).sort()).toEqual([
+      'not-an-image.png',
+      'truncated.jpg',
+    ]);
+    for (const i of skipped) expect(i.reason).toMatch(/^damaged \(.+\): replace the file from a good copy$/);
+    // The estimate is that of the one sound image.
+    const one = await understand(ws, env, [path.join(ws.roots[0] as string, 'sound.png'), '--dry-run']);
+    expect(one.would_send).toBe(1);
+    expect(r.estimated_cost_usd).toBe(one.estimated_cost_usd);
+  });
+
+  it('a real run sends the sound image only', async () => {
+    const r = await understand(ws, env, ['--all']);
+    expect(r).toMatchObject({ understood: 1, sent: 1, skipped: 2, failed: 0 });
+    expect(stub.requests).toHaveLength(1);
+  });
+});

@@ -11,8 +11,9 @@ import type {
   SearchResult,
   SimilarResponse,
 } from '../../services/search/search.service.js';
+import { AliceError, ErrorCode } from '../../domain/errors.js';
 import { absRef, type CliContext } from '../context.js';
-import { csvLine, plural, shortHash, table, type Rendered } from '../render.js';
+import { csvLine, plural, printNotices, shortHash, table, type Rendered } from '../render.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<Rendered>) => Promise<void>;
 
@@ -93,8 +94,14 @@ export function filtersOf(words: readonly string[], o: SearchOptions): Record<st
   set('min_height', o.minHeight);
   set('max_height', o.maxHeight);
   set('orientation', o.orientation);
-  // A plain folder is relative to where the command runs, like any other path argument.
-  set('path', o.path === undefined || /[*?[]/.test(o.path) ? o.path : path.resolve(o.path));
+  // A plain folder is relative to where the command runs, like any other path argument, and so is
+  // a glob that says so (`./2024/*.png`, `../*.png`); other relative globs match at any depth.
+  set(
+    'path',
+    o.path === undefined || (/[*?[]/.test(o.path) && !/^\.\.?\//.test(o.path))
+      ? o.path
+      : path.resolve(o.path),
+  );
   set('project', o.project);
   set('has_prompt', o.hasPrompt === true ? true : o.withoutPrompt === true ? false : undefined);
   set('gen_seed', o.genSeed);
@@ -189,6 +196,14 @@ function searchCsv(res: SearchResponse): string {
   return [csvLine(CSV_COLUMNS), ...rows].map((l) => `${l}\r\n`).join('');
 }
 
+/** When this page holds fewer results than the matches from `offset` on: which ones, and how to get the rest. */
+function pageNote(res: SearchResponse, offset: number): string | undefined {
+  const shown = res.results.length;
+  if (offset + shown >= res.total) return undefined;
+  const range = shown === 0 ? 'none' : `${offset + 1}–${offset + shown}`;
+  return `printed ${range} of ${res.total} matches; --limit (at most 1000) and --offset ${offset + shown} give the rest`;
+}
+
 /** `--paths` (one per line) or `-0` (each followed by NUL, for `xargs -0`): each result's path. */
 function searchPaths(res: SearchResponse, nul: boolean): string {
   return res.results.flatMap((r) => (r.path === null ? [] : [`${r.path}${nul ? '\0' : '\n'}`])).join('');
@@ -206,17 +221,23 @@ function dupesText(res: DupesResponse): string[] {
   const lines: string[] = [];
   lines.push(`${plural(res.exact.length, 'group')} of identical files`);
   for (const g of res.exact) {
-    lines.push(`  ${shortHash(g.content_hash)}  ${g.paths.length} copies, ${g.file_size} bytes each`);
+    const copies =
+      g.paths.length === 1
+        ? `1 copy, ${g.file_size} bytes`
+        : `${g.paths.length} identical copies, ${g.file_size} bytes each`;
+    lines.push(`  ${shortHash(g.content_hash)}  ${copies}`);
     lines.push(`    keep ${g.keeper}  (${g.reason})`);
     for (const p of g.paths.filter((x) => x !== g.keeper)) lines.push(`    also ${p}`);
+    for (const p of g.metadata_differs ?? []) lines.push(`    same picture, other metadata (keep) ${p}`);
     for (const p of g.project_copies ?? []) lines.push(`    project copy (keep) ${p}`);
   }
   if (res.near_threshold === null) {
     lines.push('near duplicates: not checked (use --near)');
     return lines;
   }
+  // Groups are chains (A~B, B~C): a member can be further from the keeper than the threshold.
   lines.push(
-    `${plural(res.near.length, 'group')} of near duplicates (pHash distance ≤ ${res.near_threshold})`,
+    `${plural(res.near.length, 'group')} of near duplicates (each within pHash distance ${res.near_threshold} of another member; d: distance to the keeper)`,
   );
   for (const g of res.near) {
     lines.push(`  keep ${g.keeper_path ?? shortHash(g.keeper)}  (${g.reason})`);
@@ -289,6 +310,9 @@ function registerSearch(program: Command, run: Run): void {
         const rendered: Rendered = { data: res, text: searchText(res, o.offset ?? 0) };
         if (o.print0 === true || o.paths === true) rendered.raw = searchPaths(res, o.print0 === true);
         else if (o.csv === true) rendered.raw = searchCsv(res);
+        // Paths and CSV carry no total: say on stderr when this page is not every match.
+        const cut = pageNote(res, o.offset ?? 0);
+        if (rendered.raw !== undefined && !ctx.json && cut !== undefined) printNotices([cut], false);
         return rendered;
       }),
     );
@@ -331,6 +355,14 @@ function registerDupes(program: Command, run: Run): void {
     )
     .action((o: { near?: boolean; threshold?: number; includeProjects?: boolean }) =>
       run(async (ctx) => {
+        if (o.threshold !== undefined && o.near !== true)
+          throw new AliceError(
+            ErrorCode.INVALID_INPUT,
+            '--threshold is the near-duplicate distance: alone it changes nothing',
+            {
+              hint: `add --near: alice dupes --near --threshold ${o.threshold}`,
+            },
+          );
         const params: Record<string, unknown> = {
           near: o.near === true,
           includeProjects: o.includeProjects === true,

@@ -55,10 +55,16 @@ export class AssetsService {
           hint: 'give more hex digits',
         });
     }
-    return this.resolvePath(path.resolve(opts.cwd ?? process.cwd(), ref), opts.confineToRoots ?? false);
+    const prefix = /^[0-9a-f]{8,63}$/.test(lower) ? lower : undefined;
+    return this.resolvePath(
+      path.resolve(opts.cwd ?? process.cwd(), ref),
+      opts.confineToRoots ?? false,
+      prefix,
+    );
   }
 
-  private async resolvePath(file: string, confine: boolean): Promise<ResolvedRef> {
+  /** `prefix`: the ref also looked like a hash prefix, and no asset has it. */
+  private async resolvePath(file: string, confine: boolean, prefix?: string): Promise<ResolvedRef> {
     if (confine && !this.deps.roots.some((r) => isInside(file, r.path))) {
       throw new AliceError(ErrorCode.OUTSIDE_ROOTS, `path is outside the configured roots: ${file}`, {
         hint: 'only files below storage.asset_paths or storage.project_paths can be used here',
@@ -74,8 +80,12 @@ export class AssetsService {
       byteHash = (await sha256File(file)).hash;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
-        throw new AliceError(ErrorCode.NOT_FOUND, `no such file, and not a content hash: ${file}`, {
-          hint: 'give a path to a file or a 64-hex content hash',
+        const what =
+          prefix === undefined
+            ? `no such file, and not a content hash: ${file}`
+            : `no asset's content hash starts with ${prefix}, and there is no file ${file}`;
+        throw new AliceError(ErrorCode.NOT_FOUND, what, {
+          hint: 'give a path to a file, a 64-hex content hash or a unique prefix of at least 8 hex digits (as `alice search` prints)',
         });
       }
       throw err;

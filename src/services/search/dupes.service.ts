@@ -20,6 +20,12 @@ export interface ExactGroup {
    * `exports/`, `created/`). Never candidates for deletion: they are what projects deliver.
    */
   project_copies?: string[];
+  /**
+   * Library copies of the same content whose bytes differ from the keeper's: another program
+   * edited their metadata (keywords, rating…). Not identical files, so never offered for deletion.
+   */
+  metadata_differs?: string[];
+  /** Bytes of the keeper as it is now (alice's own embedding changes a file's size). */
   file_size: number;
   media_type: string | null;
 }
@@ -51,6 +57,11 @@ export interface DupesResponse {
   near_threshold: number | null;
 }
 
+/** Byte hash and size of present locations by path, for the assets asked (the index's `locations`). */
+export type CopyBytes = (
+  contentHashes: readonly string[],
+) => Promise<Map<string, { byteHash: string; size: number }>>;
+
 /**
  * Exact groups of library copies. Copies inside project folders are never part of a group (a user
  * acting on the list would delete deliverables); with `includeProjects` they are listed beside it
@@ -60,6 +71,7 @@ async function exactGroups(
   repo: SearchRepository,
   projectRoots: readonly string[],
   includeProjects: boolean,
+  copyBytes?: CopyBytes,
 ): Promise<ExactGroup[]> {
   const copies = await repo.exactCopies();
   const byHash = new Map<string, typeof copies>();
@@ -70,17 +82,32 @@ async function exactGroups(
     const counts = library.length > 1 || (includeProjects && library.length === 1);
     return counts ? [{ hash, library, inProjects }] : [];
   });
-  const rows = new Map((await repo.rowsOf(wanted.map((w) => w.hash))).map((r) => [r.content_hash, r]));
+  const hashes = wanted.map((w) => w.hash);
+  const rows = new Map((await repo.rowsOf(hashes)).map((r) => [r.content_hash, r]));
+  const bytes =
+    copyBytes === undefined ? new Map<string, { byteHash: string; size: number }>() : await copyBytes(hashes);
   const groups = wanted.map(({ hash, library, inProjects }): ExactGroup => {
-    const choice = chooseKeeperCopy(library.map((c) => ({ path: c.path, firstSeen: c.first_seen })));
+    const candidates = library.map((c) => ({ path: c.path, firstSeen: c.first_seen }));
+    const keeper = chooseKeeperCopy(candidates).keeper;
+    // One asset's copies can differ in bytes: metadata edited in one of them by another program.
+    const bytesOf = (p: string): string => bytes.get(p)?.byteHash ?? hash;
+    const same = candidates.filter((c) => bytesOf(c.path) === bytesOf(keeper));
+    const differs = candidates.filter((c) => bytesOf(c.path) !== bytesOf(keeper)).map((c) => c.path);
+    const reason =
+      same.length > 1
+        ? chooseKeeperCopy(same).reason
+        : differs.length > 0
+          ? 'the other library copies are the same picture with other metadata'
+          : 'the only library copy; the others are project copies';
     const row = rows.get(hash);
     return {
       content_hash: hash,
-      paths: library.map((c) => c.path),
-      keeper: choice.keeper,
-      reason: library.length > 1 ? choice.reason : 'the only library copy; the others are project copies',
+      paths: same.map((c) => c.path),
+      keeper,
+      reason,
       ...(includeProjects ? { project_copies: inProjects } : {}),
-      file_size: row?.file_size ?? 0,
+      ...(differs.length > 0 ? { metadata_differs: differs } : {}),
+      file_size: bytes.get(keeper)?.size ?? row?.file_size ?? 0,
       media_type: row?.media_type ?? null,
     };
   });
@@ -157,9 +184,10 @@ export async function findDupes(
   repo: SearchRepository,
   query: DupesQuery,
   projectRoots: readonly string[],
+  copyBytes?: CopyBytes,
 ): Promise<DupesResponse> {
   return {
-    exact: await exactGroups(repo, projectRoots, query.includeProjects),
+    exact: await exactGroups(repo, projectRoots, query.includeProjects, copyBytes),
     near: query.near ? await nearGroups(repo, query.threshold) : [],
     near_threshold: query.near ? query.threshold : null,
   };

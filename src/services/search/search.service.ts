@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { Facets, SearchRepository, SearchRow } from '../../adapters/index/search.repository.js';
 import { AliceError, ErrorCode } from '../../domain/errors.js';
 import {
+  locationTest,
   resolveSearch,
   type DupesQuery,
   type PerceptualKind,
@@ -17,7 +18,7 @@ import { isGlob } from '../../domain/search-values.js';
 import type { PerceptualHashes } from '../../domain/sidecar.js';
 import { groupTags, parseTag, type TagsByCategory } from '../../domain/tags.js';
 import type { ResolvedRef } from './assets.service.js';
-import { findDupes, type DupesResponse } from './dupes.service.js';
+import { findDupes, type CopyBytes, type DupesResponse } from './dupes.service.js';
 import type { Clock } from '../../ports.js';
 
 export type { DupesResponse, ExactGroup, NearGroup, NearMember } from './dupes.service.js';
@@ -25,7 +26,10 @@ export type { DupesResponse, ExactGroup, NearGroup, NearMember } from './dupes.s
 /** One asset in search results. */
 export interface SearchResult {
   content_hash: string;
-  /** Primary path (a present copy; the last known one for a missing asset). */
+  /**
+   * Primary path (a present copy; the last known one for a missing asset). With a `path` or
+   * `project` filter, a location that matches it.
+   */
   path: string | null;
   /** Every present copy (every known copy with `include_missing`). */
   locations: string[];
@@ -92,6 +96,8 @@ export interface SearchServiceDeps {
   readonly clock: Clock;
   /** Seed for `sort: random` without one; default: random. */
   readonly randomSeed?: () => string;
+  /** Byte hash and size of each copy, so `dupes` groups only identical bytes for deletion. */
+  readonly copyBytes?: CopyBytes;
 }
 
 function tagsOf(flat: readonly string[]): TagsByCategory {
@@ -157,8 +163,11 @@ export class SearchService {
         ? q.offset + rows.length
         : await repo.count(q));
     const locations = page.locations ?? (await repo.locationsOf(rows, q.includeMissing));
+    const within = locationTest(q);
     const results = rows.map((r) => {
       const res = resultOf(r, locations);
+      if (within !== undefined && (res.path === null || !within(res.path)))
+        res.path = res.locations.find(within) ?? res.path;
       if (q.sort === 'relevance' && r.score !== null) res.score = Math.round(r.score * 1e4) / 1e4;
       return res;
     });
@@ -231,6 +240,6 @@ export class SearchService {
 
   /** Exact duplicate groups and, when asked, near-duplicate groups. Never deletes anything. */
   async dupes(query: DupesQuery): Promise<DupesResponse> {
-    return findDupes(this.deps.repo, query, this.deps.projectRoots);
+    return findDupes(this.deps.repo, query, this.deps.projectRoots, this.deps.copyBytes);
   }
 }

@@ -52,9 +52,22 @@ export interface Target {
   sidecars: RootSidecar[];
 }
 
-/** Parses `category:value` / bare values; an empty value is an error, everything else is kept exactly. */
+/**
+ * Parses `category:value` / bare values; an empty value is an error, and so is a category with
+ * nothing after its colon (`style:` is a value left out, not the keyword "style:"). Everything
+ * else is kept exactly.
+ */
 export function parseTags(raw: readonly string[]): Tag[] {
   return raw.map((input) => {
+    const category = /^\s*([\p{L}\p{N}_-]{1,64})\s*:\s*$/u.exec(input)?.[1];
+    if (category !== undefined)
+      throw new AliceError(
+        ErrorCode.INVALID_INPUT,
+        `tag ${JSON.stringify(input)} has no value after its category`,
+        {
+          hint: `give category:value, e.g. ${category.toLowerCase()}:cyberpunk`,
+        },
+      );
     const tag = parseTag(input);
     if (tag.value.trim() === '')
       throw new AliceError(ErrorCode.INVALID_INPUT, `empty tag: ${JSON.stringify(input)}`, {

@@ -186,9 +186,12 @@ export class UnderstandService {
     item.path = location?.path ?? null;
     if (!opts.force && isUnderstoodBy(first.sidecar.analysis.understanding, s.provider, s.model))
       return done('cached', `already understood by ${s.model}`);
+    // A file that does not decode yields no picture: counting it in a dry run overstates the cost.
+    if (first.sidecar.damage !== undefined)
+      return done('skipped', `damaged (${first.sidecar.damage}): replace the file from a good copy`);
+    if (location === undefined) return done('failed', 'no file of this asset is present');
     const bound = requestCostBound(s.price_per_mtok, s.categories, mediaType === 'video' ? 3 : 1);
     if (opts.dryRun) return done('would_send', undefined, false, bound);
-    if (location === undefined) return done('failed', 'no file of this asset is present');
     const budget = await this.budgetCheck(bound);
     if (budget !== undefined) return done('over_budget', budget);
     const images = await this.deps.images(location.path, mediaType);

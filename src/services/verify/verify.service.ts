@@ -203,6 +203,8 @@ export class VerifyService {
     const listing = await listSidecars(root);
     for (const entry of listing) {
       const res = await readSidecarFile(entry.file, entry.hash);
+      // A garbled or old sidecar is reported below as such, not its files as having none.
+      if (res.status !== 'ok') withSidecar.add(entry.hash);
       if (entry.flat || res.status === 'old_version') {
         problems.push({
           kind: DriftKind.OLD_VERSION,
