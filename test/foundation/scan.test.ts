@@ -130,6 +130,47 @@ describe('a metadata-only edit by another program keeps the asset', { timeout: 1
   });
 });
 
+describe('asset.duplicate_found', () => {
+  async function updateEmitting(w: Workspace): Promise<{ type: string; payload: Record<string, unknown> }[]> {
+    const emitted: { type: string; payload: Record<string, unknown> }[] = [];
+    const container = new Container(configOf(w), {
+      events: { emit: (type, payload) => void emitted.push({ type, payload: { ...payload } }) },
+    });
+    try {
+      await indexUpdate(container, { dryRun: false, allowMassDelete: false, progress: NO_PROGRESS });
+    } finally {
+      await container.close();
+    }
+    return emitted.filter((e) => e.type === 'asset.duplicate_found');
+  }
+
+  it('is emitted for a copy at a new path, not again when the copies only move', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const a = path.join(root, 'sub', 'a.png');
+    await writeImage(a, { seed: 140 });
+    await update(ws);
+    const b = path.join(root, 'sub', 'b.png');
+    fs.copyFileSync(a, b);
+    const first = await updateEmitting(ws);
+    expect(first).toHaveLength(1);
+    expect(first[0]?.payload).toMatchObject({ path: b, duplicate_of: [a] });
+
+    // A renamed folder: two moves, no new duplicate.
+    fs.renameSync(path.join(root, 'sub'), path.join(root, 'renamed'));
+    expect(await updateEmitting(ws)).toEqual([]);
+    const idx = await readIndex(ws.searchDb);
+    expect(idx.locations[path.join(root, 'renamed', 'a.png')]?.present).toBe(true);
+
+    // A third copy is news again, named by its own path.
+    const c = path.join(root, 'c.png');
+    fs.copyFileSync(path.join(root, 'renamed', 'a.png'), c);
+    const third = await updateEmitting(ws);
+    expect(third).toHaveLength(1);
+    expect(third[0]?.payload.path).toBe(c);
+  });
+});
+
 describe('one asset, several byte-hashes', () => {
   it('a file whose hash is an alias of an asset is a location of that asset', async () => {
     ws = makeWorkspace();

@@ -122,6 +122,11 @@ interface Pass {
   touched: Set<string>;
   sidecarOf: Map<string, Sidecar>;
   locationRows: LocationRow[];
+  /**
+   * Per asset, the first path this pass found it at that was not its location before (not a move,
+   * not the same path again): only such a path can make a new duplicate.
+   */
+  newCopies: Map<string, LocationRow>;
   deletePaths: string[];
   /** Assets some file of this pass belongs to. */
   seenAssets: Set<string>;
@@ -145,6 +150,7 @@ function newPass(opts: ScanOptions, now: string, recover?: SidecarRecovery): Pas
     touched: new Set(),
     sidecarOf: new Map(),
     locationRows: [],
+    newCopies: new Map(),
     deletePaths: [],
     seenAssets: new Set(),
     ghosts: [],
@@ -452,6 +458,7 @@ export class ScanService {
     pass.locationRows = pass.locationRows.filter((r) => !paths.has(r.path));
     pass.deletePaths = pass.deletePaths.filter((p) => !movedFrom.has(p));
     pass.sidecarOf.delete(asset);
+    pass.newCopies.delete(asset);
   }
 
   /** Finds this asset's sidecar in any root, or makes a new one from the file (analysed once). */
@@ -657,7 +664,7 @@ export class ScanService {
         media_type: f.media.type,
       });
     }
-    pass.locationRows.push({
+    const row: LocationRow = {
       path: f.path,
       content_hash: asset,
       byte_hash: f.byteHash as string,
@@ -670,7 +677,10 @@ export class ScanService {
       first_seen: f.prev?.first_seen ?? from?.first_seen ?? pass.now,
       last_seen: pass.now,
       missing_since: null,
-    });
+    };
+    pass.locationRows.push(row);
+    if (from === undefined && f.prev?.content_hash !== asset && !pass.newCopies.has(asset))
+      pass.newCopies.set(asset, row);
   }
 
   /** One sidecar per asset per root: copies it into roots that lack it, drops it from roots it left. */
@@ -803,11 +813,10 @@ export class ScanService {
       );
     }
     const locations = await repo.locationsOfMany([...pass.touched]);
-    const seenOf = new Map<string, LocationRow>();
-    for (const r of pass.locationRows) if (!seenOf.has(r.content_hash)) seenOf.set(r.content_hash, r);
+    // A copy found at a new path; copies that only moved (a renamed folder) are no news.
     for (const hash of pass.touched) {
       const locs = (locations.get(hash) ?? []).filter((l) => l.present);
-      const seen = seenOf.get(hash);
+      const seen = pass.newCopies.get(hash);
       if (locs.length > 1 && seen !== undefined) {
         this.deps.events.emit('asset.duplicate_found', {
           content_hash: hash,
