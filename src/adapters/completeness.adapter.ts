@@ -4,7 +4,7 @@
  * next to a decode: the watcher asks it of every settled file before indexing it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { readAt } from './positional.js';
+import { readAt, windowedReader } from './positional.js';
 import {
   gifComplete,
   jpegComplete,
@@ -23,10 +23,14 @@ const u32 = (b: Uint8Array, at: number): number =>
   ((b[at] ?? 0) * 2 ** 24 + ((b[at + 1] ?? 0) << 16) + ((b[at + 2] ?? 0) << 8) + (b[at + 3] ?? 0)) >>> 0;
 const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(...b.subarray(at, at + 4));
 
+/** PNG chunk headers are read through this window (8 KiB IDAT chunks: 32 headers per read). */
+const PNG_WINDOW = 256 * 1024;
+
 async function pngSteps(h: FileHandle, size: number): Promise<WalkStep[]> {
   const steps: WalkStep[] = [];
+  const read = windowedReader(h, PNG_WINDOW);
   for (let pos = 8; steps.length < MAX_STEPS && pos < size;) {
-    const head = await readAt(h, pos, 8);
+    const head = await read(pos, 8);
     if (head.length < 8) {
       steps.push({ type: 'header', end: pos + 8 });
       break;

@@ -5,7 +5,7 @@
  * I/O errors reject: the caller then reads the file with exiftool, which reports them.
  */
 import { open } from 'node:fs/promises';
-import { bytesPositional, readAt, type Positional } from './positional.js';
+import { bytesPositional, readAt, windowedReader, type Positional } from './positional.js';
 
 /** What the probe needs of a file: positional reads and its size (a FileHandle, or bytes in memory). */
 
@@ -27,23 +27,9 @@ const MAX_PNG_CHUNKS = 100_000;
  */
 const PNG_WINDOW_BYTES = 64 * 1024;
 
-function windowedReader(handle: Positional): (position: number, length: number) => Promise<Uint8Array> {
-  let start = 0;
-  let data: Uint8Array = new Uint8Array(0);
-  return async (position, length) => {
-    const end = position + length;
-    if (position < start || end > start + data.length) {
-      // Refill at `position`; a short read (end of file) is kept as it is.
-      start = position;
-      data = await readAt(handle, position, Math.max(length, PNG_WINDOW_BYTES));
-    }
-    return data.subarray(position - start, Math.min(end - start, data.length));
-  };
-}
-
 async function pngProbe(handle: Positional): Promise<MetadataVerdict> {
   const { size } = await handle.stat();
-  const read = windowedReader(handle);
+  const read = windowedReader(handle, PNG_WINDOW_BYTES);
   const sig = await read(0, 8);
   if (sig.length < 8 || sig[1] !== 0x50 || sig[2] !== 0x4e || sig[3] !== 0x47) return { kind: 'unknown' };
   const chunks: PngChunkSeen[] = [];

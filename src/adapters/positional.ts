@@ -37,3 +37,24 @@ export async function readAt(handle: Positional, position: number, length: numbe
   }
   return buffer.subarray(0, filled);
 }
+
+/**
+ * Positional reads through a window of `windowBytes`: headers that sit close together (a PNG's
+ * chunk headers between 8 KiB IDAT chunks) cost one read per window instead of one per header.
+ * A short read at the end of the file is kept as it is.
+ */
+export function windowedReader(
+  handle: Positional,
+  windowBytes: number,
+): (position: number, length: number) => Promise<Uint8Array> {
+  let start = 0;
+  let data: Uint8Array = new Uint8Array(0);
+  return async (position, length) => {
+    const end = position + length;
+    if (position < start || end > start + data.length) {
+      start = position;
+      data = await readAt(handle, position, Math.max(length, windowBytes));
+    }
+    return data.subarray(position - start, Math.min(end - start, data.length));
+  };
+}

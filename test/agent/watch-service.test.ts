@@ -80,7 +80,10 @@ interface Rig {
 
 let rig: Rig | undefined;
 
-async function makeRig(wrapScan: (s: ScanService) => ScanService = (s) => s): Promise<Rig> {
+async function makeRig(
+  wrapScan: (s: ScanService) => ScanService = (s) => s,
+  extra: { batchSize?: number; completeness?: WatchDeps['completeness'] } = {},
+): Promise<Rig> {
   const ws = makeWorkspace();
   const root = ws.roots[0] as string;
   const events: Rig['events'] = [];
@@ -109,8 +112,9 @@ async function makeRig(wrapScan: (s: ScanService) => ScanService = (s) => s): Pr
       settleMs: SETTLE_MS,
       incompleteWaitMs: 60_000,
       moveGraceS: GRACE_S,
-      batchSize: 500,
+      batchSize: extra.batchSize ?? 500,
     },
+    ...(extra.completeness === undefined ? {} : { completeness: extra.completeness }),
     scanner: async () => wrapScan(container.scanService(await container.repo())),
     lane,
     watchTree: (r, onEvents) => {
@@ -184,6 +188,43 @@ afterEach(async () => {
 });
 
 describe('WatchService (fake clock, fake watcher, real library)', () => {
+  it('settles a burst a batch at a time, checking files together, and indexes a batch while the next is checked', async () => {
+    const log: string[] = [];
+    let checking = 0;
+    let most = 0;
+    const r = (rig = await makeRig(
+      (s) => {
+        const run = s.run.bind(s);
+        return Object.assign(Object.create(s) as ScanService, {
+          run: (opts: Parameters<ScanService['run']>[0]) => {
+            log.push('scan');
+            return run(opts);
+          },
+        });
+      },
+      {
+        batchSize: 10,
+        completeness: async () => {
+          log.push('check');
+          most = Math.max(most, ++checking);
+          await new Promise((done) => setTimeout(done, 5));
+          checking--;
+          return null; // whole
+        },
+      },
+    ));
+    const files: string[] = [];
+    for (let i = 0; i < 30; i++) files.push(await image(r, `b/${i}.png`, 300 + i));
+    r.report(created(files));
+    await r.advance(DEBOUNCE_MS);
+    expect((await r.located()).present).toEqual([...files].sort());
+    expect(log.filter((e) => e === 'check')).toHaveLength(30);
+    expect(most).toBeGreaterThan(1);
+    // The first batch was indexed before the last batch's files were all checked.
+    expect(log.indexOf('scan')).toBeLessThan(log.lastIndexOf('check'));
+    expect(log.filter((e) => e === 'scan').length).toBeGreaterThanOrEqual(3);
+  });
+
   it('debounces a burst into one flush, holds a file still being written, and sweeps for unreported files', async () => {
     const r = (rig = await makeRig());
     const reported: string[] = [];
