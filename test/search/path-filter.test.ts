@@ -6,12 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssetRepository } from '../../src/adapters/index/asset.repository.js';
-import { SearchRepository } from '../../src/adapters/index/search.repository.js';
-import { hashImageFile } from '../../src/app/media-probes.js';
-import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
-import { AssetsService } from '../../src/services/search/assets.service.js';
+import type { SearchFilters } from '../../src/domain/search-filters.js';
 import { SearchService, type SearchResponse } from '../../src/services/search/search.service.js';
+import { searchServiceOver, searchWith } from './service.js';
 import { buildIndex, type AssetSpec, type BuiltIndex } from './fixtures.js';
 
 const SPECS: readonly AssetSpec[] = [
@@ -48,21 +45,7 @@ beforeAll(async () => {
   lib = path.join(dir, 'lib');
   const projects = path.join(dir, 'projects');
   index = await buildIndex(path.join(dir, 'search.duckdb'), { lib, projects }, SPECS);
-  const assets = new AssetsService({
-    repo: new AssetRepository(index.db),
-    roots: [
-      { path: lib, kind: 'asset', isDefault: false },
-      { path: projects, kind: 'project', isDefault: false },
-    ],
-  });
-  service = new SearchService({
-    repo: new SearchRepository(index.db),
-    resolve: (ref, o) => assets.resolve(ref, o),
-    hashImage: hashImageFile,
-    projectRoots: [projects],
-    clock: { now: () => new Date('2024-03-25T00:00:00.000Z') },
-    randomSeed: () => 'fixed',
-  });
+  service = searchServiceOver(index.db, lib, projects);
 });
 
 afterAll(() => {
@@ -71,7 +54,7 @@ afterAll(() => {
 });
 
 async function run(filters: SearchFilters): Promise<SearchResponse> {
-  return service.search(parseSearchFilters(filters));
+  return searchWith(service, filters);
 }
 
 async function keys(filters: SearchFilters): Promise<string[]> {

@@ -3,13 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssetRepository } from '../../src/adapters/index/asset.repository.js';
-import { SearchRepository } from '../../src/adapters/index/search.repository.js';
-import { hashImageFile } from '../../src/app/media-probes.js';
 import { AliceError } from '../../src/domain/errors.js';
 import { parseSearchFilters, type SearchFilters } from '../../src/domain/search-filters.js';
-import { AssetsService } from '../../src/services/search/assets.service.js';
 import { SearchService, type SearchResponse } from '../../src/services/search/search.service.js';
+import { searchServiceOver, searchWith } from './service.js';
 import { buildIndex, LIBRARY, type BuiltIndex } from './fixtures.js';
 
 let dir: string;
@@ -23,21 +20,7 @@ beforeAll(async () => {
   lib = path.join(dir, 'lib');
   projects = path.join(dir, 'projects');
   index = await buildIndex(path.join(dir, 'search.duckdb'), { lib, projects }, LIBRARY);
-  const assets = new AssetsService({
-    repo: new AssetRepository(index.db),
-    roots: [
-      { path: lib, kind: 'asset', isDefault: false },
-      { path: projects, kind: 'project', isDefault: false },
-    ],
-  });
-  service = new SearchService({
-    repo: new SearchRepository(index.db),
-    resolve: (ref, o) => assets.resolve(ref, o),
-    hashImage: hashImageFile,
-    projectRoots: [projects],
-    clock: { now: () => new Date('2024-03-25T00:00:00.000Z') },
-    randomSeed: () => 'fixed',
-  });
+  service = searchServiceOver(index.db, lib, projects);
 });
 
 afterAll(() => {
@@ -46,7 +29,7 @@ afterAll(() => {
 });
 
 async function run(filters: SearchFilters): Promise<SearchResponse> {
-  return service.search(parseSearchFilters(filters));
+  return searchWith(service, filters);
 }
 
 /** Keys of the matches, in result order. */
