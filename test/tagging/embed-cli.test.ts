@@ -53,6 +53,14 @@ beforeAll(async () => {
 afterAll(() => ws.cleanup());
 
 describe('alice embed', () => {
+  it('without files or --all asks which files; with both says not both (exit 2, a hint)', async () => {
+    const none = await aliceJson<{ error: { message: string; hint?: string } }>(ws, ['embed'], 2);
+    expect(none.error.message).toMatch(/which files\? give files\/hashes, or --all/);
+    expect(none.error.hint).toContain('alice embed --all --dry-run');
+    const both = await aliceJson<{ error: { message: string } }>(ws, ['embed', file('good.png'), '--all'], 2);
+    expect(both.error.message).toMatch(/not both/);
+  });
+
   it('--dry-run reports what would be written and changes nothing', async () => {
     const before = snapshotTree(ws.dir);
     const r = await aliceJson<EmbedReport>(ws, ['embed', '--all', '--dry-run']);

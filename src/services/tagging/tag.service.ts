@@ -124,7 +124,13 @@ export class TagService {
     progress: Progress = NO_PROGRESS,
   ): Promise<EmbedReport> {
     if (all === refs.length > 0)
-      throw new AliceError(ErrorCode.INVALID_INPUT, 'alice embed: give files/hashes or --all (not both)');
+      throw new AliceError(
+        ErrorCode.INVALID_INPUT,
+        all
+          ? 'alice embed: give files/hashes or --all, not both'
+          : 'alice embed: which files? give files/hashes, or --all for every asset with a file present',
+        { hint: 'e.g. `alice embed photo.png` or `alice embed --all --dry-run`' },
+      );
     const hashes = all
       ? await this.deps.embed.presentAssets()
       : (await this.resolve(refs, caller)).map((t) => t.hash);

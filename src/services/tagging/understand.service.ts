@@ -123,7 +123,9 @@ export class UnderstandService {
     if (all === refs.length > 0)
       throw new AliceError(
         ErrorCode.INVALID_INPUT,
-        'alice understand: give files/hashes or --all (not both)',
+        all
+          ? 'alice understand: give files/hashes or --all, not both'
+          : 'alice understand: which files? give files/hashes, or --all for every asset with a file present',
         {
           hint: 'e.g. `alice understand photo.png` or `alice understand --all --dry-run`',
         },
