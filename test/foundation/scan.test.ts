@@ -171,6 +171,32 @@ describe('asset.duplicate_found', () => {
   });
 });
 
+describe('a renamed file', { timeout: 180_000 }, () => {
+  it('is shown, searched and sorted by its new name, not the first-seen one', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const [before] = await images(root, ['cyberpunk-01.png'], 150);
+    const env = { env: ws.env };
+    expect((await runAlice(['index', 'rebuild', '--json'], env)).code).toBe(0);
+    const search = async (word: string): Promise<{ path: string; file_name: string }[]> => {
+      const r = await runAlice(['search', word, '--json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      return r.json<{ results: { path: string; file_name: string }[] }>().results;
+    };
+    expect((await search('cyberpunk')).map((r) => r.file_name)).toEqual(['cyberpunk-01.png']);
+
+    const after = path.join(root, 'neon-city.png');
+    fs.renameSync(before as string, after);
+    const moved = await runAlice(['index', 'update', '--json'], env);
+    expect(moved.json<ScanSummary>().moved).toBe(1);
+
+    expect(await search('neon')).toEqual([
+      expect.objectContaining({ path: after, file_name: 'neon-city.png' }),
+    ]);
+    expect(await search('cyberpunk')).toEqual([]);
+  });
+});
+
 describe('one asset, several byte-hashes', () => {
   it('a file whose hash is an alias of an asset is a location of that asset', async () => {
     ws = makeWorkspace();

@@ -342,6 +342,7 @@ export class AssetRepository {
         const was = new Map(before.map((r) => [r.id, r.status]));
         const after = await this.db.all<{ id: bigint; status: string }>(
           `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
+             file_name = COALESCE(regexp_extract(s.p, '[^/]*$'), assets.file_name),
              status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
            FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
                  FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
