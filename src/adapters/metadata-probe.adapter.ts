@@ -57,6 +57,12 @@ async function pngProbe(handle: Positional): Promise<MetadataVerdict> {
   return pngVerdict(chunks, false, ihdr);
 }
 
+/** Formats whose header the probe reads (any other is sent to exiftool without a look). */
+export function probesFormat(format: string | null): boolean {
+  const f = format?.toLowerCase();
+  return f === 'png' || f === 'jpeg' || f === 'jpg' || f === 'webp';
+}
+
 /**
  * What the header of `file` (of sharp/alice format `format`) says about embedded metadata.
  * `data`: the file's bytes when the caller already holds them (nothing is read then).

@@ -13,7 +13,7 @@ import { extractGeneration } from '../domain/generation/index.js';
 import { DEFAULT_VOCABULARY } from '../domain/default-vocabulary.js';
 import { mergeVocabularies, parseVocabulary, tagsFromPrompt, type Vocabulary } from '../domain/vocabulary.js';
 import { ExiftoolAdapter } from '../adapters/exiftool.adapter.js';
-import { probeMetadata } from '../adapters/metadata-probe.adapter.js';
+import { probeMetadata, probesFormat } from '../adapters/metadata-probe.adapter.js';
 import { embeddedFromHeader, type MetadataVerdict } from '../domain/metadata-probe.js';
 import { tagsFromEmbedded } from '../domain/embedded-metadata.js';
 import type { MediaFacts } from '../domain/sidecar.js';
@@ -49,7 +49,8 @@ export interface ComposeOptions {
  */
 function embeddedPart(exif: ExiftoolAdapter): NonNullable<AnalyserParts['embedded']> {
   return async (file, mediaInfo, bytes) => {
-    const data = await bytes?.();
+    // A video or other format is not probed: its bytes are not read for nothing.
+    const data = probesFormat(mediaInfo.format) ? await bytes?.() : undefined;
     const probe = await probeMetadata(file, mediaInfo.format, data).catch((): MetadataVerdict => ({
       kind: 'unknown',
     }));

@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExiftoolAdapter } from '../../src/adapters/exiftool.adapter.js';
 import { readFileIfAdmitted } from '../../src/adapters/fs.adapter.js';
+import { analyserParts } from '../../src/app/compose.js';
 import { mediaInfoFor } from '../../src/domain/media.js';
 import { ContentAnalyser, type FileBytes } from '../../src/services/scan/analyse.service.js';
-import { makeWorkspace, type Workspace } from '../helpers/fixtures.js';
+import { makeWorkspace, writeImage, writeMp4, type Workspace } from '../helpers/fixtures.js';
 
 let ws: Workspace | undefined;
 afterEach(() => {
@@ -74,5 +76,39 @@ describe('shared reads', () => {
     seen.clear();
     await analyser.analyse(files[2] as string, media);
     expect(seen.get(files[2] as string)?.[0]).toBeDefined();
+  });
+
+  it('a video is never read whole for its analysis; an image is, once', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const video = path.join(root, 'clip.mp4');
+    writeMp4(video);
+    const image = path.join(root, 'still.jpg');
+    await writeImage(image, { seed: 7 });
+    const exif = new ExiftoolAdapter();
+    await exif.start();
+    try {
+      const parts = analyserParts(exif);
+      const read = parts.readSmall;
+      if (read === undefined) throw new Error('the analyser shares reads');
+      const whole: string[] = [];
+      const analyser = new ContentAnalyser({
+        ...parts,
+        readSmall: async (file, admit) => {
+          const data = await read(file, admit);
+          if (data !== undefined) whole.push(path.basename(file));
+          return data;
+        },
+      });
+      for (const f of [video, image]) {
+        const media = mediaInfoFor(f);
+        if (media === undefined) throw new Error(`${f} is media`);
+        const a = await analyser.analyse(f, media);
+        expect(a.media.width).toBeGreaterThan(0);
+      }
+      expect(whole).toEqual(['still.jpg']);
+    } finally {
+      await exif.close();
+    }
   });
 });
