@@ -5,6 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { readAt, windowedReader } from './positional.js';
+import { ascii, u32be } from '../domain/bytes.js';
 import {
   gifComplete,
   jpegComplete,
@@ -19,10 +20,6 @@ const TAIL_BYTES = 64 * 1024;
 const MAX_STEPS = 100_000;
 const SCAN_BLOCK = 1024 * 1024;
 
-const u32 = (b: Uint8Array, at: number): number =>
-  ((b[at] ?? 0) * 2 ** 24 + ((b[at + 1] ?? 0) << 16) + ((b[at + 2] ?? 0) << 8) + (b[at + 3] ?? 0)) >>> 0;
-const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(...b.subarray(at, at + 4));
-
 /** PNG chunk headers are read through this window (8 KiB IDAT chunks: 32 headers per read). */
 const PNG_WINDOW = 256 * 1024;
 
@@ -35,7 +32,7 @@ async function pngSteps(h: FileHandle, size: number): Promise<WalkStep[]> {
       steps.push({ type: 'header', end: pos + 8 });
       break;
     }
-    const step = { type: fourcc(head, 4), end: pos + 12 + u32(head, 0) };
+    const step = { type: ascii(head, 4, 4), end: pos + 12 + u32be(head, 0) };
     steps.push(step);
     if (step.type === 'IEND' || step.end > size) break;
     pos = step.end;
@@ -51,9 +48,9 @@ async function mp4Steps(h: FileHandle, size: number): Promise<WalkStep[]> {
       steps.push({ type: 'header', end: pos + 8 });
       break;
     }
-    let length = u32(head, 0);
-    if (length === 1) length = head.length < 16 ? Infinity : u32(head, 8) * 2 ** 32 + u32(head, 12);
-    const step = { type: fourcc(head, 4), end: length === 0 ? Infinity : pos + Math.max(length, 8) };
+    let length = u32be(head, 0);
+    if (length === 1) length = head.length < 16 ? Infinity : u32be(head, 8) * 2 ** 32 + u32be(head, 12);
+    const step = { type: ascii(head, 4, 4), end: length === 0 ? Infinity : pos + Math.max(length, 8) };
     steps.push(step);
     if (step.end >= size) break;
     pos = step.end;
@@ -102,13 +99,13 @@ export async function fileCompleteness(file: string): Promise<Completeness> {
     const { size } = await h.stat();
     const sig = await readAt(h, 0, 12);
     // By content, not by name: a renamed file is judged for what it is.
-    if (sig[0] === 0x89 && fourcc(sig, 1).startsWith('PNG'))
+    if (sig[0] === 0x89 && ascii(sig, 1, 4).startsWith('PNG'))
       return pngWalkVerdict(await pngSteps(h, size), size);
     if (sig[0] === 0xff && sig[1] === 0xd8) return await jpegVerdict(h, size);
-    if (fourcc(sig, 0) === 'RIFF' && fourcc(sig, 8) === 'WEBP') return webpComplete(sig, size);
-    if (fourcc(sig, 0) === 'GIF8') return gifComplete(await readAt(h, Math.max(0, size - 1), 1));
+    if (ascii(sig, 0, 4) === 'RIFF' && ascii(sig, 8, 4) === 'WEBP') return webpComplete(sig, size);
+    if (ascii(sig, 0, 4) === 'GIF8') return gifComplete(await readAt(h, Math.max(0, size - 1), 1));
     // A video being written starts with its ftyp box; anything else is left to the decoder.
-    if (fourcc(sig, 4) === 'ftyp') return mp4WalkVerdict(await mp4Steps(h, size), size);
+    if (ascii(sig, 4, 4) === 'ftyp') return mp4WalkVerdict(await mp4Steps(h, size), size);
     return null;
   } finally {
     await h.close();

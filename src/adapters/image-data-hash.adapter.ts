@@ -16,7 +16,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { bytesPositional, type Positional } from './positional.js';
+import { bytesPositional, readInto, type Positional } from './positional.js';
+import { ascii, u16be, u32be, u32le } from '../domain/bytes.js';
+import { hasPngSignature } from '../domain/png-chunks.js';
 
 /** Bytes read from a file at a time while walking it. */
 const WINDOW = 1024 * 1024;
@@ -59,17 +61,7 @@ class Cursor {
     const want = Math.max(n, WINDOW);
     const next = new Uint8Array(Math.min(want, Math.max(0, this.size - this.position)));
     next.set(this.buf.subarray(this.at), 0);
-    let filled = have;
-    while (filled < next.length) {
-      const { bytesRead } = await this.src.read(
-        next,
-        filled,
-        next.length - filled,
-        this.base + this.at + filled,
-      );
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
+    const filled = await readInto(this.src, next, have, this.position + have);
     this.base += this.at;
     this.at = 0;
     this.buf = next.subarray(0, filled);
@@ -142,32 +134,6 @@ class Cursor {
   }
 }
 
-function u16be(b: Uint8Array, o = 0): number {
-  return ((b[o] as number) << 8) | (b[o + 1] as number);
-}
-
-function u32be(b: Uint8Array, o = 0): number {
-  return (
-    (((b[o] as number) << 24) >>> 0) +
-    (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number))
-  );
-}
-
-function u32le(b: Uint8Array, o = 0): number {
-  return (
-    ((b[o] as number) |
-      ((b[o + 1] as number) << 8) |
-      ((b[o + 2] as number) << 16) |
-      (((b[o + 3] as number) << 24) >>> 0)) >>>
-    0
-  );
-}
-
-function ascii(b: Uint8Array, o: number, n: number): string {
-  return String.fromCharCode(...b.subarray(o, o + n));
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_IMAGE_CHUNKS: ReadonlySet<string> = new Set([
   'IHDR',
   'PLTE',
@@ -183,7 +149,7 @@ export type ImageDataFormat = 'png' | 'jpeg' | 'webp';
 
 /** The format of a file's first bytes, among those with an image data hash. */
 export function imageDataFormat(head: Uint8Array): ImageDataFormat | undefined {
-  if (head.length >= 8 && PNG_SIGNATURE.every((v, i) => head[i] === v)) return 'png';
+  if (hasPngSignature(head)) return 'png';
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
   if (head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 4) === 'WEBP') return 'webp';
   return undefined;

@@ -4,7 +4,7 @@
  * costs a few reads. Malformed files give warnings; only I/O errors (ENOENT, EACCES, …) reject.
  */
 import { open } from 'node:fs/promises';
-import { bytesPositional, type Positional } from './positional.js';
+import { bytesPositional, readAt, type Positional } from './positional.js';
 import {
   DEFAULT_PNG_TEXT_LIMITS,
   PngTextCollector,
@@ -20,7 +20,7 @@ const BLOCK_BYTES = 64 * 1024;
 
 /** A positional reader that serves small reads from the last block it fetched. */
 class BlockReader {
-  private block = new Uint8Array(0);
+  private block: Uint8Array = new Uint8Array(0);
   private blockStart = 0;
 
   constructor(
@@ -36,16 +36,9 @@ class BlockReader {
       return this.block.subarray(position - this.blockStart, end - this.blockStart);
     }
     const want = Math.max(end - position, Math.min(BLOCK_BYTES, this.size - position));
-    const buffer = new Uint8Array(Math.max(0, want));
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await this.handle.read(buffer, filled, buffer.length - filled, position + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    this.block = buffer.subarray(0, filled);
+    this.block = await readAt(this.handle, position, want);
     this.blockStart = position;
-    return this.block.subarray(0, Math.min(filled, end - position));
+    return this.block.subarray(0, Math.min(this.block.length, end - position));
   }
 }
 

@@ -29,13 +29,31 @@ export function bytesPositional(data: Uint8Array): Positional {
 export async function readAt(handle: Positional, position: number, length: number): Promise<Uint8Array> {
   if (handle.view !== undefined) return handle.view(position, length);
   const buffer = new Uint8Array(Math.max(0, length));
-  let filled = 0;
+  return buffer.subarray(0, await readInto(handle, buffer, 0, position));
+}
+
+/**
+ * Fills `buffer` from `offset` to its end with the bytes at `position` onwards, reading until it
+ * is full or the file ends; returns how far it is filled (`offset` plus the bytes read).
+ */
+export async function readInto(
+  handle: Positional,
+  buffer: Uint8Array,
+  offset: number,
+  position: number,
+): Promise<number> {
+  let filled = offset;
   while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+    const { bytesRead } = await handle.read(
+      buffer,
+      filled,
+      buffer.length - filled,
+      position + filled - offset,
+    );
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return buffer.subarray(0, filled);
+  return filled;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { EmbeddedRead } from './embedded-metadata.js';
 import { embeddedFromExiftool } from './exiftool-json.js';
+import { ascii, u16be, u24le, u32be } from './bytes.js';
 
 export type MetadataVerdict =
   | { readonly kind: 'none'; readonly fileType: string; readonly width?: number; readonly height?: number }
@@ -16,22 +17,6 @@ export type MetadataVerdict =
 
 const SOME = Object.freeze({ kind: 'some' as const });
 const UNKNOWN = Object.freeze({ kind: 'unknown' as const });
-
-function u16be(b: Uint8Array, at: number): number {
-  return ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
-}
-
-function u32be(b: Uint8Array, at: number): number {
-  return (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
-}
-
-function u24le(b: Uint8Array, at: number): number {
-  return (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16);
-}
-
-function ascii(b: Uint8Array, at: number, n: number): string {
-  return String.fromCharCode(...b.subarray(at, at + n));
-}
 
 /** JPEG segments that carry no metadata exiftool reports: JFIF (APP0), ICC (APP2), Adobe (APP14). */
 const PLAIN_JPEG_APPS = new Set([0xe0, 0xe2, 0xee]);

@@ -4,6 +4,7 @@
  * (src/adapters/png-text.adapter.ts) walks a file with the same rules without reading image data.
  */
 import { decodeTextChunk } from './png-text-decode.js';
+import { u32be } from './bytes.js';
 
 export type { DecodedText } from './png-text-decode.js';
 export { decodeTextChunk } from './png-text-decode.js';
@@ -88,21 +89,11 @@ export function hasPngSignature(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] ?? 0) << 24) |
-      ((bytes[at + 1] ?? 0) << 16) |
-      ((bytes[at + 2] ?? 0) << 8) |
-      (bytes[at + 3] ?? 0)) >>>
-    0
-  );
-}
-
 /** Parses the 8-byte chunk header in `bytes` (length + type), or undefined when fewer bytes remain. */
 export function parseChunkHeader(bytes: Uint8Array, at: number, offset: number): ChunkHeader | undefined {
   if (bytes.length - at < 8) return undefined;
   const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-  return { offset, length: readU32(bytes, at), type };
+  return { offset, length: u32be(bytes, at), type };
 }
 
 export type ChunkAction =
@@ -177,7 +168,7 @@ export class PngTextCollector {
   add(header: ChunkHeader, body: Uint8Array, afterIend: boolean): void {
     const data = body.subarray(0, header.length);
     const typeBytes = Uint8Array.from(header.type, (ch) => ch.charCodeAt(0));
-    if (crc32(typeBytes, data) !== readU32(body, header.length)) {
+    if (crc32(typeBytes, data) !== u32be(body, header.length)) {
       this.warnings.push(`${header.type} chunk at offset ${header.offset} has a bad CRC; skipped`);
       return;
     }
