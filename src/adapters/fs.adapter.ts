@@ -101,7 +101,6 @@ export async function writeFilesAtomic(
   return errors;
 }
 
-/** The whole file when it holds at most `max` bytes (one open), else undefined. */
 /**
  * Reads a file whole when `admit(size)` says yes once its size is known (undefined otherwise, and
  * for an empty file): lets a caller reserve memory for the bytes before they are read.
@@ -119,14 +118,9 @@ export async function readFileIfAdmitted(
   }
 }
 
-export async function readSmallFile(file: string, max: number): Promise<Buffer | undefined> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    return size > 0 && size <= max ? await handle.readFile() : undefined;
-  } finally {
-    await handle.close();
-  }
+/** The whole file when it holds at most `max` bytes (one open), else undefined. */
+export function readSmallFile(file: string, max: number): Promise<Buffer | undefined> {
+  return readFileIfAdmitted(file, (size) => size <= max);
 }
 
 async function fsyncDir(dir: string): Promise<void> {
