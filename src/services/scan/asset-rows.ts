@@ -89,9 +89,9 @@ export function assetRowOf(sidecar: Sidecar, primaryPath: string | null, present
   return {
     content_hash: sidecar.content_hash,
     file_path: primaryPath,
-    // The name shown, searched and sorted by is the primary copy's, not the first-seen one.
-    file_name:
-      primaryPath === null ? sidecar.file_name : (primaryPath.split(/[\\/]/).pop() ?? sidecar.file_name),
+    // The name shown, searched and sorted by is the primary copy's, not the first-seen one (the
+    // part after the last '/', as the index takes it when it refreshes file_path).
+    file_name: primaryPath === null ? sidecar.file_name : path.basename(primaryPath),
     file_size: sidecar.file_size,
     media_type: sidecar.analysis.media_type,
     format: typeof media.format === 'string' ? media.format : null,
