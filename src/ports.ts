@@ -16,6 +16,12 @@ export const NO_PROGRESS: Progress = { start: () => undefined, tick: () => undef
 /** Publishes one event; the payload is checked against the published schema's type. */
 export interface EventSink {
   emit<T extends EventType>(type: T, payload: EventPayloads[T]): void;
+  /**
+   * Resolves once every event emitted before the call is where consumers read it (the log, the
+   * stream or its outbox). Called before a change becomes visible in the index, so whoever sees
+   * the change can already read its event. Sinks that deliver at once need none.
+   */
+  flush?(): Promise<void>;
 }
 
 export const NO_EVENTS: EventSink = { emit: () => undefined };

@@ -183,6 +183,9 @@ export async function createContainer(config: Config, opts: ComposeOptions): Pro
         bus.emit(type, payload);
         tap?.(type, payload as unknown as Readonly<Record<string, unknown>>);
       },
+      // A backend that is down keeps its events queued (and retries); the change still lands.
+      flush: () =>
+        bus.flush().catch((err: unknown) => logger.warn(`events not yet delivered: ${errorMessage(err)}`)),
     };
     closeEvents = () => bus.close();
     backlog = () => bus.backlog();

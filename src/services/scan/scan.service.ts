@@ -213,7 +213,9 @@ export class ScanService {
     for (const asset of groups.keys()) pass.seenAssets.add(asset);
     await this.resolveAll(pass, groups);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
-    // Sidecars are already on disk; the index changes of this pass land together or not at all.
+    // Sidecars are already on disk; the index changes of this pass land together or not at all,
+    // after their events: whoever sees a change in the index can read its event.
+    await this.deps.events.flush?.();
     await this.deps.repo.atomically(async () => {
       if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
       else await this.markVanished(pass, vanished);

@@ -268,10 +268,12 @@ export class UnderstandService {
     }
     const first = sidecars[0] as RootSidecar;
     await this.deps.embed.saveSidecars(sidecars);
-    await this.deps.embed.reindex(first.sidecar);
     item.tags = Object.entries(answer.tags).flatMap(([c, vs]) => vs.map((v) => `${c}:${v}`));
     item.description = answer.description;
+    // The event is where consumers read it before the index shows the understanding.
     this.emit(first, item, added, removed, cost);
+    await this.deps.events.flush?.();
+    await this.deps.embed.reindex(first.sidecar);
     try {
       await this.deps.embed.embedAsset(sidecars, { dryRun: false, changes: ['tags', 'description'] });
     } catch (err) {
