@@ -67,6 +67,13 @@ export interface Analysis {
   generatedAt?: string;
 }
 
+/**
+ * Runs one decode (libvips or ffmpeg work) under the analyser's bound on decodes at once. A part
+ * takes it around the decode only: reading the file before and hashing the decoded raster after
+ * run outside, so a slot is never held while waiting for the disk or for the main thread.
+ */
+export type DecodeSlot = <T>(decode: () => Promise<T>) => Promise<T>;
+
 export interface Analyser {
   analyse(file: string, media: MediaInfo): Promise<Analysis>;
   /**

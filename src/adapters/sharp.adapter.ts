@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
+import type { DecodeSlot } from '../ports.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
 import { readSmallFile } from './fs.adapter.js';
 import { errorMessage } from '../domain/errors.js';
@@ -156,6 +157,8 @@ function failure(err: unknown, o: ImageDecodeOptions): ImageFailure {
   return { ok: false, kind: 'corrupt', reason: `cannot decode: ${message}` };
 }
 
+const UNBOUNDED: DecodeSlot = (decode) => decode();
+
 /**
  * Size, format and perceptual hashes of one image (a path, or bytes such as a video frame) from a
  * single decode. Transparent pixels are hashed as composited on black.
@@ -163,19 +166,35 @@ function failure(err: unknown, o: ImageDecodeOptions): ImageFailure {
 export async function analyseImage(
   input: string | Buffer,
   opts?: Partial<ImageDecodeOptions>,
+  slot: DecodeSlot = UNBOUNDED,
 ): Promise<ImageAnalysisResult> {
   const o = merge(opts);
+  let raster: WorkingRaster;
   try {
+    // The header is read before the slot is taken: inside it the decode is one libvips call, so
+    // it never waits for the main thread between two steps.
     const image = await open(input, o);
-    return { ok: true, ...(await hashOpened(image, await image.metadata(), o)) };
+    const meta = await image.metadata();
+    raster = await slot(() => workingRaster(image, meta, o));
   } catch (err) {
     return failure(err, o);
   }
+  return { ok: true, ...hashRaster(raster) };
 }
 
 type Metadata = Awaited<ReturnType<Sharp['metadata']>>;
 
-async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<ImageAnalysis> {
+/** The decoded, shrunk raster the perceptual hashes are computed from, with the image's facts. */
+interface WorkingRaster {
+  readonly width: number;
+  readonly height: number;
+  readonly format: string;
+  readonly hasAlpha: boolean;
+  readonly data: Buffer;
+  readonly info: { readonly width: number; readonly height: number; readonly channels: number };
+}
+
+async function workingRaster(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<WorkingRaster> {
   const width = meta.autoOrient.width;
   const height = meta.autoOrient.height;
   const { data, info } = await image
@@ -187,8 +206,22 @@ async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): 
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const grey = toGreyscale(data, info.width, info.height, info.channels);
-  return { width, height, format: meta.format, hasAlpha: meta.hasAlpha, hashes: computeHashes(grey) };
+  return { width, height, format: meta.format, hasAlpha: meta.hasAlpha, data, info };
+}
+
+function hashRaster(r: WorkingRaster): ImageAnalysis {
+  const grey = toGreyscale(r.data, r.info.width, r.info.height, r.info.channels);
+  return {
+    width: r.width,
+    height: r.height,
+    format: r.format,
+    hasAlpha: r.hasAlpha,
+    hashes: computeHashes(grey),
+  };
+}
+
+async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<ImageAnalysis> {
+  return hashRaster(await workingRaster(image, meta, o));
 }
 
 /**
@@ -212,6 +245,7 @@ export async function analyseImageFile(
   file: string,
   opts?: Partial<ImageDecodeOptions>,
   data?: Buffer,
+  slot: DecodeSlot = UNBOUNDED,
 ): Promise<ImageAnalysisResult> {
   let input: string | Buffer;
   try {
@@ -219,7 +253,7 @@ export async function analyseImageFile(
   } catch (err) {
     return failure(err, merge(opts));
   }
-  return analyseImage(input, opts);
+  return analyseImage(input, opts, slot);
 }
 
 /** An image and the SHA-256 of its decoded pixels (`pixelHash`), when it decoded. */

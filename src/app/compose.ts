@@ -127,7 +127,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
     ...(vocabulary === undefined
       ? {}
       : { promptTags: (prompt: string) => tagsFromPrompt(prompt, vocabulary) }),
-    image: async (file, bytes) => {
+    image: async (file, bytes, slot) => {
       // The bytes once for both: the image hash walks them, the decode reads them from memory.
       const data = (await bytes?.()) ?? (await readSmallFile(file, IN_MEMORY_MAX).catch(() => undefined));
       const imageHash = await imageDataHash(file, data).catch(() => undefined);
@@ -135,8 +135,8 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
       // perceptual hashes. Other formats are decoded at full size once more for a pixel hash.
       const r =
         imageHash === undefined
-          ? await analyseImageAndPixels(file, undefined, data)
-          : await analyseImageFile(file, undefined, data);
+          ? await slot(() => analyseImageAndPixels(file, undefined, data))
+          : await analyseImageFile(file, undefined, data, slot);
       const pixels = r.ok && 'pixelHash' in r && typeof r.pixelHash === 'string' ? r.pixelHash : undefined;
       return r.ok
         ? {

@@ -13,7 +13,7 @@ import { errorMessage } from '../../domain/errors.js';
 import { contentMismatch, type MediaInfo } from '../../domain/media.js';
 import { emptyAnalysis } from './basic-analyser.js';
 import { Limiter } from '../../pipeline/limiter.js';
-import type { Analyser, Analysis, TaggedValue } from '../../ports.js';
+import type { Analyser, Analysis, DecodeSlot, TaggedValue } from '../../ports.js';
 
 /** A failed part; `damaged` when the file itself is at fault (corrupt, truncated, not that format). */
 export type PartResult<T> = ({ ok: true } & T) | { ok: false; reason: string; damaged?: boolean };
@@ -49,9 +49,11 @@ export const SHARED_READ_MAX_BYTES = 32 * 1024 * 1024;
 export const SHARED_READ_BUDGET_BYTES = 128 * 1024 * 1024;
 
 export interface AnalyserParts {
+  /** Decodes under `slot`; reading the file and hashing the decoded raster happen outside it. */
   image?: (
     file: string,
-    bytes?: FileBytes,
+    bytes: FileBytes | undefined,
+    slot: DecodeSlot,
   ) => Promise<
     PartResult<{
       width: number;
@@ -188,10 +190,16 @@ export class ContentAnalyser implements Analyser {
   }
 
   private async visual(file: string, media: MediaInfo, a: Analysis, bytes?: FileBytes): Promise<void> {
-    const part =
-      media.type === 'image' ? this.parts.image : media.type === 'video' ? this.parts.video : undefined;
-    if (part === undefined) return;
-    const r = await safely('decode', a.warnings, () => this.decodes.run(() => part(file, bytes)));
+    const { image, video } = this.parts;
+    const slot: DecodeSlot = (decode) => this.decodes.run(decode);
+    const run =
+      media.type === 'image' && image !== undefined
+        ? () => image(file, bytes, slot)
+        : media.type === 'video' && video !== undefined
+          ? () => slot(() => video(file))
+          : undefined;
+    if (run === undefined) return;
+    const r = await safely('decode', a.warnings, run);
     if (r === undefined) return;
     if (!r.ok) {
       a.warnings.push(r.reason);
