@@ -4,8 +4,7 @@
  * close function; neither library's objects leak out.
  */
 import path from 'node:path';
-import parcel from '@parcel/watcher';
-import { watch as chokidarWatch } from 'chokidar';
+import type { AsyncSubscription } from '@parcel/watcher';
 import { errorMessage } from '../domain/errors.js';
 
 export type RawEventKind = 'create' | 'update' | 'delete';
@@ -60,8 +59,10 @@ const NATIVE_BACKEND: 'inotify' | 'fs-events' | 'windows' | undefined =
         : undefined;
 
 async function watchNative(root: string, opts: WatchOptions): Promise<WatchHandle> {
-  let sub: parcel.AsyncSubscription;
+  let sub: AsyncSubscription;
   try {
+    // Loaded when a watch starts: the commands that never watch start faster without them.
+    const { default: parcel } = await import('@parcel/watcher');
     sub = await parcel.subscribe(
       root,
       (err, events) => {
@@ -89,6 +90,7 @@ async function watchNative(root: string, opts: WatchOptions): Promise<WatchHandl
 }
 
 async function watchPoll(root: string, opts: WatchOptions): Promise<WatchHandle> {
+  const { watch: chokidarWatch } = await import('chokidar');
   const watcher = chokidarWatch(root, {
     usePolling: true,
     interval: opts.pollIntervalMs,
