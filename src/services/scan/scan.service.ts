@@ -420,7 +420,11 @@ export class ScanService {
   }
 
   private async resolveAll(pass: Pass, groups: Map<string, SeenFile[]>): Promise<void> {
-    const list = [...groups.entries()];
+    // Videos first: each waits on ffmpeg and exiftool processes for longer than an image takes,
+    // so started early they overlap the image decodes instead of trailing after the last one.
+    const list = [...groups.entries()].sort(
+      ([, a], [, b]) => Number(b[0]?.media.type === 'video') - Number(a[0]?.media.type === 'video'),
+    );
     // Nothing is committed while assets resolve, so the index's locations can be read at once.
     pass.indexed = await this.deps.repo.locationsOfMany([...groups.keys()]);
     pass.opts.progress.start('indexing', list.length);
