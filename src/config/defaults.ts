@@ -42,7 +42,11 @@ export const DEFAULT_SETTINGS = {
   },
   pipeline: {
     hash_concurrency: 2,
-    analyse_concurrency: 2,
+    /**
+     * Decodes at once: one more than the 2 cores this default is made for, so both stay busy
+     * while a finished decode waits for the main thread to take its result.
+     */
+    analyse_concurrency: 3,
     /** Paths per agent batch. */
     batch_size: 200,
   },
