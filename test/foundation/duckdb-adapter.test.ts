@@ -2,6 +2,7 @@
  * The DuckDB adapter's transactions: serialised, all or nothing, and a transaction opened inside
  * another joins it (a scan pass wraps the repository's own transactions in one).
  */
+import { executionAsyncId } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/adapters/duckdb.adapter.js';
 
@@ -56,6 +57,22 @@ describe('Db.transaction', () => {
     await expect(slow).rejects.toThrow('first fails');
     await second;
     expect(await values(d)).toEqual([2]);
+  });
+
+  it('leaves no promise hooks on once transactions end (each promise would pay for them)', async () => {
+    // With promise hooks on, a promise continuation runs under an async id of its own; off, 0.
+    const continuationId = (): Promise<number> => Promise.resolve().then(() => executionAsyncId());
+    expect(await continuationId()).toBe(0);
+    const d = await fresh();
+    const inner = await d.transaction(async () => {
+      await d.run('INSERT INTO t VALUES (1)');
+      return continuationId();
+    });
+    expect(inner).toBeGreaterThan(0);
+    expect(await continuationId()).toBe(0);
+    await d.transaction(() => d.run('INSERT INTO t VALUES (2)')).catch(() => undefined);
+    expect(await continuationId()).toBe(0);
+    expect(await values(d)).toEqual([1, 2]);
   });
 });
 
