@@ -12,6 +12,7 @@ import { AssetRepository } from '../adapters/index/asset.repository.js';
 import { assertSchemaCurrent, migrate } from '../adapters/index/schema.js';
 import { SearchRepository } from '../adapters/index/search.repository.js';
 import { isNetworkFs, mountOf } from '../adapters/mounts.adapter.js';
+import { sha256File } from '../adapters/hash.adapter.js';
 import { watchTree } from '../adapters/watcher.adapter.js';
 import type { Config, RootConfig } from '../config/config.js';
 import { AliceError, ErrorCode } from '../domain/errors.js';
@@ -359,6 +360,8 @@ export class Container {
       logger: opts.logger,
       timers: SYSTEM_TIMERS,
       completeness: fileCompleteness,
+      hash: sha256File,
+      hashConcurrency: s.pipeline.hash_concurrency,
       files: NODE_STAT,
     });
   }

@@ -159,11 +159,16 @@ export async function hashFiles(
   concurrency: number,
   progress: Progress,
   problems: FileProblem[],
+  /** Hashes taken earlier; used for a file whose size, mtime and inode are still the ones hashed. */
+  known?: ReadonlyMap<string, HashResult>,
 ): Promise<SeenFile[]> {
   progress.start('hashing', files.length);
   const results = await mapLimit(files, concurrency, async (f): Promise<SeenFile | null> => {
     try {
       if (f.byteHash !== undefined) return f;
+      const k = known?.get(f.path);
+      if (k !== undefined && k.size > 0 && k.size === f.size && k.mtimeMs === f.mtimeMs && k.ino === f.ino)
+        return { ...f, byteHash: k.hash };
       if (f.size === 0) {
         problems.push({
           path: f.path,

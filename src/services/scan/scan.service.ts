@@ -18,6 +18,7 @@ import {
 } from '../../domain/outside-edit.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
 import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
+import type { HashResult } from '../../adapters/hash.adapter.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
 import { addTags, hasTag, tagKey } from '../../domain/tags.js';
 import { collectRoot, hashFiles, targetProblem, type FileProblem, type SeenFile } from './scan-collect.js';
@@ -63,6 +64,11 @@ export interface ScanOptions {
    * default: the index this pass writes.
    */
   previousIndex?: AssetRepository;
+  /**
+   * Content hashes taken just before this pass (the agent hashes a batch while the one before is
+   * indexed). A file whose size, mtime and inode still match is not read again.
+   */
+  hashed?: ReadonlyMap<string, HashResult>;
 }
 
 export interface MoveRecord {
@@ -206,7 +212,13 @@ export class ScanService {
     });
     const pass = newPass(opts, this.deps.clock.now().toISOString(), repairer.recovery);
     const { changed, vanished } = await this.collect(pass);
-    const hashed = await hashFiles(changed, this.deps.hashConcurrency, opts.progress, pass.summary.errors);
+    const hashed = await hashFiles(
+      changed,
+      this.deps.hashConcurrency,
+      opts.progress,
+      pass.summary.errors,
+      opts.hashed,
+    );
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
     const groups = await this.group(pass, hashed, vanished);

@@ -17,6 +17,7 @@ import { errnoCode, errorMessage } from '../../domain/errors.js';
 import { Debouncer } from '../../pipeline/debouncer.js';
 import { mapLimit } from '../../pipeline/map-limit.js';
 import { Priority, type Lane } from '../../pipeline/queue.js';
+import type { HashResult } from '../../adapters/hash.adapter.js';
 import type { EventSink, Logger, Progress, StatPort, Timers } from '../../ports.js';
 import { INOTIFY_HINT, glanceRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
 import { ROOT_MARKER, type RootCheck } from '../scan/root-identity.js';
@@ -72,6 +73,19 @@ export interface WatchDeps {
   files: StatPort;
   /** Null when a file looks whole (or has no rule), else why it looks unfinished (no decode). */
   completeness?: (file: string) => Promise<string | null>;
+  /**
+   * Content hash of a settled file, taken while the batch before is indexed so its pass does not
+   * wait for it (the pass re-reads a file that changed since). Without it the pass hashes.
+   */
+  hash?: (file: string) => Promise<HashResult>;
+  /** Files hashed at once while settling. Default 2. */
+  hashConcurrency?: number;
+}
+
+/** A settled batch: the paths ready to index, and the content hashes taken of its files. */
+interface Settled {
+  ready: Map<string, ChangeKind>;
+  hashed: Map<string, HashResult>;
 }
 
 export class WatchService {
@@ -256,14 +270,14 @@ export class WatchService {
       // indexed while the rest are still checked.
       const size = this.deps.settings.batchSize;
       const entries = [...batch];
-      const settle = (i: number): Promise<Map<string, ChangeKind>> =>
-        this.settle(new Map(entries.slice(i, i + size)));
+      const settle = (i: number): Promise<Settled> => this.settle(new Map(entries.slice(i, i + size)));
       let settling = settle(0);
       for (let i = 0; i < entries.length; i += size) {
-        const ready = await settling;
+        const { ready, hashed } = await settling;
         if (i + size < entries.length) settling = settle(i + size);
         const targets = scanTargets(ready);
-        for (let j = 0; j < targets.length; j += size) await this.processBatch(targets.slice(j, j + size));
+        for (let j = 0; j < targets.length; j += size)
+          await this.processBatch(targets.slice(j, j + size), hashed);
       }
       if (reported.length >= BURST_SWEEP_MIN) {
         const roots = new Set(reported.map((p) => this.rootOf(p)));
@@ -313,30 +327,46 @@ export class WatchService {
    * with its end marker, an MP4 with its moov box). The rest go back to wait; a file that stays
    * unfinished past `incompleteWaitMs` is indexed anyway (as damaged if it does not decode).
    */
-  private async settle(batch: Map<string, ChangeKind>): Promise<Map<string, ChangeKind>> {
+  private async settle(batch: Map<string, ChangeKind>): Promise<Settled> {
     const ready = new Map<string, ChangeKind>();
+    const files: string[] = [];
     const now = this.deps.timers.now();
     const cutoff = now - this.deps.settings.settleMs;
     const entries = [...batch];
     // The stats and structure checks of a burst overlap (one at a time took 5 s per 1,000 files).
-    const waits = await mapLimit(entries, SETTLE_CONCURRENCY, async ([p]) => {
+    const checks = await mapLimit(entries, SETTLE_CONCURRENCY, async ([p]) => {
       // Gone (undefined) or unreadable: the scan compares it with the index and reports errors.
       const st = await this.deps.files.stat(p).catch((err: unknown) => {
         this.deps.logger.debug('cannot stat a changed path', { path: p, code: errnoCode(err) });
         return undefined;
       });
-      return st?.isFile === true && (st.mtimeMs > cutoff || (await this.stillWritten(p, now)));
+      const file = st?.isFile === true;
+      return { file, wait: file && (st.mtimeMs > cutoff || (await this.stillWritten(p, now))) };
     });
     for (const [i, [p, kind]] of entries.entries()) {
-      if (waits[i] === true) {
+      if (checks[i]?.wait === true) {
         coalesce(this.pending, [{ kind, path: p }]);
         this.debouncer.touch();
         continue;
       }
       this.incompleteSince.delete(p);
       ready.set(p, kind);
+      if (checks[i]?.file === true) files.push(p);
     }
-    return ready;
+    return { ready, hashed: await this.hashSettled(files) };
+  }
+
+  /** Content hashes of settled files; one that cannot be hashed now is left to the pass. */
+  private async hashSettled(files: readonly string[]): Promise<Map<string, HashResult>> {
+    const out = new Map<string, HashResult>();
+    const hash = this.deps.hash;
+    if (hash === undefined || this.stopped) return out;
+    await mapLimit(files, this.deps.hashConcurrency ?? 2, async (p) => {
+      if (this.stopped) return;
+      const r = await hash(p).catch(() => undefined);
+      if (r !== undefined) out.set(p, r);
+    });
+    return out;
   }
 
   /** True while a settled file looks unfinished and has not waited past the limit. */
@@ -359,7 +389,7 @@ export class WatchService {
     return false;
   }
 
-  private async processBatch(targets: string[]): Promise<void> {
+  private async processBatch(targets: string[], hashed?: ReadonlyMap<string, HashResult>): Promise<void> {
     const live = targets.filter((t) => this.watches.some((w) => w.online && isInside(t, w.root.path)));
     if (live.length === 0) return;
     const scan = await this.deps.scanner();
@@ -375,6 +405,7 @@ export class WatchService {
         targets: live,
         pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
         deferMissing: true,
+        ...(hashed === undefined ? {} : { hashed }),
       });
     } finally {
       shown.done();
