@@ -4,6 +4,7 @@
  * next to a decode: the watcher asks it of every settled file before indexing it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { BufferPool } from './buffer-pool.js';
 import { readAt, windowedReader } from './positional.js';
 import { ascii, u32be } from '../domain/bytes.js';
 import {
@@ -23,19 +24,28 @@ const SCAN_BLOCK = 1024 * 1024;
 /** PNG chunk headers are read through this window (8 KiB IDAT chunks: 32 headers per read). */
 const PNG_WINDOW = 256 * 1024;
 
+/** Window buffers of the PNG walks, reused: a burst checks thousands of PNGs, 16 at a time. */
+const WINDOWS = new BufferPool(16 * PNG_WINDOW, PNG_WINDOW);
+
 async function pngSteps(h: FileHandle, size: number): Promise<WalkStep[]> {
   const steps: WalkStep[] = [];
-  const read = windowedReader(h, PNG_WINDOW);
-  for (let pos = 8; steps.length < MAX_STEPS && pos < size;) {
-    const head = await read(pos, 8);
-    if (head.length < 8) {
-      steps.push({ type: 'header', end: pos + 8 });
-      break;
+  const window = WINDOWS.acquire(PNG_WINDOW);
+  try {
+    // Each header is taken from the window before the next read reuses it.
+    const read = windowedReader(h, PNG_WINDOW, window);
+    for (let pos = 8; steps.length < MAX_STEPS && pos < size;) {
+      const head = await read(pos, 8);
+      if (head.length < 8) {
+        steps.push({ type: 'header', end: pos + 8 });
+        break;
+      }
+      const step = { type: ascii(head, 4, 4), end: pos + 12 + u32be(head, 0) };
+      steps.push(step);
+      if (step.type === 'IEND' || step.end > size) break;
+      pos = step.end;
     }
-    const step = { type: ascii(head, 4, 4), end: pos + 12 + u32be(head, 0) };
-    steps.push(step);
-    if (step.type === 'IEND' || step.end > size) break;
-    pos = step.end;
+  } finally {
+    WINDOWS.release(window);
   }
   return steps;
 }

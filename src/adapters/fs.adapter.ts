@@ -5,6 +5,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AliceError, ErrorCode, errnoCode } from '../domain/errors.js';
 import type { EntryStat, StatPort } from '../ports.js';
+import { BufferPool } from './buffer-pool.js';
+import { readInto } from './positional.js';
 
 /** ENOSPC/EDQUOT as `DISK_FULL` with a hint; other errors unchanged. */
 export function diskFullError(file: string, err: unknown): unknown {
@@ -101,9 +103,14 @@ export async function writeFilesAtomic(
   return errors;
 }
 
+/** Whole-file reads come from here; `releaseFileBytes` gives a buffer back for the next file. */
+const READS = new BufferPool(48 * 1024 * 1024, 32 * 1024 * 1024);
+
 /**
  * Reads a file whole when `admit(size)` says yes once its size is known (undefined otherwise, and
- * for an empty file): lets a caller reserve memory for the bytes before they are read.
+ * for an empty file): lets a caller reserve memory for the bytes before they are read. The bytes
+ * may go back with `releaseFileBytes` once nothing reads them any more (else the collector takes
+ * them). A file that shrank while read gives what was there.
  */
 export async function readFileIfAdmitted(
   file: string,
@@ -112,10 +119,22 @@ export async function readFileIfAdmitted(
   const handle = await fs.open(file, 'r');
   try {
     const { size } = await handle.stat();
-    return size > 0 && admit(size) ? await handle.readFile() : undefined;
+    if (size <= 0 || !admit(size)) return undefined;
+    const buf = READS.acquire(size);
+    try {
+      return buf.subarray(0, await readInto(handle, buf, 0, 0));
+    } catch (err) {
+      READS.release(buf);
+      throw err;
+    }
   } finally {
     await handle.close();
   }
+}
+
+/** Gives bytes from `readFileIfAdmitted` back for reuse: the caller must not touch them again. */
+export function releaseFileBytes(buf: Uint8Array): void {
+  READS.release(buf);
 }
 
 /** The whole file when it holds at most `max` bytes (one open), else undefined. */

@@ -64,6 +64,11 @@ export async function readInto(
 export function windowedReader(
   handle: Positional,
   windowBytes: number,
+  /**
+   * Where windows of a file on disk are read into, reused from one window to the next: a view
+   * returned is then valid only until the next call. Without it each window is a new buffer.
+   */
+  scratch?: Uint8Array,
 ): (position: number, length: number) => Promise<Uint8Array> {
   let start = 0;
   let data: Uint8Array = new Uint8Array(0);
@@ -71,7 +76,11 @@ export function windowedReader(
     const end = position + length;
     if (position < start || end > start + data.length) {
       start = position;
-      data = await readAt(handle, position, Math.max(length, windowBytes));
+      const want = Math.max(length, windowBytes);
+      data =
+        handle.view === undefined && scratch !== undefined && want <= scratch.length
+          ? scratch.subarray(0, await readInto(handle, scratch.subarray(0, want), 0, position))
+          : await readAt(handle, position, want);
     }
     return data.subarray(position - start, Math.min(end - start, data.length));
   };

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readFileIfAdmitted, readSmallFile } from '../adapters/fs.adapter.js';
+import { readFileIfAdmitted, readSmallFile, releaseFileBytes } from '../adapters/fs.adapter.js';
 import { readPngText } from '../adapters/png-text.adapter.js';
 import { parseYamlText } from '../adapters/yaml.adapter.js';
 import { resolveFrom } from '../config/paths.js';
@@ -118,6 +118,7 @@ export function analyserParts(exif?: ExiftoolAdapter, vocabulary?: Vocabulary): 
   return {
     ...(exif === undefined ? {} : { embedded: embeddedPart(exif) }),
     readSmall: readFileIfAdmitted,
+    releaseSmall: releaseFileBytes,
     pngText: async (file, bytes) => {
       const r = await readPngText(file, undefined, await bytes?.());
       return { chunks: r.text, warnings: [...r.warnings], time: r.time };

@@ -83,6 +83,8 @@ export interface AnalyserParts {
    * from the path.
    */
   readSmall?: (file: string, admit: (size: number) => boolean) => Promise<Buffer | undefined>;
+  /** Takes back bytes `readSmall` gave once the analysis that held them has ended. */
+  releaseSmall?: (bytes: Buffer) => void;
   /** Text hidden in a PNG's pixel low bits; read only when the text chunks and tags gave nothing. */
   stealth?: (file: string, warnings: string[]) => Promise<StealthText | undefined>;
   generation?: (input: GenerationInput) => {
@@ -143,6 +145,12 @@ export class ContentAnalyser implements Analyser {
       return await this.analyseWith(file, media, shared?.bytes);
     } finally {
       this.held -= shared?.held() ?? 0;
+      // Every part has finished with the bytes (none keeps a view of them in its result).
+      const read = shared?.read();
+      if (read !== undefined && this.parts.releaseSmall !== undefined) {
+        const release = this.parts.releaseSmall;
+        void read.then((b) => (b === undefined ? undefined : release(b)));
+      }
     }
   }
 
@@ -173,7 +181,11 @@ export class ContentAnalyser implements Analyser {
    * has room (a failed read gives undefined: the parts then read the path themselves and report
    * the problem as they did). `held` is what this analysis holds, released when it ends.
    */
-  private bytesOf(file: string): { bytes: FileBytes; held: () => number } | undefined {
+  private bytesOf(
+    file: string,
+  ):
+    | { bytes: FileBytes; held: () => number; read: () => Promise<Buffer | undefined> | undefined }
+    | undefined {
     const read = this.parts.readSmall;
     if (read === undefined) return undefined;
     let once: Promise<Buffer | undefined> | undefined;
@@ -186,7 +198,7 @@ export class ContentAnalyser implements Analyser {
       return true;
     };
     const bytes: FileBytes = () => (once ??= read(file, admit).catch(() => undefined));
-    return { bytes, held: () => mine };
+    return { bytes, held: () => mine, read: () => once };
   }
 
   private async visual(file: string, media: MediaInfo, a: Analysis, bytes?: FileBytes): Promise<void> {
