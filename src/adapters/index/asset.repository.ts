@@ -460,6 +460,21 @@ export class AssetRepository {
     }
   }
 
+  /** `locationStats` of exactly these paths (a few queries for many; paths without a row are left out). */
+  async locationStatsAt(paths: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunks([...new Set(paths)])) {
+      const rows = await this.db.all<{ p: string; present: boolean; size: unknown; m: unknown; i: unknown }>(
+        `SELECT path AS p, present, size, mtime_ms AS m, inode AS i FROM locations
+         WHERE path IN (${placeholders(part.length)})`,
+        part,
+      );
+      for (const r of rows)
+        out.set(r.p, statKey(r.present, toNum(r.size) ?? 0, toNum(r.m) ?? 0, toNum(r.i) ?? 0));
+    }
+    return out;
+  }
+
   /** Full rows of these locations (any order; paths without a row are left out). */
   async locationsAt(paths: readonly string[]): Promise<LocationRow[]> {
     const out: LocationRow[] = [];

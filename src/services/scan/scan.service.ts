@@ -2,6 +2,7 @@
  * `alice index rebuild|update`: walks every online root, hashes what changed, resolves moves,
  * duplicates, in-place edits and deletions, writes sidecars and updates the index.
  */
+import fs from 'node:fs/promises';
 import { isDirectory } from '../../adapters/fs.adapter.js';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
@@ -114,6 +115,19 @@ export interface ScanSummary {
  * whose latency is I/O, not CPU) overlap them instead of waiting in line behind them.
  */
 const RESOLVE_PER_DECODE = 8;
+
+/** Targets of an agent batch stat'ed and walked at once. */
+const TARGET_STATS_AT_ONCE = 16;
+
+/** What a target path is now: a regular file, a folder, gone, or something else (a link). */
+async function pathKind(p: string): Promise<'file' | 'dir' | 'gone' | 'other'> {
+  try {
+    const st = await fs.lstat(p);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'gone';
+  }
+}
 
 /** Roots holding fewer files than this are not guarded: deleting 2 of 3 files is not an accident. */
 const MASS_DELETE_MIN = 10;
@@ -258,25 +272,49 @@ export class ScanService {
     vanished: Map<string, LocationRow>,
   ): Promise<void> {
     const { repo } = this.deps;
-    for (const target of targets) {
+    const rootOnline = new Map<string, Promise<boolean>>();
+    const inRoot = targets.flatMap((target) => {
       const root = this.deps.roots.find((r) => isInside(target, r.path));
-      if (root === undefined) continue;
-      const known = await repo.locationStats({ atOrBelow: target });
-      if (!(await isDirectory(root.path))) continue;
-      const before = pass.summary.errors.length;
-      const coll = await collectRoot(root, known, pass.summary.errors, target);
-      if (coll.seenPaths.size === 0 && pass.summary.errors.length === before) {
+      return root === undefined ? [] : [{ target, root }];
+    });
+    // A regular file has nothing below it: its index row comes with the others' in a few
+    // queries. A folder, or a path that is gone, is asked for everything at or below it.
+    const kinds = await mapLimit(inRoot, TARGET_STATS_AT_ONCE, ({ target }) => pathKind(target));
+    const files = inRoot.filter((_, i) => kinds[i] === 'file').map((t) => t.target);
+    const fileStats = files.length > 0 ? await repo.locationStatsAt(files) : new Map<string, string>();
+    const known = new Map<string, string>();
+    const seen = new Set<string>();
+    const collected = await mapLimit(inRoot, TARGET_STATS_AT_ONCE, async ({ target, root }, i) => {
+      let mine: Map<string, string>;
+      if (kinds[i] === 'file') {
+        const stat = fileStats.get(target);
+        mine = new Map(stat === undefined ? [] : [[target, stat]]);
+      } else mine = await repo.locationStats({ atOrBelow: target });
+      const online = rootOnline.get(root.path) ?? isDirectory(root.path);
+      rootOnline.set(root.path, online);
+      if (!(await online)) return undefined;
+      const problems: FileProblem[] = [];
+      const coll = await collectRoot(root, mine, problems, target);
+      if (coll.seenPaths.size === 0 && problems.length === 0) {
         // An event named it, yet nothing was read: say why when it was not a plain deletion.
         const problem = await targetProblem(target, root.path);
-        if (problem !== undefined) pass.summary.errors.push(problem);
+        if (problem !== undefined) problems.push(problem);
       }
-      pass.summary.files_seen += coll.seenPaths.size;
-      pass.summary.unchanged += coll.unchanged;
-      await this.attachRows(coll.changed, known, coll.seenPaths, vanished);
-      changed.push(...coll.changed);
-      // A path held from an earlier pass that exists again (deleted and re-created) is not gone.
-      for (const p of coll.seenPaths) vanished.delete(p);
+      return { coll, mine, problems };
+    });
+    // In the targets' order, as one at a time gave them.
+    for (const c of collected) {
+      if (c === undefined) continue;
+      pass.summary.errors.push(...c.problems);
+      pass.summary.files_seen += c.coll.seenPaths.size;
+      pass.summary.unchanged += c.coll.unchanged;
+      for (const [p, stat] of c.mine) known.set(p, stat);
+      for (const p of c.coll.seenPaths) seen.add(p);
+      changed.push(...c.coll.changed);
     }
+    await this.attachRows(changed, known, seen, vanished);
+    // A path held from an earlier pass that exists again (deleted and re-created) is not gone.
+    for (const p of seen) vanished.delete(p);
   }
 
   /**
