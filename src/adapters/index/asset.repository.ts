@@ -158,8 +158,8 @@ export class AssetRepository {
   /**
    * Gives the locations of these newly written assets their `asset_id` (a scan writes the locations
    * of new content before its asset row). One statement per chunk: at a million locations it adds
-   * about 25 ms to the ~300 ms a chunk of 500 new assets takes to write (DuckDB joins the chunk's
-   * hashes against the `content_hash` column rather than looking each up in its index).
+   * about 25 ms per chunk of 500 new assets (DuckDB joins the chunk's hashes against the
+   * `content_hash` column rather than looking each up in its index).
    */
   private async linkLocations(hashes: readonly string[], idOf: (hash: string) => number): Promise<void> {
     if (hashes.length === 0) return;
