@@ -161,14 +161,19 @@ export async function hashFiles(
   problems: FileProblem[],
   /** Hashes taken earlier; used for a file whose size, mtime and inode are still the ones hashed. */
   known?: ReadonlyMap<string, HashResult>,
+  /** Called with each file once hashed; the next file of this lane waits for it. */
+  onHashed?: (f: SeenFile) => Promise<void>,
 ): Promise<SeenFile[]> {
   progress.start('hashing', files.length);
   const results = await mapLimit(files, concurrency, async (f): Promise<SeenFile | null> => {
     try {
       if (f.byteHash !== undefined) return f;
       const k = known?.get(f.path);
-      if (k !== undefined && k.size > 0 && k.size === f.size && k.mtimeMs === f.mtimeMs && k.ino === f.ino)
-        return { ...f, byteHash: k.hash };
+      if (k !== undefined && k.size > 0 && k.size === f.size && k.mtimeMs === f.mtimeMs && k.ino === f.ino) {
+        const early = { ...f, byteHash: k.hash };
+        await onHashed?.(early);
+        return early;
+      }
       if (f.size === 0) {
         problems.push({
           path: f.path,
@@ -188,7 +193,9 @@ export async function hashFiles(
         });
         return null;
       }
-      return { ...f, byteHash: r.hash, size: r.size, mtimeMs: r.mtimeMs, ino: r.ino };
+      const hashed = { ...f, byteHash: r.hash, size: r.size, mtimeMs: r.mtimeMs, ino: r.ino };
+      await onHashed?.(hashed);
+      return hashed;
     } catch (err) {
       problems.push({ path: f.path, root: f.root.path, ...describeHashError(err) });
       return null;

@@ -22,6 +22,7 @@ import { entryOf, sidecarFromAnalysis } from './asset-rows.js';
 import type { HashResult } from '../../adapters/hash.adapter.js';
 import type { Analyser, Clock, EventSink, Logger, Progress, TaggedValue } from '../../ports.js';
 import { addTags, hasTag, tagKey } from '../../domain/tags.js';
+import { EarlyAnalyses } from './early-analyses.js';
 import { collectRoot, hashFiles, targetProblem, type FileProblem, type SeenFile } from './scan-collect.js';
 import { SidecarCache, type SidecarIssue, type SidecarRecovery } from './sidecar-cache.js';
 import { SidecarRepairer } from './sidecar-repair.js';
@@ -156,6 +157,8 @@ interface Pass {
   indexed: Map<string, LocationRow[]>;
   /** The files each asset's sidecars were placed for (a failed sidecar write forgets them). */
   placed: Map<string, SeenFile[]>;
+  /** Analyses started while hashing (none in a dry run). */
+  early?: EarlyAnalyses | undefined;
 }
 
 /** A fresh pass: nothing loaded, touched or written yet. */
@@ -226,12 +229,33 @@ export class ScanService {
     });
     const pass = newPass(opts, this.deps.clock.now().toISOString(), repairer.recovery);
     const { changed, vanished } = await this.collect(pass);
+    const early =
+      opts.dryRun || opts.mode !== 'rebuild'
+        ? undefined
+        : new EarlyAnalyses(this.deps.analyser, this.deps.analyseConcurrency * RESOLVE_PER_DECODE);
+    pass.early = early;
+    try {
+      return await this.runHashed(pass, changed, vanished, started);
+    } finally {
+      await early?.settle();
+    }
+  }
+
+  private async runHashed(
+    pass: Pass,
+    changed: SeenFile[],
+    vanished: Map<string, LocationRow>,
+    started: number,
+  ): Promise<ScanSummary> {
+    const { opts } = pass;
+    const early = pass.early;
     const hashed = await hashFiles(
       changed,
       this.deps.hashConcurrency,
       opts.progress,
       pass.summary.errors,
       opts.hashed,
+      early === undefined ? undefined : (f) => this.startEarly(pass, early, f),
     );
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
@@ -251,6 +275,26 @@ export class ScanService {
     // describe a missing asset, as before, rather than an index row with no sidecar).
     for (const g of pass.ghosts) await pass.cache.remove(g.root, g.hash);
     return this.finish(pass, started);
+  }
+
+  /**
+   * A rebuild starts the analysis of a hashed file at once when its content has no sidecar yet:
+   * not seen in this pass, none in its root (the rebuild's index is new and empty, so nothing
+   * else can describe it). Anything else is left to the resolve step, which finds the sidecar or
+   * analyses then. An update does not: asking the index about every file as it is hashed costs
+   * more than the overlap gains, and the agent already hashes a batch while the one before is
+   * indexed. Never throws: a failed check only means the analysis starts later.
+   */
+  private async startEarly(pass: Pass, early: EarlyAnalyses, f: SeenFile): Promise<void> {
+    const hash = f.byteHash;
+    if (hash === undefined || f.movedFrom !== undefined || pass.opts.mode !== 'rebuild') return;
+    if (pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return;
+    try {
+      if ((await pass.cache.get(f.root.path, hash)) !== null) return;
+    } catch {
+      return;
+    }
+    await early.start(hash, f.path, f.media);
   }
 
   private async collect(pass: Pass): Promise<{ changed: SeenFile[]; vanished: Map<string, LocationRow> }> {
@@ -539,7 +583,8 @@ export class ScanService {
       if (s !== null) return { sidecar: s, isNew: false };
     }
     const first = files[0] as SeenFile;
-    const analysis = await this.deps.analyser.analyse(first.path, first.media);
+    const analysis = await (pass.early?.take(asset, first.path) ??
+      this.deps.analyser.analyse(first.path, first.media));
     return {
       sidecar: sidecarFromAnalysis({
         hash: asset,

@@ -1,0 +1,71 @@
+/**
+ * Analyses started while the scan is still hashing: a file whose content is new to the library
+ * (no sidecar, not in the index, not seen before in this pass) will be analysed anyway, so its
+ * decode starts as soon as its hash is known instead of after the last file is hashed. The hash
+ * phase and the decodes then overlap; the resolve step takes the finished analysis.
+ */
+import type { MediaInfo } from '../../domain/media.js';
+import type { Analyser, Analysis } from '../../ports.js';
+
+interface Started {
+  readonly path: string;
+  readonly analysis: Promise<Analysis>;
+}
+
+export class EarlyAnalyses {
+  private readonly started = new Map<string, Started>();
+  /** Hashes being checked or analysed: claimed once, so two copies never start two analyses. */
+  private readonly claimed = new Set<string>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly analyser: Analyser,
+    /** Analyses running at once; a caller of `start` waits while this many are. */
+    private readonly limit: number,
+  ) {}
+
+  /** Claims `hash` for an early analysis; false when it was claimed already. */
+  claim(hash: string): boolean {
+    if (this.claimed.has(hash)) return false;
+    this.claimed.add(hash);
+    return true;
+  }
+
+  /**
+   * Starts analysing `path` (content `hash`, claimed by the caller) once fewer than `limit` run:
+   * resolves when it has started, not when it ends, so the hashing goes on meanwhile.
+   */
+  async start(hash: string, path: string, media: MediaInfo): Promise<void> {
+    if (this.running >= Math.max(1, this.limit))
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    const analysis = this.analyser.analyse(path, media).finally(() => {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running--;
+    });
+    // Never an unhandled rejection: a failure is seen by whoever takes it.
+    const done = analysis.catch(() => undefined).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+    this.started.set(hash, { path, analysis });
+  }
+
+  /**
+   * The analysis of `hash` started for `path`, taken out; undefined when none was started, or it
+   * was of another copy of the content (an analysis reads the file name: it is redone for `path`).
+   */
+  take(hash: string, path: string): Promise<Analysis> | undefined {
+    const s = this.started.get(hash);
+    if (s === undefined || s.path !== path) return undefined;
+    this.started.delete(hash);
+    return s.analysis;
+  }
+
+  /** Waits for every analysis started, taken or not, so none runs on after the scan. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    this.started.clear();
+  }
+}
