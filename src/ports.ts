@@ -75,7 +75,11 @@ export interface Analysis {
 export type DecodeSlot = <T>(decode: () => Promise<T>) => Promise<T>;
 
 export interface Analyser {
-  analyse(file: string, media: MediaInfo): Promise<Analysis>;
+  /**
+   * `bytes`: the file's content when the caller already read it (a rebuild hashing it); the
+   * analyser then owns them (see `releaseFileBytes`) and reads nothing of the file again.
+   */
+  analyse(file: string, media: MediaInfo, bytes?: Buffer): Promise<Analysis>;
   /**
    * SHA-256 of a file's decoded pixels, when it decodes: asked only to compare a file with an
    * asset whose sidecar predates image hashes and records only a pixel hash.

@@ -132,6 +132,11 @@ export async function readFileIfAdmitted(
   }
 }
 
+/** A buffer of `size` bytes from the same pool, to give back with `releaseFileBytes`. */
+export function acquireFileBytes(size: number): Buffer {
+  return READS.acquire(size);
+}
+
 /** Gives bytes from `readFileIfAdmitted` back for reuse: the caller must not touch them again. */
 export function releaseFileBytes(buf: Uint8Array): void {
   READS.release(buf);

@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { acquireFileBytes, releaseFileBytes } from './fs.adapter.js';
+import { readInto } from './positional.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -33,6 +35,39 @@ function sameFile(a: Stats, b: Stats): boolean {
  */
 const spare: Buffer[] = [];
 const SPARE_MAX = 8;
+
+/** A hash and, when asked for and the file is small, the bytes that were hashed. */
+export interface HashedBytes extends HashResult {
+  /** From `readFileIfAdmitted`'s pool: give it back with `releaseFileBytes` when done. */
+  readonly bytes?: Buffer;
+}
+
+/** Files up to this size keep their bytes when asked (`sha256FileKeeping`). */
+export const KEEP_BYTES_MAX = 4 * 1024 * 1024;
+
+/**
+ * `sha256File`, keeping the bytes of a file of up to KEEP_BYTES_MAX: read whole once, hashed, and
+ * handed on (a rebuild's analysis of the new content then does not read the file again).
+ */
+export async function sha256FileKeeping(file: string): Promise<HashedBytes> {
+  const handle = await fs.open(file, 'r');
+  let bytes: Buffer | undefined;
+  try {
+    const before = await handle.stat();
+    if (!before.isFile() || before.size === 0 || before.size > KEEP_BYTES_MAX) return await sha256File(file);
+    bytes = acquireFileBytes(before.size);
+    const total = await readInto(handle, bytes, 0, 0);
+    const after = await handle.stat();
+    if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const kept = bytes;
+    bytes = undefined;
+    return { hash, size: total, mtimeMs: before.mtimeMs, ino: before.ino, bytes: kept };
+  } finally {
+    if (bytes !== undefined) releaseFileBytes(bytes);
+    await handle.close();
+  }
+}
 
 export async function sha256File(file: string): Promise<HashResult> {
   const handle = await fs.open(file, 'r');

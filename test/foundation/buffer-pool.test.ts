@@ -7,10 +7,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferPool, sizeClass } from '../../src/adapters/buffer-pool.js';
 import { readFileIfAdmitted } from '../../src/adapters/fs.adapter.js';
+import { KEEP_BYTES_MAX, sha256FileKeeping } from '../../src/adapters/hash.adapter.js';
 import { windowedReader, bytesPositional } from '../../src/adapters/positional.js';
 import { mediaInfoFor } from '../../src/domain/media.js';
 import { ContentAnalyser } from '../../src/services/scan/analyse.service.js';
-import { makeWorkspace, type Workspace } from '../helpers/fixtures.js';
+import { makeWorkspace, sha256Of, type Workspace } from '../helpers/fixtures.js';
 
 let ws: Workspace | undefined;
 afterEach(() => {
@@ -96,5 +97,42 @@ describe('the analyser and its shared read', () => {
     await analyser.analyse(f, media);
     await new Promise((r) => setTimeout(r, 0));
     expect(events).toEqual(['image read 9', 'text read 9', 'released']);
+  });
+
+  it('takes bytes the rebuild read while hashing: the file is not read again, and they go back after', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const small = path.join(root, 'small.png');
+    const big = path.join(root, 'big.png');
+    fs.writeFileSync(small, Buffer.alloc(3000, 5));
+    fs.writeFileSync(big, Buffer.alloc(KEEP_BYTES_MAX + 1, 6));
+    const kept = await sha256FileKeeping(small);
+    expect(kept.hash).toBe(sha256Of(small));
+    expect(kept.bytes?.equals(fs.readFileSync(small))).toBe(true);
+    const streamed = await sha256FileKeeping(big);
+    expect(streamed.hash).toBe(sha256Of(big));
+    expect(streamed.bytes).toBeUndefined();
+
+    let reads = 0;
+    const released: Buffer[] = [];
+    let seen: Buffer | undefined;
+    const analyser = new ContentAnalyser({
+      readSmall: (file, admit) => {
+        reads++;
+        return readFileIfAdmitted(file, admit);
+      },
+      releaseSmall: (b) => void released.push(b),
+      image: async (_file, bytes) => {
+        seen = await bytes?.();
+        return { ok: false, reason: 'not decoded in this test' };
+      },
+    });
+    const media = mediaInfoFor('small.png');
+    if (media === undefined) throw new Error('png is media');
+    await analyser.analyse(small, media, kept.bytes);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(reads).toBe(0);
+    expect(seen).toBe(kept.bytes);
+    expect(released).toEqual([kept.bytes]);
   });
 });

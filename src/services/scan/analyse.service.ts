@@ -139,8 +139,12 @@ export class ContentAnalyser implements Analyser {
     }
   }
 
-  async analyse(file: string, media: MediaInfo): Promise<Analysis> {
-    const shared = this.bytesOf(file);
+  async analyse(file: string, media: MediaInfo, given?: Buffer): Promise<Analysis> {
+    // Bytes the caller read are used as the shared read (the caller bounds what it holds).
+    const shared =
+      given === undefined
+        ? this.bytesOf(file)
+        : { bytes: () => Promise.resolve(given), held: () => 0, read: () => Promise.resolve(given) };
     try {
       return await this.analyseWith(file, media, shared?.bytes);
     } finally {

@@ -35,13 +35,14 @@ export class EarlyAnalyses {
 
   /**
    * Starts analysing `path` (content `hash`, claimed by the caller) once fewer than `limit` run:
-   * resolves when it has started, not when it ends, so the hashing goes on meanwhile.
+   * resolves when it has started, not when it ends, so the hashing goes on meanwhile. `bytes`
+   * (the file as hashed) go to the analyser, which gives them back when done.
    */
-  async start(hash: string, path: string, media: MediaInfo): Promise<void> {
+  async start(hash: string, path: string, media: MediaInfo, bytes?: Buffer): Promise<void> {
     if (this.running >= Math.max(1, this.limit))
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
-    const analysis = this.analyser.analyse(path, media).finally(() => {
+    const analysis = this.analyser.analyse(path, media, bytes).finally(() => {
       const next = this.waiting.shift();
       if (next !== undefined) next();
       else this.running--;

@@ -5,7 +5,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { walkFiles } from '../../adapters/fs.adapter.js';
-import { FileChangedError, sha256File, type HashResult } from '../../adapters/hash.adapter.js';
+import {
+  FileChangedError,
+  sha256File,
+  sha256FileKeeping,
+  type HashedBytes,
+  type HashResult,
+} from '../../adapters/hash.adapter.js';
 import { statKey } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
@@ -161,8 +167,12 @@ export async function hashFiles(
   problems: FileProblem[],
   /** Hashes taken earlier; used for a file whose size, mtime and inode are still the ones hashed. */
   known?: ReadonlyMap<string, HashResult>,
-  /** Called with each file once hashed; the next file of this lane waits for it. */
-  onHashed?: (f: SeenFile) => Promise<void>,
+  /**
+   * Called with each file once hashed; the next file of this lane waits for it. With it, a small
+   * file is read whole and its bytes are handed over too: `onHashed` owns them (it passes them on
+   * or gives them back with `releaseFileBytes`).
+   */
+  onHashed?: (f: SeenFile, bytes?: Buffer) => Promise<void>,
 ): Promise<SeenFile[]> {
   progress.start('hashing', files.length);
   const results = await mapLimit(files, concurrency, async (f): Promise<SeenFile | null> => {
@@ -183,7 +193,8 @@ export async function hashFiles(
         });
         return null;
       }
-      const r: HashResult = await sha256File(f.path);
+      const r: HashedBytes =
+        onHashed === undefined ? await sha256File(f.path) : await sha256FileKeeping(f.path);
       if (r.size === 0) {
         problems.push({
           path: f.path,
@@ -194,7 +205,7 @@ export async function hashFiles(
         return null;
       }
       const hashed = { ...f, byteHash: r.hash, size: r.size, mtimeMs: r.mtimeMs, ino: r.ino };
-      await onHashed?.(hashed);
+      await onHashed?.(hashed, r.bytes);
       return hashed;
     } catch (err) {
       problems.push({ path: f.path, root: f.root.path, ...describeHashError(err) });

@@ -3,7 +3,7 @@
  * duplicates, in-place edits and deletions, writes sidecars and updates the index.
  */
 import fs from 'node:fs/promises';
-import { isDirectory } from '../../adapters/fs.adapter.js';
+import { isDirectory, releaseFileBytes } from '../../adapters/fs.adapter.js';
 import type { AssetRepository } from '../../adapters/index/asset.repository.js';
 import type { LocationRow } from '../../adapters/index/rows.js';
 import type { RootConfig } from '../../config/config.js';
@@ -255,7 +255,7 @@ export class ScanService {
       opts.progress,
       pass.summary.errors,
       opts.hashed,
-      early === undefined ? undefined : (f) => this.startEarly(pass, early, f),
+      early === undefined ? undefined : (f, bytes) => this.startEarly(pass, early, f, bytes),
     );
     pass.summary.hashed = hashed.filter((f) => f.movedFrom === undefined).length;
     pass.summary.bytes_hashed = hashed.reduce((n, f) => n + (f.movedFrom === undefined ? f.size : 0), 0);
@@ -285,16 +285,17 @@ export class ScanService {
    * more than the overlap gains, and the agent already hashes a batch while the one before is
    * indexed. Never throws: a failed check only means the analysis starts later.
    */
-  private async startEarly(pass: Pass, early: EarlyAnalyses, f: SeenFile): Promise<void> {
+  private async startEarly(pass: Pass, early: EarlyAnalyses, f: SeenFile, bytes?: Buffer): Promise<void> {
     const hash = f.byteHash;
-    if (hash === undefined || f.movedFrom !== undefined || pass.opts.mode !== 'rebuild') return;
-    if (pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return;
+    const skip = (): void => (bytes === undefined ? undefined : releaseFileBytes(bytes));
+    if (hash === undefined || f.movedFrom !== undefined || pass.opts.mode !== 'rebuild') return skip();
+    if (pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return skip();
     try {
-      if ((await pass.cache.get(f.root.path, hash)) !== null) return;
+      if ((await pass.cache.get(f.root.path, hash)) !== null) return skip();
     } catch {
-      return;
+      return skip();
     }
-    await early.start(hash, f.path, f.media);
+    await early.start(hash, f.path, f.media, bytes);
   }
 
   private async collect(pass: Pass): Promise<{ changed: SeenFile[]; vanished: Map<string, LocationRow> }> {
