@@ -63,6 +63,19 @@ describe('EarlyAnalyses', () => {
     await early.settle();
     expect(analyser.calls).toHaveLength(5);
   });
+
+  it('closes once maxHeld analyses wait to be taken, and opens again as they are taken', async () => {
+    const early = new EarlyAnalyses(recording(1), 4, 2);
+    for (const n of ['a', 'b']) {
+      expect(early.open).toBe(true);
+      early.claim(n);
+      await early.start(n, `/x/${n}.png`, MEDIA);
+    }
+    expect(early.open).toBe(false);
+    await early.take('a', '/x/a.png');
+    expect(early.open).toBe(true);
+    await early.settle();
+  });
 });
 
 describe('a scan analyses new content while it hashes', { timeout: 120_000 }, () => {

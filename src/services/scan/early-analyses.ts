@@ -24,7 +24,17 @@ export class EarlyAnalyses {
     private readonly analyser: Analyser,
     /** Analyses running at once; a caller of `start` waits while this many are. */
     private readonly limit: number,
+    /**
+     * Analyses started and not taken yet, at most: the resolve step takes them only once every
+     * file is hashed, so in a tree of 100,000 small files they would all wait in memory.
+     */
+    private readonly maxHeld = 2048,
   ) {}
+
+  /** True while another analysis may start (fewer than `maxHeld` are waiting to be taken). */
+  get open(): boolean {
+    return this.started.size < this.maxHeld;
+  }
 
   /** Claims `hash` for an early analysis; false when it was claimed already. */
   claim(hash: string): boolean {

@@ -289,7 +289,7 @@ export class ScanService {
     const hash = f.byteHash;
     const skip = (): void => (bytes === undefined ? undefined : releaseFileBytes(bytes));
     if (hash === undefined || f.movedFrom !== undefined || pass.opts.mode !== 'rebuild') return skip();
-    if (pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return skip();
+    if (!early.open || pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return skip();
     try {
       if ((await pass.cache.get(f.root.path, hash)) !== null) return skip();
     } catch {
