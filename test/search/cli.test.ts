@@ -131,6 +131,17 @@ describe('alice similar and dupes', () => {
     expect((await alice('dupes', '--near', '--threshold', '3')).code).toBe(0);
   });
 
+  it('index verify --dry-run without --repair is an error naming --repair (exit 2); with it, it runs', async () => {
+    const r = await alice('index', 'verify', '--dry-run', '--json');
+    expect(r.code).toBe(2);
+    const e = r.json<{ error: { code: string; message: string; hint: string } }>().error;
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.hint).toContain('alice index verify --repair --dry-run');
+    const ran = await alice('index', 'verify', '--repair', '--dry-run', '--json');
+    expect([0, 1]).toContain(ran.code); // 1: this fixture has findings; it ran either way
+    expect(ran.json<{ repair: { dry_run: boolean } }>().repair.dry_run).toBe(true);
+  });
+
   it('dupes --near as text says what the threshold and d mean (groups are chains)', async () => {
     const r = await alice('dupes', '--near');
     expect(r.code).toBe(0);

@@ -1,5 +1,6 @@
 /** `alice index rebuild|update|verify`. */
 import type { Command } from 'commander';
+import { AliceError, ErrorCode } from '../../domain/errors.js';
 import type { RepairReport } from '../../app/index-ops.js';
 import type { ScanSummary } from '../../services/scan/scan.service.js';
 import type { PruneReport } from '../../services/verify/prune.service.js';
@@ -165,6 +166,13 @@ export function registerIndexCommands(
     .option('--dry-run', 'with --repair: report what would be repaired; write nothing')
     .action((o: { full?: boolean; repair?: boolean; dryRun?: boolean }) =>
       run(async (ctx) => {
+        // verify alone writes nothing: a --dry-run there would promise what is already so.
+        if (o.dryRun === true && o.repair !== true)
+          throw new AliceError(
+            ErrorCode.INVALID_INPUT,
+            '--dry-run belongs to --repair: `alice index verify` alone never writes anything',
+            { hint: 'alice index verify --repair --dry-run (what would be repaired), or drop --dry-run' },
+          );
         const repair =
           o.repair === true ? await ctx.invoke('index.repair', { dryRun: o.dryRun === true }) : undefined;
         const r = await ctx.invoke('index.verify', { full: o.full === true });
