@@ -21,6 +21,18 @@ export function csvLine(fields: readonly (string | number | null)[]): string {
     .join(',');
 }
 
+/**
+ * Text for a terminal: control characters other than newline and tab (ESC, carriage return,
+ * backspace, C1 codes…), which a file name may hold, are shown as `\xNN` instead of acting on the
+ * terminal. `--json`, `--paths`, `-0` and `--csv` carry names exactly as they are.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what is matched
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => {
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 export function print(result: Rendered, json: boolean): void {
   if (result.data === undefined && json) return;
   if (!json && result.raw !== undefined) {
@@ -31,28 +43,28 @@ export function print(result: Rendered, json: boolean): void {
     process.stdout.write(
       `${JSON.stringify(result.data, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`,
     );
-  else if (result.text.length > 0) process.stdout.write(`${result.text.join('\n')}\n`);
+  else if (result.text.length > 0) process.stdout.write(`${terminalSafe(result.text.join('\n'))}\n`);
 }
 
 /** Errors go to stderr (and, with --json, also as a JSON object on stdout). */
 /** Notes about the answer (e.g. the index is still being built), on stderr so stdout stays data. */
 export function printNotices(notices: readonly string[], json: boolean): void {
   for (const n of new Set(notices))
-    process.stderr.write(json ? `${JSON.stringify({ notice: n })}\n` : `note: ${n}\n`);
+    process.stderr.write(json ? `${JSON.stringify({ notice: n })}\n` : `note: ${terminalSafe(n)}\n`);
 }
 
 export function printError(err: unknown, json: boolean, verbose: boolean): void {
   if (err instanceof AliceError) {
     const lines = [`error [${err.code}]: ${err.message}`, ...err.details.map((d) => `  - ${d}`)];
     if (err.hint !== undefined) lines.push(`hint: ${err.hint}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    process.stderr.write(`${terminalSafe(lines.join('\n'))}\n`);
     if (json)
       process.stdout.write(
         `${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details, hint: err.hint ?? null } })}\n`,
       );
     return;
   }
-  process.stderr.write(`error: ${errorMessage(err)}\n`);
+  process.stderr.write(`error: ${terminalSafe(errorMessage(err))}\n`);
   if (verbose && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
   if (json)
     process.stdout.write(`${JSON.stringify({ error: { code: 'INTERNAL', message: errorMessage(err) } })}\n`);
