@@ -12,16 +12,24 @@ export class BufferPool {
   /** Backing stores this pool handed out and that are not back yet. */
   private readonly out = new WeakSet<ArrayBuffer>();
   private freeBytes = 0;
+  private used = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     /** Released bytes kept for reuse at most; more are left to the garbage collector. */
     private readonly maxFreeBytes: number,
     /** Requests larger than this get a buffer of their own that is never kept. */
     private readonly maxBufferBytes: number,
+    /**
+     * Kept buffers are dropped once none was asked for during this long: an agent that has
+     * indexed a burst goes back to its idle memory.
+     */
+    private readonly idleMs = 10_000,
   ) {}
 
   /** A buffer of `size` bytes (contents undefined) to give back with `release` when done. */
   acquire(size: number): Buffer {
+    this.used = true;
     const cap = sizeClass(size);
     if (cap > this.maxBufferBytes) return Buffer.allocUnsafeSlow(size);
     const reused = this.free.get(cap)?.pop();
@@ -45,6 +53,24 @@ export class BufferPool {
     const list = this.free.get(cap);
     if (list === undefined) this.free.set(cap, [store]);
     else list.push(store);
+    this.timer ??= setInterval(() => this.trimIfIdle(), this.idleMs).unref();
+  }
+
+  /** Drops every kept buffer when none was asked for since the last check. */
+  private trimIfIdle(): void {
+    if (this.used) {
+      this.used = false;
+      return;
+    }
+    this.trim();
+  }
+
+  /** Drops every kept buffer (they go to the garbage collector). */
+  trim(): void {
+    this.free.clear();
+    this.freeBytes = 0;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Bytes waiting for reuse (for tests and the status document). */

@@ -47,6 +47,24 @@ describe('BufferPool', () => {
     expect(pool.idleBytes).toBe(before);
   });
 
+  it('drops the kept buffers once none was asked for during idleMs, keeps them while in use', async () => {
+    const pool = new BufferPool(1024 * 1024, 1024 * 1024, 40);
+    pool.release(pool.acquire(1000));
+    expect(pool.idleBytes).toBe(64 * 1024);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      pool.release(pool.acquire(1000)); // in use: kept
+    }
+    expect(pool.idleBytes).toBe(64 * 1024);
+    // Two checks without a request (the first clears the mark the last request left).
+    for (let waited = 0; pool.idleBytes > 0 && waited < 3000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(pool.idleBytes).toBe(0);
+    pool.release(pool.acquire(1000)); // and it works again afterwards
+    expect(pool.idleBytes).toBe(64 * 1024);
+    pool.trim();
+  });
+
   it('a windowed reader with a scratch buffer reads the same bytes as without', async () => {
     ws = makeWorkspace();
     const f = path.join(ws.roots[0] as string, 'x.bin');
