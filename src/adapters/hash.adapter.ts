@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { acquireFileBytes, releaseFileBytes } from './fs.adapter.js';
-import { readInto } from './positional.js';
+import { BufferPool } from './buffer-pool.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -30,11 +30,10 @@ function sameFile(a: Stats, b: Stats): boolean {
 }
 
 /**
- * Read buffers of finished hashes, reused by the next ones: a scan hashes thousands of files a
- * few at a time, and a fresh 1 MiB buffer per file keeps the garbage collector busy for nothing.
+ * Read buffers of the streamed hashes, reused by the next ones: a scan hashes thousands of files
+ * a few at a time, and a fresh 1 MiB buffer per file keeps the garbage collector busy for nothing.
  */
-const spare: Buffer[] = [];
-const SPARE_MAX = 8;
+const CHUNKS = new BufferPool(8 * CHUNK, CHUNK);
 
 /** A hash and, when asked for and the file is small, the bytes that were hashed. */
 export interface HashedBytes extends HashResult {
@@ -49,46 +48,52 @@ export const KEEP_BYTES_MAX = 4 * 1024 * 1024;
  * `sha256File`, keeping the bytes of a file of up to KEEP_BYTES_MAX: read whole once, hashed, and
  * handed on (a rebuild's analysis of the new content then does not read the file again).
  */
-export async function sha256FileKeeping(file: string): Promise<HashedBytes> {
-  const handle = await fs.open(file, 'r');
-  let bytes: Buffer | undefined;
-  try {
-    const before = await handle.stat();
-    if (!before.isFile() || before.size === 0 || before.size > KEEP_BYTES_MAX) return await sha256File(file);
-    bytes = acquireFileBytes(before.size);
-    const total = await readInto(handle, bytes, 0, 0);
-    const after = await handle.stat();
-    if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    const kept = bytes;
-    bytes = undefined;
-    return { hash, size: total, mtimeMs: before.mtimeMs, ino: before.ino, bytes: kept };
-  } finally {
-    if (bytes !== undefined) releaseFileBytes(bytes);
-    await handle.close();
-  }
+export function sha256FileKeeping(file: string): Promise<HashedBytes> {
+  return hashFile(file, true);
 }
 
-export async function sha256File(file: string): Promise<HashResult> {
+export function sha256File(file: string): Promise<HashResult> {
+  return hashFile(file, false);
+}
+
+/**
+ * One open, the size seen then, every byte up to it read once (whole into a pooled buffer when
+ * kept, else streamed through a pooled 1 MiB one), and a check that the file did not change.
+ */
+async function hashFile(file: string, keep: boolean): Promise<HashedBytes> {
   const handle = await fs.open(file, 'r');
-  const buffer = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw Object.assign(new Error(`not a regular file: ${file}`), { code: 'ENOTFILE' });
-    const hash = createHash('sha256');
-    let total = 0;
-    // Read exactly the size seen at open; a file that grows or shrinks meanwhile is caught below.
-    while (total < before.size) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, before.size - total), total);
-      if (bytesRead === 0) break;
-      hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
-      total += bytesRead;
+    const whole = keep && before.size > 0 && before.size <= KEEP_BYTES_MAX;
+    const buffer = whole ? acquireFileBytes(before.size) : CHUNKS.acquire(CHUNK);
+    let kept = false;
+    try {
+      const hash = createHash('sha256');
+      let total = 0;
+      // Read exactly the size seen at open; a file that grows or shrinks meanwhile is caught below.
+      // Kept bytes fill the buffer; streamed ones reuse it from its start.
+      while (total < before.size) {
+        const at = whole ? total : 0;
+        const want = Math.min(buffer.length - at, before.size - total);
+        const { bytesRead } = await handle.read(buffer, at, want, total);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(at, at + bytesRead));
+        total += bytesRead;
+      }
+      const after = await handle.stat();
+      if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
+      const result = { hash: hash.digest('hex'), size: total, mtimeMs: before.mtimeMs, ino: before.ino };
+      kept = whole;
+      return whole ? { ...result, bytes: buffer } : result;
+    } finally {
+      // Kept bytes belong to the caller now.
+      if (!kept) {
+        if (whole) releaseFileBytes(buffer);
+        else CHUNKS.release(buffer);
+      }
     }
-    const after = await handle.stat();
-    if (total !== before.size || !sameFile(before, after)) throw new FileChangedError(file);
-    return { hash: hash.digest('hex'), size: total, mtimeMs: before.mtimeMs, ino: before.ino };
   } finally {
-    if (spare.length < SPARE_MAX) spare.push(buffer);
     await handle.close();
   }
 }

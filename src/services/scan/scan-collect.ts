@@ -180,9 +180,9 @@ export async function hashFiles(
       if (f.byteHash !== undefined) return f;
       const k = known?.get(f.path);
       if (k !== undefined && k.size > 0 && k.size === f.size && k.mtimeMs === f.mtimeMs && k.ino === f.ino) {
-        const early = { ...f, byteHash: k.hash };
-        await onHashed?.(early);
-        return early;
+        const reused = { ...f, byteHash: k.hash };
+        await onHashed?.(reused);
+        return reused;
       }
       if (f.size === 0) {
         problems.push({
