@@ -1,10 +1,11 @@
 /**
- * Analyses started while the scan is still hashing: a file whose content is new to the library
- * (no sidecar, not in the index, not seen before in this pass) will be analysed anyway, so its
- * decode starts as soon as its hash is known instead of after the last file is hashed. The hash
- * phase and the decodes then overlap; the resolve step takes the finished analysis.
+ * Analyses started while a rebuild is still hashing: a file whose content has no sidecar yet
+ * (and was not seen before in this pass) will be analysed anyway, so its decode starts as soon as
+ * its hash is known instead of after the last file is hashed. The hash phase and the decodes then
+ * overlap; the resolve step takes the finished analysis (ScanService.startEarly decides).
  */
 import type { MediaInfo } from '../../domain/media.js';
+import { Limiter } from '../../pipeline/limiter.js';
 import type { Analyser, Analysis } from '../../ports.js';
 
 interface Started {
@@ -16,20 +17,21 @@ export class EarlyAnalyses {
   private readonly started = new Map<string, Started>();
   /** Hashes being checked or analysed: claimed once, so two copies never start two analyses. */
   private readonly claimed = new Set<string>();
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Limiter;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly analyser: Analyser,
     /** Analyses running at once; a caller of `start` waits while this many are. */
-    private readonly limit: number,
+    limit: number,
     /**
      * Analyses started and not taken yet, at most: the resolve step takes them only once every
      * file is hashed, so in a tree of 100,000 small files they would all wait in memory.
      */
     private readonly maxHeld = 2048,
-  ) {}
+  ) {
+    this.slots = new Limiter(limit);
+  }
 
   /** True while another analysis may start (fewer than `maxHeld` are waiting to be taken). */
   get open(): boolean {
@@ -49,18 +51,17 @@ export class EarlyAnalyses {
    * (the file as hashed) go to the analyser, which gives them back when done.
    */
   async start(hash: string, path: string, media: MediaInfo, bytes?: Buffer): Promise<void> {
-    if (this.running >= Math.max(1, this.limit))
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    const analysis = this.analyser.analyse(path, media, bytes).finally(() => {
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.running--;
+    let begin: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (begin = resolve));
+    const analysis = this.slots.run(() => {
+      begin();
+      return this.analyser.analyse(path, media, bytes);
     });
     // Never an unhandled rejection: a failure is seen by whoever takes it.
     const done = analysis.catch(() => undefined).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
     this.started.set(hash, { path, analysis });
+    await begun;
   }
 
   /**
