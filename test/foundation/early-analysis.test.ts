@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Container } from '../../src/app/container.js';
 import { indexRebuild, indexUpdate } from '../../src/app/index-ops.js';
 import type { MediaInfo } from '../../src/domain/media.js';
-import type { Analyser, Analysis, Progress } from '../../src/ports.js';
+import { NO_PROGRESS, type Analyser, type Analysis, type Progress } from '../../src/ports.js';
 import { emptyAnalysis } from '../../src/services/scan/basic-analyser.js';
 import { EarlyAnalyses } from '../../src/services/scan/early-analyses.js';
 import { makeWorkspace, sha256Of, writeImage, type Workspace } from '../helpers/fixtures.js';
@@ -123,5 +123,24 @@ describe('a scan analyses new content while it hashes', { timeout: 120_000 }, ()
       await c2.close();
     }
     expect(again.calls).toEqual([]);
+  });
+
+  it('a rebuild hashes videos first, so their analysis starts before the images', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    for (let i = 0; i < 12; i++)
+      await writeImage(path.join(root, `img-${String(i).padStart(2, '0')}.png`), { seed: 500 + i, size: 32 });
+    // Last in walk order (a folder lists its files in descending name order); never decoded here.
+    fs.writeFileSync(path.join(root, 'aa-clip.mp4'), Buffer.from('not really a video'));
+    const analyser = recording(5);
+    const container = new Container(configOf(ws), { analyser });
+    try {
+      await indexRebuild(container, { dryRun: false, verify: false, progress: NO_PROGRESS });
+    } finally {
+      await container.close();
+    }
+    expect(analyser.calls).toHaveLength(13);
+    // Among the first files hashed (two hashing lanes), not the last.
+    expect(analyser.calls.slice(0, 2).map((f) => path.basename(f))).toContain('aa-clip.mp4');
   });
 });

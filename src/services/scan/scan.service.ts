@@ -121,6 +121,15 @@ const RESOLVE_PER_DECODE = 8;
 const TARGET_STATS_AT_ONCE = 16;
 
 /** What a target path is now: a regular file, a folder, gone, or something else (a link). */
+/**
+ * A rebuild hashes videos first: each one's analysis then starts at once and waits on its ffmpeg
+ * and exiftool processes while the images decode, instead of trailing after the last image.
+ * Otherwise in walk order (copies of one content keep theirs).
+ */
+function videosFirst(files: readonly SeenFile[]): SeenFile[] {
+  return [...files.filter((f) => f.media.type === 'video'), ...files.filter((f) => f.media.type !== 'video')];
+}
+
 async function pathKind(p: string): Promise<'file' | 'dir' | 'gone' | 'other'> {
   try {
     const st = await fs.lstat(p);
@@ -250,7 +259,7 @@ export class ScanService {
     const { opts } = pass;
     const early = pass.early;
     const hashed = await hashFiles(
-      changed,
+      early === undefined ? changed : videosFirst(changed),
       this.deps.hashConcurrency,
       opts.progress,
       pass.summary.errors,
