@@ -11,6 +11,7 @@ import type { Sharp } from 'sharp';
 import type { PerceptualHashes } from '../domain/sidecar.js';
 import type { DecodeSlot } from '../ports.js';
 import { computeHashes, toGreyscale } from '../domain/perceptual-hash.js';
+import { decodeFacts, type DecodeFacts } from '../domain/image-header.js';
 import { readSmallFile } from './fs.adapter.js';
 import { errorMessage } from '../domain/errors.js';
 import {
@@ -174,8 +175,11 @@ export async function analyseImage(
     // The header is read before the slot is taken: inside it the decode is one libvips call, so
     // it never waits for the main thread between two steps.
     const image = await open(input, o);
-    const meta = await image.metadata();
-    raster = await slot(() => workingRaster(image, meta, o));
+    // The facts the decode needs, from the header in memory when it tells them (most PNG, JPEG
+    // and WebP files), else from libvips.
+    const facts =
+      (typeof input === 'string' ? undefined : decodeFacts(input)) ?? factsOf(await image.metadata());
+    raster = await slot(() => workingRaster(image, facts, o));
   } catch (err) {
     return failure(err, o);
   }
@@ -194,9 +198,20 @@ interface WorkingRaster {
   readonly info: { readonly width: number; readonly height: number; readonly channels: number };
 }
 
-async function workingRaster(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<WorkingRaster> {
-  const width = meta.autoOrient.width;
-  const height = meta.autoOrient.height;
+/** What the decode needs to know of an image first (see src/domain/image-header.ts). */
+type Facts = Pick<DecodeFacts, 'width' | 'height' | 'hasAlpha'> & { readonly format: string };
+
+function factsOf(meta: Metadata): Facts {
+  return {
+    format: meta.format,
+    width: meta.autoOrient.width,
+    height: meta.autoOrient.height,
+    hasAlpha: meta.hasAlpha,
+  };
+}
+
+async function workingRaster(image: Sharp, meta: Facts, o: ImageDecodeOptions): Promise<WorkingRaster> {
+  const { width, height } = meta;
   const { data, info } = await image
     .resize(Math.min(width, o.workingSize), Math.min(height, o.workingSize), {
       fit: 'fill',
@@ -221,7 +236,7 @@ function hashRaster(r: WorkingRaster): ImageAnalysis {
 }
 
 async function hashOpened(image: Sharp, meta: Metadata, o: ImageDecodeOptions): Promise<ImageAnalysis> {
-  return hashRaster(await workingRaster(image, meta, o));
+  return hashRaster(await workingRaster(image, factsOf(meta), o));
 }
 
 /**
