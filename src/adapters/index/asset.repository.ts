@@ -215,6 +215,11 @@ export class AssetRepository {
     return true;
   }
 
+  /** True when the index holds no asset and no location (the new index a rebuild writes). */
+  async isEmpty(): Promise<boolean> {
+    return this.allEmpty([...ASSET_TABLES, 'locations']);
+  }
+
   /**
    * True when none of `tables` holds a row, as in the new index a rebuild writes. Lookups and
    * deletes by key there would find nothing, and DuckDB takes about 12 µs to bind each key of an

@@ -272,13 +272,23 @@ export class ScanService {
     for (const asset of groups.keys()) pass.seenAssets.add(asset);
     await this.resolveAll(pass, groups);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
-    // Sidecars are already on disk; the index changes of this pass land together or not at all,
-    // after their events: whoever sees a change in the index can read its event.
+    // Every sidecar is on disk before the index names its asset. Into an empty index (a
+    // rebuild's), the index rows are written while the sidecars are, in a transaction that
+    // commits once they all are (the asset of a failed write is taken out first). Elsewhere the
+    // sidecars go first, so a failed write drops its asset before the index changes at all.
+    const overlap = opts.mode === 'rebuild' && !opts.dryRun && (await this.deps.repo.isEmpty());
+    if (!overlap) await this.writeSidecars(pass);
+    // The index changes of this pass land together or not at all, after their events: whoever
+    // sees a change in the index can read its event.
     await this.deps.events.flush?.();
     await this.deps.repo.atomically(async () => {
       if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
       else await this.markVanished(pass, vanished);
-      await this.persist(pass);
+      if (overlap) {
+        const [failed] = await Promise.all([this.writeSidecars(pass), this.persistRows(pass)]);
+        await this.deps.repo.deleteAssets(failed);
+      } else await this.persistRows(pass);
+      await this.persistRest(pass);
     });
     // A ghost's sidecar goes once the index no longer lists it (a crash before leaves it to
     // describe a missing asset, as before, rather than an index row with no sidecar).
@@ -544,9 +554,16 @@ export class ScanService {
       }
       pass.opts.progress.tick(1);
     });
-    // Every sidecar is on disk before the index names its asset; a write that failed (a full
-    // disk) drops its asset from this pass, as a failure during the asset's resolution would.
+    pass.opts.progress.done();
+  }
+
+  /**
+   * Writes the sidecars this pass changed. A write that failed (a full disk) drops its asset from
+   * the pass, as a failure during the asset's resolution would; returns the assets dropped.
+   */
+  private async writeSidecars(pass: Pass): Promise<string[]> {
     await pass.cache.flush();
+    const dropped: string[] = [];
     for (const fail of pass.cache.takeFailures()) {
       const files = pass.placed.get(fail.hash) ?? [];
       if (!pass.sidecarOf.has(fail.hash)) continue; // already forgotten (another root's write)
@@ -554,8 +571,9 @@ export class ScanService {
       const message = isAliceError(fail.error) ? fail.error.message : String(fail.error);
       for (const f of files) pass.summary.errors.push({ path: f.path, root: f.root.path, code, message });
       this.forget(pass, fail.hash, files);
+      dropped.push(fail.hash);
     }
-    pass.opts.progress.done();
+    return dropped;
   }
 
   /**
@@ -904,16 +922,24 @@ export class ScanService {
     }
   }
 
-  private async persist(pass: Pass): Promise<void> {
+  /** The pass's locations and assets into the index (in the caller's transaction). */
+  private async persistRows(pass: Pass): Promise<void> {
     if (pass.opts.dryRun) return;
     const { repo } = this.deps;
+    const locations = pass.locationRows;
+    const entries = [...pass.sidecarOf.values()].map((s) => entryOf(s, null, false));
     await repo.deleteLocations(pass.deletePaths);
-    await repo.upsertLocations(pass.locationRows);
+    await repo.upsertLocations(locations);
     // After the path points at its new content, so no location row of a ghost is left behind.
     await repo.deleteAssets(pass.ghosts.map((g) => g.hash));
-    const entries = [...pass.sidecarOf.values()].map((s) => entryOf(s, null, false));
     await repo.upsertAssets(entries);
     await repo.refreshStatus([...pass.touched]);
+  }
+
+  /** The pass's file errors, and the news of duplicates it found (after its rows are in). */
+  private async persistRest(pass: Pass): Promise<void> {
+    if (pass.opts.dryRun) return;
+    const { repo } = this.deps;
     const errorsByRoot = new Map<string, FileProblem[]>(this.deps.roots.map((r) => [r.path, []]));
     for (const e of pass.summary.errors) errorsByRoot.get(e.root)?.push(e);
     for (const [root, list] of errorsByRoot) {
