@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Container } from '../../src/app/container.js';
 import { indexRebuild, indexUpdate } from '../../src/app/index-ops.js';
 import type { MediaInfo } from '../../src/domain/media.js';
+import { sha256File } from '../../src/adapters/hash.adapter.js';
 import { NO_PROGRESS, type Analyser, type Analysis, type Progress } from '../../src/ports.js';
 import { emptyAnalysis } from '../../src/services/scan/basic-analyser.js';
 import { EarlyAnalyses } from '../../src/services/scan/early-analyses.js';
@@ -142,5 +143,46 @@ describe('a scan analyses new content while it hashes', { timeout: 120_000 }, ()
     expect(analyser.calls).toHaveLength(13);
     // Among the first files hashed (two hashing lanes), not the last.
     expect(analyser.calls.slice(0, 2).map((f) => path.basename(f))).toContain('aa-clip.mp4');
+  });
+
+  it('the agent: a batch hashed ahead has its new content analysed ahead, and its pass takes that', async () => {
+    ws = makeWorkspace();
+    const root = ws.roots[0] as string;
+    const known = path.join(root, 'known.png');
+    await writeImage(known, { seed: 600, size: 32 });
+    const analyser = recording(5);
+    const container = new Container(configOf(ws), { analyser });
+    try {
+      await indexRebuild(container, { dryRun: false, verify: false, progress: NO_PROGRESS });
+      analyser.calls.length = 0;
+      const fresh = [path.join(root, 'new-1.png'), path.join(root, 'new-2.png')];
+      for (const [i, f] of fresh.entries()) await writeImage(f, { seed: 610 + i, size: 32 });
+      const copy = path.join(root, 'copy-of-known.png');
+      fs.copyFileSync(known, copy);
+      const targets = [...fresh, copy];
+      const hashed = new Map(await Promise.all(targets.map(async (f) => [f, await sha256File(f)] as const)));
+      const scan = container.scanService(await container.repo());
+      const early = scan.analyseAhead(hashed);
+      // Started before the pass runs: the known content (a copy) is not analysed at all.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(analyser.calls.map((f) => path.basename(f)).sort()).toEqual(['new-1.png', 'new-2.png']);
+      const summary = await scan.run({
+        mode: 'update',
+        dryRun: false,
+        allowMassDelete: false,
+        progress: NO_PROGRESS,
+        targets,
+        hashed,
+        early,
+      });
+      expect(summary.errors).toEqual([]);
+      expect(summary.new).toBe(2);
+    } finally {
+      await container.close();
+    }
+    // The pass took the analyses started ahead instead of analysing again.
+    expect(analyser.calls).toHaveLength(2);
+    for (const f of [path.join(root, 'new-1.png'), path.join(root, 'new-2.png')])
+      expect(readSidecarJson(root, sha256Of(f)).last_paths).toEqual([path.basename(f)]);
   });
 });

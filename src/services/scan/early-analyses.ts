@@ -1,8 +1,10 @@
 /**
- * Analyses started while a rebuild is still hashing: a file whose content has no sidecar yet
+ * Analyses started before a pass resolves its assets: a file whose content has no sidecar yet
  * (and was not seen before in this pass) will be analysed anyway, so its decode starts as soon as
- * its hash is known instead of after the last file is hashed. The hash phase and the decodes then
- * overlap; the resolve step takes the finished analysis (ScanService.startEarly decides).
+ * its hash is known. A rebuild starts them while it is still hashing (ScanService.startEarly
+ * decides), so the hash phase and the decodes overlap; the agent starts them for a settled batch
+ * while the batch before is indexed (ScanService.analyseAhead). The resolve step takes the
+ * finished analysis.
  */
 import type { MediaInfo } from '../../domain/media.js';
 import { Limiter } from '../../pipeline/limiter.js';
@@ -33,9 +35,19 @@ export class EarlyAnalyses {
     this.slots = new Limiter(limit);
   }
 
-  /** True while another analysis may start (fewer than `maxHeld` are waiting to be taken). */
+  private closed = false;
+
+  /**
+   * True while another analysis may start: fewer than `maxHeld` are waiting to be taken, and the
+   * pass has not begun to take them.
+   */
   get open(): boolean {
-    return this.started.size < this.maxHeld;
+    return !this.closed && this.started.size < this.maxHeld;
+  }
+
+  /** No analysis starts any more: the pass is taking them (what was not started, it does itself). */
+  close(): void {
+    this.closed = true;
   }
 
   /** Claims `hash` for an early analysis; false when it was claimed already. */
@@ -73,6 +85,12 @@ export class EarlyAnalyses {
     if (s === undefined || s.path !== path) return undefined;
     this.started.delete(hash);
     return s.analysis;
+  }
+
+  /** Counts `work` (what starts analyses) among what `settle` waits for. */
+  track(work: Promise<unknown>): void {
+    const done = work.catch(() => undefined).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
   }
 
   /** Waits for every analysis started, taken or not, so none runs on after the scan. */

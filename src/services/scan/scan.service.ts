@@ -71,6 +71,8 @@ export interface ScanOptions {
    * indexed). A file whose size, mtime and inode still match is not read again.
    */
   hashed?: ReadonlyMap<string, HashResult>;
+  /** Analyses started for this pass's files before it ran ({@link ScanService.analyseAhead}). */
+  early?: EarlyAnalyses;
 }
 
 export interface MoveRecord {
@@ -126,6 +128,14 @@ const TARGET_STATS_AT_ONCE = 16;
  * and exiftool processes while the images decode, instead of trailing after the last image.
  * Otherwise in walk order (copies of one content keep theirs).
  */
+/** The innermost configured root holding `file`. */
+function rootOf(roots: readonly RootConfig[], file: string): RootConfig | undefined {
+  let best: RootConfig | undefined;
+  for (const r of roots)
+    if (isInside(file, r.path) && (best === undefined || r.path.length > best.path.length)) best = r;
+  return best;
+}
+
 function videosFirst(files: readonly SeenFile[]): SeenFile[] {
   return [...files.filter((f) => f.media.type === 'video'), ...files.filter((f) => f.media.type !== 'video')];
 }
@@ -239,9 +249,10 @@ export class ScanService {
     const pass = newPass(opts, this.deps.clock.now().toISOString(), repairer.recovery);
     const { changed, vanished } = await this.collect(pass);
     const early =
-      opts.dryRun || opts.mode !== 'rebuild'
+      opts.early ??
+      (opts.dryRun || opts.mode !== 'rebuild'
         ? undefined
-        : new EarlyAnalyses(this.deps.analyser, this.deps.analyseConcurrency * RESOLVE_PER_DECODE);
+        : new EarlyAnalyses(this.deps.analyser, this.deps.analyseConcurrency * RESOLVE_PER_DECODE));
     pass.early = early;
     try {
       return await this.runHashed(pass, changed, vanished, started);
@@ -294,6 +305,33 @@ export class ScanService {
     // describe a missing asset, as before, rather than an index row with no sidecar).
     for (const g of pass.ghosts) await pass.cache.remove(g.root, g.hash);
     return this.finish(pass, started);
+  }
+
+  /**
+   * For the agent: starts analysing the new content among files hashed ahead of their pass (a
+   * settled batch, hashed while the batch before is indexed), so decodes go on while that batch's
+   * sidecars and index rows are written. Only content that neither the index nor a sidecar in the
+   * file's root knows: what the pass would analyse anyway. Hand the result to the pass (`early`),
+   * which takes what has started and settles the rest; returns at once, the analyses start in the
+   * background as decode capacity frees. Never throws: a failed check leaves a file to its pass.
+   */
+  analyseAhead(hashed: ReadonlyMap<string, HashResult>): EarlyAnalyses {
+    const early = new EarlyAnalyses(this.deps.analyser, this.deps.analyseConcurrency * RESOLVE_PER_DECODE);
+    early.track(this.startAhead(early, hashed).catch(() => undefined));
+    return early;
+  }
+
+  private async startAhead(early: EarlyAnalyses, hashed: ReadonlyMap<string, HashResult>): Promise<void> {
+    const known = await this.deps.repo.resolveHashes([...hashed.values()].map((h) => h.hash));
+    const sidecars = new SidecarCache(true);
+    for (const [file, h] of hashed) {
+      const media = mediaInfoFor(file);
+      const root = rootOf(this.deps.roots, file);
+      if (!early.open) return;
+      if (media === undefined || root === undefined || known.has(h.hash) || !early.claim(h.hash)) continue;
+      if ((await sidecars.get(root.path, h.hash).catch(() => null)) !== null) continue;
+      await early.start(h.hash, file, media);
+    }
   }
 
   /**
@@ -539,6 +577,8 @@ export class ScanService {
     const list = [...groups.entries()].sort(
       ([, a], [, b]) => Number(b[0]?.media.type === 'video') - Number(a[0]?.media.type === 'video'),
     );
+    // What was started early is taken from here on; nothing more starts.
+    pass.early?.close();
     // Nothing is committed while assets resolve, so the index's locations can be read at once.
     pass.indexed = await this.deps.repo.locationsOfMany([...groups.keys()]);
     pass.opts.progress.start('indexing', list.length);

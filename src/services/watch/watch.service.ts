@@ -21,6 +21,7 @@ import type { HashResult } from '../../adapters/hash.adapter.js';
 import type { EventSink, Logger, Progress, StatPort, Timers } from '../../ports.js';
 import { INOTIFY_HINT, glanceRoot, rootStatus, type RootWatch, type WatchHandlePort } from './root-watch.js';
 import { ROOT_MARKER, type RootCheck } from '../scan/root-identity.js';
+import type { EarlyAnalyses } from '../scan/early-analyses.js';
 import type { ScanService, ScanSummary } from '../scan/scan.service.js';
 import type { StatusService } from './status.service.js';
 
@@ -86,6 +87,8 @@ export interface WatchDeps {
 interface Settled {
   ready: Map<string, ChangeKind>;
   hashed: Map<string, HashResult>;
+  /** Analyses of its new content, started as soon as it was hashed (ScanService.analyseAhead). */
+  early?: EarlyAnalyses;
 }
 
 export class WatchService {
@@ -273,11 +276,13 @@ export class WatchService {
       const settle = (i: number): Promise<Settled> => this.settle(new Map(entries.slice(i, i + size)));
       let settling = settle(0);
       for (let i = 0; i < entries.length; i += size) {
-        const { ready, hashed } = await settling;
+        const { ready, hashed, early } = await settling;
         if (i + size < entries.length) settling = settle(i + size);
         const targets = scanTargets(ready);
+        // The analyses started ahead go to the batch's (first) pass, which settles them.
+        if (targets.length === 0) await early?.settle();
         for (let j = 0; j < targets.length; j += size)
-          await this.processBatch(targets.slice(j, j + size), hashed);
+          await this.processBatch(targets.slice(j, j + size), hashed, j === 0 ? early : undefined);
       }
       if (reported.length >= BURST_SWEEP_MIN) {
         const roots = new Set(reported.map((p) => this.rootOf(p)));
@@ -353,7 +358,10 @@ export class WatchService {
       ready.set(p, kind);
       if (checks[i]?.file === true) files.push(p);
     }
-    return { ready, hashed: await this.hashSettled(files) };
+    const hashed = await this.hashSettled(files);
+    // The new content's decodes start now, while the batch before is still being indexed.
+    if (hashed.size === 0 || this.stopped) return { ready, hashed };
+    return { ready, hashed, early: (await this.deps.scanner()).analyseAhead(hashed) };
   }
 
   /** Content hashes of settled files; one that cannot be hashed now is left to the pass. */
@@ -389,9 +397,16 @@ export class WatchService {
     return false;
   }
 
-  private async processBatch(targets: string[], hashed?: ReadonlyMap<string, HashResult>): Promise<void> {
+  private async processBatch(
+    targets: string[],
+    hashed?: ReadonlyMap<string, HashResult>,
+    early?: EarlyAnalyses,
+  ): Promise<void> {
     const live = targets.filter((t) => this.watches.some((w) => w.online && isInside(t, w.root.path)));
-    if (live.length === 0) return;
+    if (live.length === 0) {
+      await early?.settle();
+      return;
+    }
     const scan = await this.deps.scanner();
     // The batch's x of y, rate and ETA show in the status document while it runs.
     const shown = (this.shown ??= this.deps.status.progress(() => this.deps.timers.now()));
@@ -406,6 +421,7 @@ export class WatchService {
         pendingVanished: [...this.pendingDeletes.values()].map((d) => d.row),
         deferMissing: true,
         ...(hashed === undefined ? {} : { hashed }),
+        ...(early === undefined ? {} : { early }),
       });
     } finally {
       shown.done();
