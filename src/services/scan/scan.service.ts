@@ -272,9 +272,9 @@ export class ScanService {
     for (const asset of groups.keys()) pass.seenAssets.add(asset);
     await this.resolveAll(pass, groups);
     if (opts.mode === 'rebuild') this.addMissingFromSidecars(pass, groups);
-    // Sidecars are already on disk; the index changes of this pass land together or not at all,
-    // after their events: whoever sees a change in the index can read its event.
-    await this.deps.events.flush?.();
+    // Sidecars are already on disk; the index changes of this pass land together or not at all.
+    // Its events are emitted before the commit, which makes them durable first (the index's
+    // beforeCommit hook, wired by the composition root): whoever sees a change can read its event.
     await this.deps.repo.atomically(async () => {
       if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
       else await this.markVanished(pass, vanished);
