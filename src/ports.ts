@@ -18,8 +18,10 @@ export interface EventSink {
   emit<T extends EventType>(type: T, payload: EventPayloads[T]): void;
   /**
    * Resolves once every event emitted before the call is where consumers read it (the log, the
-   * stream or its outbox). Called before a change becomes visible in the index, so whoever sees
-   * the change can already read its event. Sinks that deliver at once need none.
+   * stream or its outbox). The index calls it before each commit (the container wires it as the
+   * `beforeCommit` hook of `openDb`), so whoever sees a change can already read its event:
+   * producers emit before the index write that shows the change. Sinks that deliver at once need
+   * none.
    */
   flush?(): Promise<void>;
 }

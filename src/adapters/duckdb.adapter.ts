@@ -35,7 +35,8 @@ export interface Db {
   /**
    * Runs `fn` in a transaction; rolls back and rethrows on error. Calls are serialised; a
    * transaction opened inside `fn` joins the outer one (all or nothing). A `run` outside a
-   * transaction waits for the running one to end (queued, never mixed into it).
+   * transaction waits for the running one to end (queued, never mixed into it). The
+   * `beforeCommit` hook runs after `fn` and before COMMIT (see {@link OpenDbOptions}).
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -163,6 +164,7 @@ class DuckDb implements Db {
   private readonly readConns: readonly ReadConn[];
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inside = new AsyncLocalStorage<boolean>();
+  private readonly beforeCommit: (() => Promise<void>) | undefined;
   private closed = false;
   private released = false;
   /** Reads in flight on the read connections (close waits for them). */
@@ -174,9 +176,11 @@ class DuckDb implements Db {
     instance: DuckDBInstance,
     conn: DuckDBConnection,
     readConns: readonly DuckDBConnection[],
+    beforeCommit: (() => Promise<void>) | undefined,
   ) {
     this.file = file;
     this.readOnly = readOnly;
+    this.beforeCommit = beforeCommit;
     this.instance = instance;
     this.conn = conn;
     this.readConns = readConns.map((c) => new ReadConn(c));
@@ -184,8 +188,12 @@ class DuckDb implements Db {
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     if (this.inside.getStore() !== true) {
-      // Not ours to join: wait for the running transaction, then run as its own statement.
-      const next = this.chain.then(() => this.runNow(sql, params));
+      // Not ours to join: wait for the running transaction, then run as its own statement (which
+      // commits at once: the hook first).
+      const next = this.chain.then(async () => {
+        await this.beforeCommit?.();
+        await this.runNow(sql, params);
+      });
       this.chain = next.catch(() => undefined);
       return next;
     }
@@ -256,6 +264,7 @@ class DuckDb implements Db {
       await this.conn.run('BEGIN TRANSACTION');
       try {
         const out = await this.inside.run(true, fn);
+        await this.beforeCommit?.();
         await this.conn.run('COMMIT');
         this.ownerOnlyWal();
         return out;
@@ -297,6 +306,13 @@ export interface OpenDbOptions {
   /** DuckDB memory limit, e.g. '512MB', so the agent stays within its RSS budget. */
   memoryLimit?: string;
   threads?: number;
+  /**
+   * Runs before every commit that changes what readers see (each outermost transaction, and each
+   * statement run outside one), while the change is not yet visible. A rejection rolls the change
+   * back. The composition root passes the event sink's flush here: the one place that keeps
+   * "whoever sees a change in the index can read its event" (docs/DESIGN.md, "Events").
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 /** chmod 0600, where the file system keeps modes (not on some network shares: ignored there). */
@@ -332,7 +348,7 @@ export async function openDb(file: string, opts: OpenDbOptions = {}): Promise<Db
     if (file !== ':memory:' && !readOnly) ownerOnly(file);
     const conn = await instance.connect();
     const readConns = [await instance.connect(), await instance.connect()];
-    return new DuckDb(file, readOnly, instance, conn, readConns);
+    return new DuckDb(file, readOnly, instance, conn, readConns, readOnly ? undefined : opts.beforeCommit);
   } catch (err) {
     instance.closeSync();
     throw mapOpenError(file, err);

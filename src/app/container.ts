@@ -145,6 +145,10 @@ export class Container {
         : await openDb(file, {
             readOnly: this.readOnly,
             memoryLimit: this.config.settings.storage.index_memory_limit,
+            // Whoever sees a change in the index can read its event: every commit first makes
+            // the events emitted so far durable. Services emit before the write that shows the
+            // change; this is the one place that flushes (a rebuild's swap flushes too).
+            beforeCommit: () => this.flushEvents(),
           });
     try {
       if (!db.readOnly) await migrate(db);
@@ -155,6 +159,14 @@ export class Container {
     }
     this.db = db;
     return db;
+  }
+
+  /**
+   * Makes the events emitted so far durable (the sink warns and resolves when its backend is
+   * down: the change still lands, its events follow from the queue or the outbox).
+   */
+  async flushEvents(): Promise<void> {
+    await this.events.flush?.();
   }
 
   /** Closes the index (used by rebuild before it swaps the file). */

@@ -15,6 +15,8 @@ export interface IndexHost {
   readonly searchDb: string;
   repo(): Promise<AssetRepository>;
   closeIndex(): void;
+  /** Makes the events emitted so far durable (before a rebuilt index is swapped in). */
+  flushEvents(): Promise<void>;
   scanService(repo: AssetRepository): ScanService;
   verifyService(): Promise<VerifyService>;
   sidecarRepairer(repo: AssetRepository): SidecarRepairer;
@@ -104,6 +106,8 @@ export async function indexRebuild(
     db.close();
   }
   if (opts.dryRun) return { summary };
+  // The swap is the rebuild's commit: its events (index.rebuilt included) are readable first.
+  await host.flushEvents();
   host.closeIndex();
   await fs.rename(tmp, host.searchDb);
   await fs.rm(`${host.searchDb}.wal`, { force: true });

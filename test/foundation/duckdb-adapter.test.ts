@@ -175,6 +175,56 @@ describe('Db reads keep their statements prepared', () => {
   });
 });
 
+describe('Db beforeCommit hook', () => {
+  /**
+   * A database whose hook records, each time it runs, what a reader sees then (committed data
+   * only), and fails while `fail` is set.
+   */
+  async function hooked(): Promise<{ d: Db; seen: number[][]; fail: { on: boolean } }> {
+    const seen: number[][] = [];
+    const fail = { on: false };
+    let armed = false;
+    const d: Db = await openDb(':memory:', {
+      beforeCommit: async () => {
+        if (!armed) return;
+        seen.push(await values(d));
+        if (fail.on) throw new Error('event log down');
+      },
+    });
+    db = d;
+    await d.run('CREATE TABLE t (v INTEGER)');
+    armed = true;
+    return { d, seen, fail };
+  }
+
+  it('runs once per outermost transaction, after its writes and before a reader can see them', async () => {
+    const { d, seen } = await hooked();
+    await d.transaction(async () => {
+      await d.run('INSERT INTO t VALUES (1)');
+      await d.transaction(() => d.run('INSERT INTO t VALUES (2)'));
+    });
+    expect(seen).toEqual([[]]);
+    expect(await values(d)).toEqual([1, 2]);
+  });
+
+  it('runs before a plain write outside a transaction (it commits at once), not for reads', async () => {
+    const { d, seen } = await hooked();
+    await d.run('INSERT INTO t VALUES (3)');
+    await d.all('SELECT 1');
+    expect(seen).toEqual([[]]);
+    expect(await values(d)).toEqual([3]);
+  });
+
+  it('a hook that fails rolls the transaction back', async () => {
+    const { d, fail } = await hooked();
+    fail.on = true;
+    const err = await d.transaction(() => d.run('INSERT INTO t VALUES (1)')).catch((e: unknown) => e);
+    expect(String(err)).toContain('event log down');
+    fail.on = false;
+    expect(await values(d)).toEqual([]);
+  });
+});
+
 describe('openDb memory settings', () => {
   it('hands freed memory back: allocator flush at 4 MB with background purge threads, and the given limit', async () => {
     db = await openDb(':memory:', { memoryLimit: '64MB' });

@@ -86,6 +86,14 @@ export async function forgetRoot(
   if (dryRun) return report;
   const now = deps.clock.now().toISOString();
   const hashes = [...new Set(affected.map((r) => r.content_hash))];
+  // Emitted before the index shows them missing: its commit makes the events durable first.
+  for (const r of affected)
+    deps.events.emit('asset.missing', {
+      content_hash: r.content_hash,
+      path: r.path,
+      root,
+      media_type: mediaInfoFor(r.path)?.type ?? MediaType.IMAGE,
+    });
   await deps.repo.atomically(async () => {
     if (configured)
       await deps.repo.markMissing(
@@ -96,13 +104,6 @@ export async function forgetRoot(
     await deps.repo.refreshStatus(hashes);
   });
   await deps.identity?.forget(root);
-  for (const r of affected)
-    deps.events.emit('asset.missing', {
-      content_hash: r.content_hash,
-      path: r.path,
-      root,
-      media_type: mediaInfoFor(r.path)?.type ?? MediaType.IMAGE,
-    });
   deps.logger.warn('root forgotten: the user says it is gone for good', {
     root,
     reason,

@@ -289,9 +289,9 @@ export class ScanService {
     // sidecars go first, so a failed write drops its asset before the index changes at all.
     const overlap = opts.mode === 'rebuild' && !opts.dryRun && (await this.deps.repo.isEmpty());
     if (!overlap) await this.writeSidecars(pass);
-    // The index changes of this pass land together or not at all, after their events: whoever
-    // sees a change in the index can read its event.
-    await this.deps.events.flush?.();
+    // The index changes of this pass land together or not at all. Its events are emitted before
+    // the commit, which makes them durable first (the index's beforeCommit hook, wired by the
+    // composition root): whoever sees a change can read its event.
     await this.deps.repo.atomically(async () => {
       if (opts.deferMissing === true) pass.summary.vanished_pending = [...vanished.values()];
       else await this.markVanished(pass, vanished);

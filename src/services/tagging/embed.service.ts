@@ -181,6 +181,11 @@ export class EmbedService {
         : linkedTo !== undefined
           ? await this.relink(loc, linkedTo, files)
           : await this.embedFile(loc, intent);
+      if (!opts.dryRun) {
+        // The event first: the index commit that records the new bytes makes it durable.
+        this.emit(first.sidecar, loc, one.file, opts.changes);
+        if (one.file.new_hash !== undefined) await this.recordBytes(loc.path, one.file.new_hash);
+      }
       if (!opts.dryRun && one.file.status === 'written' && inode !== undefined && linkedTo === undefined)
         writtenInode.set(inode, loc.path);
       files.push(one.file);
@@ -199,7 +204,6 @@ export class EmbedService {
       await writeSidecar(s.root, next);
     }
     if (changed) await this.reindex(first.sidecar);
-    this.emit(first.sidecar, locations, files, opts.changes);
     return files;
   }
 
@@ -237,7 +241,6 @@ export class EmbedService {
       };
     }
     await replaceWithLink(written, loc.path);
-    await this.recordBytes(loc.path, source.new_hash);
     const result: EmbedResult = {
       status: 'written',
       newHash: source.new_hash,
@@ -299,7 +302,6 @@ export class EmbedService {
       stale === 'changed'
         ? { status: 'failed', reason: STALE, warnings: [] }
         : await this.deps.exif.writeEmbedded(loc.path, intent, this.writeOptions(loc.path));
-    if (result.status === 'written') await this.recordBytes(loc.path, result.newHash);
     if (result.status === 'failed')
       this.deps.logger.warn('embedding failed', { path: loc.path, reason: result.reason });
     const byteHash = result.status === 'written' ? result.newHash : loc.byte_hash;
@@ -379,24 +381,17 @@ export class EmbedService {
     });
   }
 
-  private emit(
-    sidecar: Sidecar,
-    locs: readonly LocationRow[],
-    files: FileEmbed[],
-    changes: readonly string[],
-  ): void {
-    for (const f of files) {
-      if (f.status !== 'written' && f.status !== 'failed') continue;
-      const loc = locs.find((l) => l.path === f.path);
-      this.deps.events.emit('metadata.embedded', {
-        content_hash: sidecar.content_hash,
-        path: f.path,
-        root: loc?.root ?? '',
-        media_type: sidecar.analysis.media_type,
-        state: f.status,
-        changes: [...changes],
-        ...(f.reason === undefined ? {} : { reason: f.reason }),
-      });
-    }
+  /** `metadata.embedded` for a file alice wrote into, or failed to. */
+  private emit(sidecar: Sidecar, loc: LocationRow, f: FileEmbed, changes: readonly string[]): void {
+    if (f.status !== 'written' && f.status !== 'failed') return;
+    this.deps.events.emit('metadata.embedded', {
+      content_hash: sidecar.content_hash,
+      path: f.path,
+      root: loc.root,
+      media_type: sidecar.analysis.media_type,
+      state: f.status,
+      changes: [...changes],
+      ...(f.reason === undefined ? {} : { reason: f.reason }),
+    });
   }
 }

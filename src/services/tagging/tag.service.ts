@@ -180,8 +180,9 @@ export class TagService {
     if (changed) {
       // Written before touching any file: the user's change is durable even if embedding fails.
       await this.deps.embed.saveSidecars(t.sidecars);
-      await this.deps.embed.reindex(first);
+      // Emitted before the index shows the change: its commit makes the event durable first.
       this.emitChange(t.sidecars[0] as RootSidecar, changes, added, removed);
+      await this.deps.embed.reindex(first);
     }
     return {
       content_hash: t.hash,

@@ -270,9 +270,8 @@ export class UnderstandService {
     await this.deps.embed.saveSidecars(sidecars);
     item.tags = Object.entries(answer.tags).flatMap(([c, vs]) => vs.map((v) => `${c}:${v}`));
     item.description = answer.description;
-    // The event is where consumers read it before the index shows the understanding.
+    // Emitted before the index shows the understanding: its commit makes the event durable first.
     this.emit(first, item, added, removed, cost);
-    await this.deps.events.flush?.();
     await this.deps.embed.reindex(first.sidecar);
     try {
       await this.deps.embed.embedAsset(sidecars, { dryRun: false, changes: ['tags', 'description'] });

@@ -183,7 +183,7 @@ export class PruneService {
         if (errnoCode(err) !== 'ENOENT') throw err;
       }
     }
-    await this.deps.repo.deleteAssets(report.assets.map((a) => a.content_hash));
+    // Emitted before the index drops the rows: its commit makes the events durable first.
     for (const a of report.assets)
       this.deps.events.emit('asset.pruned', {
         content_hash: a.content_hash,
@@ -192,5 +192,6 @@ export class PruneService {
           .filter((s) => s.content_hash === a.content_hash && s.moved_to !== null)
           .map((s) => s.moved_to as string),
       });
+    await this.deps.repo.deleteAssets(report.assets.map((a) => a.content_hash));
   }
 }
