@@ -122,12 +122,6 @@ const RESOLVE_PER_DECODE = 8;
 /** Targets of an agent batch stat'ed and walked at once. */
 const TARGET_STATS_AT_ONCE = 16;
 
-/** What a target path is now: a regular file, a folder, gone, or something else (a link). */
-/**
- * A rebuild hashes videos first: each one's analysis then starts at once and waits on its ffmpeg
- * and exiftool processes while the images decode, instead of trailing after the last image.
- * Otherwise in walk order (copies of one content keep theirs).
- */
 /** The innermost configured root holding `file`. */
 function rootOf(roots: readonly RootConfig[], file: string): RootConfig | undefined {
   let best: RootConfig | undefined;
@@ -136,10 +130,16 @@ function rootOf(roots: readonly RootConfig[], file: string): RootConfig | undefi
   return best;
 }
 
+/**
+ * A rebuild hashes videos first: each one's analysis then starts at once and waits on its ffmpeg
+ * and exiftool processes while the images decode, instead of trailing after the last image.
+ * Otherwise in walk order (copies of one content keep theirs).
+ */
 function videosFirst(files: readonly SeenFile[]): SeenFile[] {
   return [...files.filter((f) => f.media.type === 'video'), ...files.filter((f) => f.media.type !== 'video')];
 }
 
+/** What a target path is now: a regular file, a folder, gone, or something else (a link). */
 async function pathKind(p: string): Promise<'file' | 'dir' | 'gone' | 'other'> {
   try {
     const st = await fs.lstat(p);
@@ -268,7 +268,8 @@ export class ScanService {
     started: number,
   ): Promise<ScanSummary> {
     const { opts } = pass;
-    const early = pass.early;
+    // Only a rebuild starts analyses while it hashes (the agent's started before the pass).
+    const early = opts.mode === 'rebuild' ? pass.early : undefined;
     const hashed = await hashFiles(
       early === undefined ? changed : videosFirst(changed),
       this.deps.hashConcurrency,
