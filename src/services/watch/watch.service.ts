@@ -361,7 +361,9 @@ export class WatchService {
     const hashed = await this.hashSettled(files);
     // The new content's decodes start now, while the batch before is still being indexed.
     if (hashed.size === 0 || this.stopped) return { ready, hashed };
-    return { ready, hashed, early: (await this.deps.scanner()).analyseAhead(hashed) };
+    // A scanner that cannot be had now (the index being set aside) leaves the analyses to the pass.
+    const scan = await this.deps.scanner().catch(() => undefined);
+    return scan === undefined ? { ready, hashed } : { ready, hashed, early: scan.analyseAhead(hashed) };
   }
 
   /** Content hashes of settled files; one that cannot be hashed now is left to the pass. */
