@@ -359,8 +359,10 @@ export class AssetRepository {
   }
 
   /**
-   * Recomputes each asset's primary path and present/missing status from its locations, and the
-   * presence its tag and term postings copy (only postings whose presence changed are written).
+   * Recomputes each asset's primary path, its size (the primary file's: embedded tags make an
+   * alias's file larger than the content first seen) and present/missing status from its
+   * locations, and the presence its tag and term postings copy (only postings whose presence
+   * changed are written). A missing asset keeps the path and size it had.
    */
   async refreshStatus(hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;
@@ -376,8 +378,10 @@ export class AssetRepository {
         const after = await this.db.all<{ id: bigint; status: string }>(
           `UPDATE assets SET file_path = COALESCE(s.p, assets.file_path),
              file_name = COALESCE(regexp_extract(s.p, '[^/]*$'), assets.file_name),
+             file_size = COALESCE(s.size, assets.file_size),
              status = CASE WHEN s.p IS NULL THEN 'missing' ELSE 'present' END
-           FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p
+           FROM (SELECT a.content_hash AS h, min(l.path) FILTER (WHERE l.present) AS p,
+                   arg_min(l.size, l.path) FILTER (WHERE l.present) AS size
                  FROM assets a LEFT JOIN locations l ON l.content_hash = a.content_hash
                  WHERE a.content_hash IN (${inList}) GROUP BY a.content_hash) s
            WHERE assets.content_hash = s.h
