@@ -162,6 +162,11 @@ function registerWriteCommands(project: Command, run: Run): void {
           ...absOpt(o.path),
         };
         const r = await ctx.invoke('project.select', params);
+        for (const i of r.results)
+          if (!i.indexed && i.status === 'selected')
+            ctx.notices.push(
+              `${i.file_name} is not in the library (its content is in no asset folder): the project keeps it in selected/, and \`alice project show\` lists it as missing until a copy is in an asset folder`,
+            );
         return { data: r, text: selectText(r) };
       }),
     );
