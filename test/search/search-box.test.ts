@@ -45,6 +45,12 @@ const SPECS: AssetSpec[] = [
   },
   { key: 'other', file: 'e/other.png', bytes: Buffer.from('other'), prompt: 'a quiet forest' },
   {
+    key: 'copied',
+    file: 'f/original.png',
+    bytes: Buffer.from('copied'),
+    copies: [{ file: 'g/sunset-copy.png', firstSeen: '2024-02-01T00:00:00.000Z' }],
+  },
+  {
     key: 'everywhere',
     file: 'e/cyberpunk-cat.png',
     bytes: Buffer.from('everywhere'),
@@ -78,6 +84,12 @@ describe('alice search WORDS', () => {
     const keys = await found('cyberpunk');
     expect(keys[0]).toBe('everywhere');
     expect([...keys].sort()).toEqual(['everywhere', 'named', 'prompted', 'tagged']);
+  });
+
+  it('matches the name of every copy, not only the one shown', async () => {
+    expect(await found('sunset')).toEqual(['copied']);
+    expect(await found('original')).toEqual(['copied']);
+    expect(await found('sunset', '--type', 'image')).toEqual(['copied']);
   });
 
   it('folds case, stems plurals and matches prefixes; every word must match', async () => {

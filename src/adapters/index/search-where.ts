@@ -99,13 +99,15 @@ export function tagWordSql(word: WordMatch, params: SqlParam[]): string {
 }
 
 /**
- * The file name condition on `assets a` for a search box word. `contains` first: the regular
- * expression (a word of the name starts with a prefix) runs only on names holding a prefix.
+ * `asset_id IN (…)`: the assets one of whose files (any copy, not only the one shown) has a name
+ * with a word starting with one of the word's prefixes. `contains` on the path first: the regular
+ * expression on the name runs only on paths holding a prefix.
  */
 export function nameWordSql(word: WordMatch, params: SqlParam[]): string {
   params.push(...word.prefixes, wordStartPattern(word.prefixes));
-  const has = word.prefixes.map(() => 'contains(lower(a.file_name), ?)').join(' OR ');
-  return `((${has}) AND regexp_matches(lower(a.file_name), ?))`;
+  const has = word.prefixes.map(() => 'contains(lower(l.path), ?)').join(' OR ');
+  return `asset_id IN (SELECT l.asset_id FROM locations l
+    WHERE (${has}) AND regexp_matches(lower(regexp_extract(l.path, '[^/]*$')), ?))`;
 }
 
 /** Every search box word must match a tag, a prompt/description term or the file name. */
@@ -115,7 +117,7 @@ function addWordFilters(q: ResolvedSearch, w: Where): void {
     const terms = termPrefixSql(word.prefixes, w.params);
     const name = nameWordSql(word, w.params);
     w.parts.push(`(a.asset_id IN (SELECT asset_id FROM asset_tags WHERE ${tags}
-        UNION SELECT asset_id FROM prompt_terms WHERE ${terms}) OR ${name})`);
+        UNION SELECT asset_id FROM prompt_terms WHERE ${terms}) OR a.${name})`);
   }
 }
 

@@ -440,7 +440,7 @@ export class SearchRepository {
           SELECT DISTINCT asset_id, 3.0 AS s FROM asset_tags WHERE ${tags}
           UNION ALL SELECT asset_id, max(CASE WHEN term_key = ?::BIGINT THEN 1.0 ELSE 0.5 END) AS s
             FROM prompt_terms WHERE ${terms} GROUP BY asset_id
-          UNION ALL SELECT a.asset_id, 2.0 AS s FROM assets a WHERE ${name}
+          UNION ALL SELECT a.asset_id, 2.0 AS s FROM assets a WHERE a.${name}
         ) GROUP BY asset_id)`;
     });
     const w = whereOf(q, { words: false });
