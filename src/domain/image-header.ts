@@ -6,6 +6,7 @@
  * header) gives undefined, and the caller asks libvips. Pure.
  */
 import { ascii, u16be, u24le, u32be } from './bytes.js';
+import { isFrameMarker, jpegSegments } from './jpeg-segments.js';
 
 export interface DecodeFacts {
   /** sharp's format name. */
@@ -65,30 +66,23 @@ function pngFacts(b: Uint8Array): DecodeFacts | undefined {
  * XMP) gives undefined. JPEG has no alpha.
  */
 function jpegFacts(b: Uint8Array): DecodeFacts | undefined {
-  let at = 2;
   let size: { width: number; height: number } | undefined;
-  while (at + 4 <= b.length) {
-    if (b[at] !== 0xff) return undefined;
-    const marker = b[at + 1] ?? 0;
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xda) return size === undefined ? undefined : { format: 'jpeg', ...size, hasAlpha: false };
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) return undefined;
-    const length = u16be(b, at + 2);
-    if (length < 2) return undefined;
-    if (marker === 0xe1) return undefined;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+  const walk = jpegSegments(b);
+  for (let step = walk.next(); ; step = walk.next()) {
+    if (step.done === true)
+      return step.value === 'sos' && size !== undefined
+        ? { format: 'jpeg', ...size, hasAlpha: false }
+        : undefined;
+    const { marker, at, length } = step.value;
+    if (length === 0 || marker === 0xd8 || marker === 0xe1) return undefined;
+    if (isFrameMarker(marker)) {
       if (marker > 0xc2 || size !== undefined || at + 9 > b.length) return undefined;
       const height = u16be(b, at + 5);
       const width = u16be(b, at + 7);
       if (width === 0 || height === 0) return undefined;
       size = { width, height };
     }
-    at += 2 + length;
   }
-  return undefined;
 }
 
 /**

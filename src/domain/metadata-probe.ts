@@ -10,6 +10,7 @@
 import type { EmbeddedRead } from './embedded-metadata.js';
 import { embeddedFromExiftool } from './exiftool-json.js';
 import { ascii, u16be, u24le, u32be } from './bytes.js';
+import { isFrameMarker, jpegSegments } from './jpeg-segments.js';
 
 export type MetadataVerdict =
   | { readonly kind: 'none'; readonly fileType: string; readonly width?: number; readonly height?: number }
@@ -28,37 +29,24 @@ const PLAIN_JPEG_APPS = new Set([0xe0, 0xe2, 0xee]);
  */
 export function jpegVerdict(head: Uint8Array): MetadataVerdict {
   if (head[0] !== 0xff || head[1] !== 0xd8) return UNKNOWN;
-  let pos = 2;
   let width: number | undefined;
   let height: number | undefined;
-  while (pos + 4 <= head.length) {
-    if (head[pos] !== 0xff) return UNKNOWN;
-    const marker = head[pos + 1] ?? 0;
-    if (marker === 0xff) {
-      pos++;
-      continue;
-    }
-    if (marker === 0xda) {
+  const walk = jpegSegments(head);
+  for (let step = walk.next(); ; step = walk.next()) {
+    if (step.done === true) {
+      if (step.value !== 'sos') return UNKNOWN;
       return width === undefined || height === undefined
         ? { kind: 'none', fileType: 'JPEG' }
         : { kind: 'none', fileType: 'JPEG', width, height };
     }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      pos += 2;
-      continue;
-    }
-    const length = u16be(head, pos + 2);
-    if (length < 2) return UNKNOWN;
+    const { marker, at } = step.value;
     if (marker === 0xfe || (marker >= 0xe0 && marker <= 0xef && !PLAIN_JPEG_APPS.has(marker))) return SOME;
-    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): height then width.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (pos + 9 > head.length) return UNKNOWN;
-      height = u16be(head, pos + 5);
-      width = u16be(head, pos + 7);
+    if (isFrameMarker(marker)) {
+      if (at + 9 > head.length) return UNKNOWN;
+      height = u16be(head, at + 5);
+      width = u16be(head, at + 7);
     }
-    pos += 2 + length;
   }
-  return UNKNOWN;
 }
 
 /**
