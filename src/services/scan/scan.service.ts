@@ -122,14 +122,6 @@ const RESOLVE_PER_DECODE = 8;
 /** Targets of an agent batch stat'ed and walked at once. */
 const TARGET_STATS_AT_ONCE = 16;
 
-/** The innermost configured root holding `file`. */
-function rootOf(roots: readonly RootConfig[], file: string): RootConfig | undefined {
-  let best: RootConfig | undefined;
-  for (const r of roots)
-    if (isInside(file, r.path) && (best === undefined || r.path.length > best.path.length)) best = r;
-  return best;
-}
-
 /**
  * A rebuild hashes videos first: each one's analysis then starts at once and waits on its ffmpeg
  * and exiftool processes while the images decode, instead of trailing after the last image.
@@ -327,7 +319,7 @@ export class ScanService {
     const sidecars = new SidecarCache(true);
     for (const [file, h] of hashed) {
       const media = mediaInfoFor(file);
-      const root = rootOf(this.deps.roots, file);
+      const root = this.deps.roots.find((r) => isInside(file, r.path));
       if (!early.open) return;
       if (media === undefined || root === undefined || known.has(h.hash) || !early.claim(h.hash)) continue;
       if ((await sidecars.get(root.path, h.hash).catch(() => null)) !== null) continue;
@@ -346,7 +338,7 @@ export class ScanService {
   private async startEarly(pass: Pass, early: EarlyAnalyses, f: SeenFile, bytes?: Buffer): Promise<void> {
     const hash = f.byteHash;
     const skip = (): void => (bytes === undefined ? undefined : releaseFileBytes(bytes));
-    if (hash === undefined || f.movedFrom !== undefined || pass.opts.mode !== 'rebuild') return skip();
+    if (hash === undefined || f.movedFrom !== undefined) return skip();
     if (!early.open || pass.loaded.has(hash) || pass.aliasMap.has(hash) || !early.claim(hash)) return skip();
     try {
       if ((await pass.cache.get(f.root.path, hash)) !== null) return skip();
